@@ -1,0 +1,141 @@
+//! Writing and reviewing the audit log (NEN 7513, SPEC C12).
+
+use duurloop_domain::access::can_review_audit;
+
+use super::{Actor, AppError, AppResult, RequestCtx};
+use crate::{
+    state::AppState,
+    store::{
+        self, Conn,
+        audit::{AuditFilter, AuditRow, NewAuditEntry},
+    },
+};
+
+/// What an audit entry is about.
+pub struct Event<'a> {
+    pub action: &'static str,
+    pub record_type: &'static str,
+    pub record_id: Option<&'a str>,
+    pub subject_user_id: Option<&'a str>,
+    pub org_id: Option<&'a str>,
+    pub outcome: &'static str,
+}
+
+impl<'a> Event<'a> {
+    pub fn new(action: &'static str, record_type: &'static str) -> Self {
+        Self {
+            action,
+            record_type,
+            record_id: None,
+            subject_user_id: None,
+            org_id: None,
+            outcome: "ok",
+        }
+    }
+    pub fn record(mut self, id: &'a str) -> Self {
+        self.record_id = Some(id);
+        self
+    }
+    pub fn subject(mut self, user_id: &'a str) -> Self {
+        self.subject_user_id = Some(user_id);
+        self
+    }
+    pub fn org(mut self, org_id: &'a str) -> Self {
+        self.org_id = Some(org_id);
+        self
+    }
+    pub fn outcome(mut self, outcome: &'static str) -> Self {
+        self.outcome = outcome;
+        self
+    }
+}
+
+/// Writes an entry for an action by a signed-in person (in the caller's transaction).
+pub async fn record(
+    c: &mut Conn,
+    now: i64,
+    actor: &Actor,
+    e: Event<'_>,
+) -> Result<(), sqlx::Error> {
+    let actor_org = e
+        .org_id
+        .filter(|o| actor.identity.role_in(o).is_some())
+        .map(str::to_string)
+        .or_else(|| actor.identity.memberships.first().map(|m| m.org_id.clone()));
+    store::audit::insert(
+        c,
+        &NewAuditEntry {
+            at: now,
+            actor_user_id: Some(actor.identity.user_id.clone()),
+            actor_role: Some(actor.audit_role(e.org_id)),
+            actor_org_id: actor_org,
+            action: e.action,
+            record_type: e.record_type,
+            record_id: e.record_id.map(str::to_string),
+            subject_user_id: e.subject_user_id.map(str::to_string),
+            org_id: e.org_id.map(str::to_string),
+            ip: Some(actor.ctx.ip.clone()),
+            user_agent: Some(actor.ctx.user_agent.clone()),
+            reason: None,
+            outcome: e.outcome,
+        },
+    )
+    .await
+}
+
+/// Writes an entry for something done without a signed-in actor (login attempts, reset links).
+pub async fn record_anonymous(
+    c: &mut Conn,
+    now: i64,
+    ctx: &RequestCtx,
+    e: Event<'_>,
+) -> Result<(), sqlx::Error> {
+    store::audit::insert(
+        c,
+        &NewAuditEntry {
+            at: now,
+            actor_user_id: e.subject_user_id.map(str::to_string),
+            action: e.action,
+            record_type: e.record_type,
+            record_id: e.record_id.map(str::to_string),
+            subject_user_id: e.subject_user_id.map(str::to_string),
+            org_id: e.org_id.map(str::to_string),
+            ip: Some(ctx.ip.clone()),
+            user_agent: Some(ctx.user_agent.clone()),
+            outcome: e.outcome,
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// Reviews the audit log of an organisation (coordinator) or of everything (admin, `org_id`
+/// None). Reading the audit log is itself logged.
+pub async fn search(
+    state: &AppState,
+    actor: &Actor,
+    mut filter: AuditFilter,
+) -> AppResult<Vec<AuditRow>> {
+    let memberships = actor.identity.domain_memberships();
+    match filter.org_id.as_deref() {
+        Some(org) if can_review_audit(actor.identity.is_admin, &memberships, org) => {}
+        None if actor.identity.is_admin => {}
+        _ => return Err(AppError::Forbidden),
+    }
+    if let (Some(f), Some(t)) = (filter.from, filter.to)
+        && f >= t
+    {
+        return Err(AppError::invalid("to", "invalid-period"));
+    }
+    filter.limit = filter.limit.clamp(1, 500);
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let rows = store::audit::search(&mut tx, &filter).await?;
+    let mut e = Event::new("read", "audit_log");
+    if let Some(org) = filter.org_id.as_deref() {
+        e = e.org(org);
+    }
+    record(&mut tx, now, actor, e).await?;
+    tx.commit().await?;
+    Ok(rows)
+}

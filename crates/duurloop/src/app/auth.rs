@@ -1,0 +1,550 @@
+//! Signing in and out, the second factor, sessions, password resets and invitations (SPEC C1).
+
+use argon2::{
+    Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
+    password_hash::{SaltString, rand_core::OsRng},
+};
+use duurloop_domain::{
+    EmailAddress, NewPassword, PersonName, Role, access::second_factor_required, totp::TotpSecret,
+};
+
+use super::{
+    AppError, AppResult, AuthVia, Identity, RequestCtx,
+    audit::{Event, record_anonymous},
+};
+use crate::{
+    mail,
+    state::AppState,
+    store::{self, Conn, new_token, users},
+};
+
+/// Session stages: a password was given but the code is still due (`totp`), the account must
+/// first enrol a second factor (`enrol`), or fully signed in (`full`).
+pub const STAGE_TOTP: &str = "totp";
+pub const STAGE_ENROL: &str = "enrol";
+pub const STAGE_FULL: &str = "full";
+
+pub fn hash_password_blocking(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("cannot hash password: {e}"))
+}
+
+pub async fn hash_password(password: &str) -> anyhow::Result<String> {
+    let pw = password.to_string();
+    tokio::task::spawn_blocking(move || hash_password_blocking(&pw)).await?
+}
+
+async fn verify_password(password: &str, hash: &str) -> bool {
+    let (pw, hash) = (password.to_string(), hash.to_string());
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A new session: the token for the cookie and the stage it is in.
+#[derive(Debug)]
+pub struct NewSession {
+    pub token: String,
+    pub stage: &'static str,
+}
+
+async fn stage_after_password(
+    c: &mut Conn,
+    user: &users::UserRow,
+) -> Result<&'static str, sqlx::Error> {
+    if user.totp_secret.is_some() {
+        return Ok(STAGE_TOTP);
+    }
+    let ms: Vec<_> = users::memberships_of(c, &user.id)
+        .await?
+        .iter()
+        .filter_map(users::MembershipRow::to_domain)
+        .collect();
+    Ok(if second_factor_required(user.is_admin != 0, &ms) {
+        STAGE_ENROL
+    } else {
+        STAGE_FULL
+    })
+}
+
+/// Checks e-mail and password. Unknown accounts, wrong passwords and throttled attempts all get
+/// the same answer after the same amount of work (an argon2 verification).
+pub async fn login(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    ctx: &RequestCtx,
+) -> AppResult<NewSession> {
+    let now = state.now();
+    let account = email.trim().to_lowercase();
+    let mut c = state.db.conn().await?;
+    let (acc_fail, ip_fail) =
+        store::security::failures_since(&mut c, &account, &ctx.ip, now - state.throttle.window_ms)
+            .await?;
+    let throttled = state.throttle.is_throttled(acc_fail, ip_fail);
+    let user = users::by_email(&mut c, &account).await?;
+    let hash = user
+        .as_ref()
+        .and_then(|u| u.password_hash.clone())
+        .unwrap_or_else(|| state.dummy_hash.clone());
+    let password_ok = verify_password(password, &hash).await;
+    let mut tx = state.db.begin().await?;
+    match user {
+        Some(u) if password_ok && !throttled && u.password_hash.is_some() => {
+            store::security::clear_failures(&mut tx, &account).await?;
+            let stage = stage_after_password(&mut tx, &u).await?;
+            let token = new_token();
+            users::create_session(&mut tx, &token, &u.id, stage, now).await?;
+            record_anonymous(
+                &mut tx,
+                now,
+                ctx,
+                Event::new("login", "session").subject(&u.id),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(NewSession { token, stage })
+        }
+        user => {
+            store::security::record_failure(&mut tx, &account, &ctx.ip, now).await?;
+            let outcome = if throttled { "throttled" } else { "failed" };
+            let mut e = Event::new("login", "session").outcome(outcome);
+            if let Some(u) = &user {
+                e = e.subject(&u.id);
+            }
+            record_anonymous(&mut tx, now, ctx, e).await?;
+            tx.commit().await?;
+            Err(AppError::LoginFailed)
+        }
+    }
+}
+
+/// The session behind a cookie token, if it is still valid; refreshes its idle timer.
+pub async fn session(state: &AppState, token: &str) -> AppResult<Option<users::SessionRow>> {
+    let now = state.now();
+    let mut c = state.db.conn().await?;
+    let Some(s) = users::session(&mut c, token).await? else {
+        return Ok(None);
+    };
+    if state
+        .session_policy
+        .is_expired(s.created_at, s.last_seen_at, now)
+    {
+        users::delete_session(&mut c, &s.id_hash).await?;
+        return Ok(None);
+    }
+    // Writing on every request would serialise readers on SQLite; a minute of slack is enough.
+    if now - s.last_seen_at > 60_000 {
+        users::touch_session(&mut c, &s.id_hash, now).await?;
+    }
+    Ok(Some(s))
+}
+
+/// Loads the person behind a user id with their memberships.
+pub async fn identity(
+    state: &AppState,
+    user_id: &str,
+    via: AuthVia,
+) -> AppResult<Option<Identity>> {
+    let mut c = state.db.conn().await?;
+    let Some(u) = users::by_id(&mut c, user_id).await? else {
+        return Ok(None);
+    };
+    let memberships = users::memberships_of(&mut c, user_id).await?;
+    Ok(Some(Identity {
+        user_id: u.id,
+        name: u.name,
+        email: u.email,
+        is_admin: u.is_admin != 0,
+        lang: u.lang,
+        memberships,
+        via,
+    }))
+}
+
+/// The person behind an API token.
+pub async fn identity_for_api_token(state: &AppState, token: &str) -> AppResult<Option<Identity>> {
+    let now = state.now();
+    let user_id = {
+        let mut c = state.db.conn().await?;
+        users::api_token_user(&mut c, token, now).await?
+    };
+    match user_id {
+        Some(id) => identity(state, &id, AuthVia::ApiToken).await,
+        None => Ok(None),
+    }
+}
+
+/// Replaces a session by a new one at another stage (session rotation: a token seen before a
+/// privilege change is worthless after it).
+async fn rotate(
+    c: &mut Conn,
+    old_hash: &str,
+    user_id: &str,
+    stage: &'static str,
+    now: i64,
+) -> AppResult<NewSession> {
+    users::delete_session(c, old_hash).await?;
+    let token = new_token();
+    users::create_session(c, &token, user_id, stage, now).await?;
+    Ok(NewSession { token, stage })
+}
+
+/// Second step of login: the code from the authenticator app.
+pub async fn verify_second_factor(
+    state: &AppState,
+    session: &users::SessionRow,
+    code: &str,
+    ctx: &RequestCtx,
+) -> AppResult<NewSession> {
+    if session.stage != STAGE_TOTP {
+        return Err(AppError::Forbidden);
+    }
+    let now = state.now();
+    let account = format!("totp:{}", session.user_id);
+    let mut tx = state.db.begin().await?;
+    let (acc_fail, _) =
+        store::security::failures_since(&mut tx, &account, &ctx.ip, now - state.throttle.window_ms)
+            .await?;
+    let user = users::by_id(&mut tx, &session.user_id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let secret = user
+        .totp_secret
+        .as_deref()
+        .and_then(TotpSecret::from_base32);
+    let step = secret.and_then(|s| s.verify(code, now.div_euclid(1000), user.totp_last_step));
+    let ok = match step {
+        Some(step) if acc_fail < state.throttle.max_failures_per_account => {
+            users::use_totp_step(&mut tx, &user.id, step).await?
+        }
+        _ => false,
+    };
+    if !ok {
+        store::security::record_failure(&mut tx, &account, &ctx.ip, now).await?;
+        record_anonymous(
+            &mut tx,
+            now,
+            ctx,
+            Event::new("second_factor", "session")
+                .subject(&user.id)
+                .outcome("failed"),
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(AppError::invalid("code", "code-wrong"));
+    }
+    store::security::clear_failures(&mut tx, &account).await?;
+    let s = rotate(&mut tx, &session.id_hash, &user.id, STAGE_FULL, now).await?;
+    record_anonymous(
+        &mut tx,
+        now,
+        ctx,
+        Event::new("second_factor", "session").subject(&user.id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(s)
+}
+
+/// What an authenticator app needs to enrol.
+pub struct Enrolment {
+    pub secret_base32: String,
+    pub otpauth_uri: String,
+}
+
+/// Starts (or shows again) enrolment of a second factor: a pending secret until confirmed.
+pub async fn begin_enrolment(state: &AppState, user_id: &str) -> AppResult<Enrolment> {
+    let mut c = state.db.conn().await?;
+    let user = users::by_id(&mut c, user_id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let secret = match user
+        .totp_pending_secret
+        .as_deref()
+        .and_then(TotpSecret::from_base32)
+    {
+        Some(s) => s,
+        None => {
+            use rand::RngCore;
+            let mut bytes = vec![0u8; 20];
+            rand::thread_rng().fill_bytes(&mut bytes);
+            let s = TotpSecret::from_bytes(bytes);
+            users::set_totp_pending(&mut c, user_id, &s.to_base32()).await?;
+            s
+        }
+    };
+    Ok(Enrolment {
+        secret_base32: secret.to_base32(),
+        otpauth_uri: secret.otpauth_uri("Duurloop", &user.email),
+    })
+}
+
+/// Confirms enrolment with a first code; the session becomes fully signed in.
+pub async fn confirm_enrolment(
+    state: &AppState,
+    session: &users::SessionRow,
+    code: &str,
+    ctx: &RequestCtx,
+) -> AppResult<NewSession> {
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let user = users::by_id(&mut tx, &session.user_id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let pending = user
+        .totp_pending_secret
+        .as_deref()
+        .and_then(TotpSecret::from_base32)
+        .ok_or(AppError::Conflict("enrolment-not-started"))?;
+    let step = pending
+        .verify(code, now.div_euclid(1000), None)
+        .ok_or(AppError::invalid("code", "code-wrong"))?;
+    users::activate_totp(&mut tx, &user.id, &pending.to_base32(), step).await?;
+    let s = rotate(&mut tx, &session.id_hash, &user.id, STAGE_FULL, now).await?;
+    record_anonymous(
+        &mut tx,
+        now,
+        ctx,
+        Event::new("enrol_second_factor", "user")
+            .record(&user.id)
+            .subject(&user.id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(s)
+}
+
+pub async fn logout(state: &AppState, session_hash: &str) -> AppResult<()> {
+    let mut c = state.db.conn().await?;
+    users::delete_session(&mut c, session_hash).await?;
+    Ok(())
+}
+
+/// Sends a reset link if the address belongs to an account. The answer is the same either way.
+pub async fn request_password_reset(
+    state: &AppState,
+    email: &str,
+    lang: &str,
+    ctx: &RequestCtx,
+) -> AppResult<()> {
+    let Ok(email) = EmailAddress::parse(email) else {
+        return Err(AppError::invalid("email", "invalid-email"));
+    };
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    if let Some(user) = users::by_email(&mut tx, email.as_str()).await? {
+        let token = new_token();
+        users::insert_password_reset(&mut tx, &token, &user.id, now, now + 3_600_000).await?;
+        let link = format!("{}/password/reset/{token}", state.config.base_url);
+        mail::queue(
+            &mut tx,
+            state,
+            mail::Mail::PasswordReset { link: &link },
+            &user.email,
+            if user.lang.is_empty() {
+                lang
+            } else {
+                &user.lang
+            },
+        )
+        .await?;
+        record_anonymous(
+            &mut tx,
+            now,
+            ctx,
+            Event::new("request_password_reset", "user")
+                .record(&user.id)
+                .subject(&user.id),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    state.mail_wakeup.notify_one();
+    Ok(())
+}
+
+/// Whether a reset link is still usable (to show the form or an explanation).
+pub async fn password_reset_valid(state: &AppState, token: &str) -> AppResult<bool> {
+    let mut c = state.db.conn().await?;
+    Ok(users::password_reset_user(&mut c, token, state.now())
+        .await?
+        .is_some())
+}
+
+/// Sets a new password from a reset link; every session of the account ends.
+pub async fn reset_password(
+    state: &AppState,
+    token: &str,
+    password: &str,
+    confirm: &str,
+    ctx: &RequestCtx,
+) -> AppResult<()> {
+    let pw = NewPassword::parse(password, confirm).map_err(|e| AppError::field("password", e))?;
+    let hash = hash_password(pw.expose()).await?;
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let user_id = users::password_reset_user(&mut tx, token, now)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !users::use_password_reset(&mut tx, token, now).await? {
+        return Err(AppError::NotFound);
+    }
+    users::set_password(&mut tx, &user_id, &hash).await?;
+    users::delete_sessions_of(&mut tx, &user_id).await?;
+    store::security::clear_failures(&mut tx, &format!("totp:{user_id}")).await?;
+    record_anonymous(
+        &mut tx,
+        now,
+        ctx,
+        Event::new("reset_password", "user")
+            .record(&user_id)
+            .subject(&user_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An invitation as its recipient sees it.
+pub struct InvitationView {
+    pub email: String,
+    pub org_name: String,
+    pub role: Role,
+    /// An account with this address exists already: accepting adds a membership to it.
+    pub existing_account: bool,
+}
+
+pub async fn invitation(state: &AppState, token: &str) -> AppResult<InvitationView> {
+    let mut c = state.db.conn().await?;
+    let inv = users::invitation_by_token(&mut c, token)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if inv.accepted_at.is_some() || inv.expires_at <= state.now() {
+        return Err(AppError::NotFound);
+    }
+    let existing = users::by_email(&mut c, &inv.email).await?.is_some();
+    Ok(InvitationView {
+        email: inv.email,
+        org_name: inv.org_name,
+        role: Role::parse(&inv.role).map_err(|_| AppError::NotFound)?,
+        existing_account: existing,
+    })
+}
+
+/// Accepts an invitation. A new person chooses a name and password and is signed in (to enrol
+/// a second factor first where the role needs one). An existing account must be signed in as
+/// the invited address; the membership is added to it.
+pub async fn accept_invitation(
+    state: &AppState,
+    token: &str,
+    signed_in: Option<&Identity>,
+    name: &str,
+    password: &str,
+    confirm: &str,
+    ctx: &RequestCtx,
+) -> AppResult<Option<NewSession>> {
+    let now = state.now();
+    let mut c = state.db.conn().await?;
+    let inv = users::invitation_by_token(&mut c, token)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if inv.accepted_at.is_some() || inv.expires_at <= now {
+        return Err(AppError::NotFound);
+    }
+    let role = Role::parse(&inv.role).map_err(|_| AppError::NotFound)?;
+    let existing = users::by_email(&mut c, &inv.email).await?;
+    drop(c);
+    if let Some(user) = existing {
+        if signed_in.map(|i| i.user_id.as_str()) != Some(user.id.as_str()) {
+            return Err(AppError::Conflict("invitation-sign-in-first"));
+        }
+        let mut tx = state.db.begin().await?;
+        if !users::accept_invitation(&mut tx, &inv.id, now).await? {
+            return Err(AppError::NotFound);
+        }
+        users::upsert_membership(&mut tx, &user.id, &inv.org_id, role, now).await?;
+        record_anonymous(
+            &mut tx,
+            now,
+            ctx,
+            Event::new("accept_invitation", "membership")
+                .record(&inv.id)
+                .subject(&user.id)
+                .org(&inv.org_id),
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(None);
+    }
+    let mut errors = Vec::new();
+    let name = PersonName::parse(name)
+        .map_err(|e| {
+            errors.push(super::FieldError {
+                field: "name",
+                key: e.key,
+            })
+        })
+        .ok();
+    let pw = NewPassword::parse(password, confirm)
+        .map_err(|e| {
+            errors.push(super::FieldError {
+                field: "password",
+                key: e.key,
+            })
+        })
+        .ok();
+    let (Some(name), Some(pw)) = (name, pw) else {
+        return Err(AppError::Invalid(errors));
+    };
+    let hash = hash_password(pw.expose()).await?;
+    let mut tx = state.db.begin().await?;
+    if !users::accept_invitation(&mut tx, &inv.id, now).await? {
+        return Err(AppError::NotFound);
+    }
+    let user_id = users::insert(
+        &mut tx,
+        users::NewUser {
+            email: &inv.email,
+            name: name.as_str(),
+            password_hash: Some(&hash),
+            is_admin: false,
+            now,
+        },
+    )
+    .await
+    .map_err(|e| {
+        if store::is_unique_violation(&e) {
+            AppError::Conflict("email-taken")
+        } else {
+            e.into()
+        }
+    })?;
+    users::upsert_membership(&mut tx, &user_id, &inv.org_id, role, now).await?;
+    let stage = if role.requires_second_factor() {
+        STAGE_ENROL
+    } else {
+        STAGE_FULL
+    };
+    let token = new_token();
+    users::create_session(&mut tx, &token, &user_id, stage, now).await?;
+    record_anonymous(
+        &mut tx,
+        now,
+        ctx,
+        Event::new("accept_invitation", "membership")
+            .record(&inv.id)
+            .subject(&user_id)
+            .org(&inv.org_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(NewSession { token, stage }))
+}

@@ -1,0 +1,84 @@
+//! `duurloop user …`: create an administrator, reset a password from the console.
+
+use clap::Subcommand;
+use duurloop_domain::{EmailAddress, NewPassword, PersonName};
+
+use crate::{app::auth::hash_password, config::Config, db::Db, store::users};
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create an administrator account (or make an existing account administrator).
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// The password; read from DUURLOOP_NEW_PASSWORD if not given, so it stays out of
+        /// shell history.
+        #[arg(long, env = "DUURLOOP_NEW_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+    /// Set a new password for an account and end its sessions.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        #[arg(long, env = "DUURLOOP_NEW_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+}
+
+pub async fn run(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
+    let db = Db::connect(config.database_url.expose()).await?;
+    let now = jiff::Timestamp::now().as_millisecond();
+    match cmd {
+        UserCommand::CreateAdmin {
+            email,
+            name,
+            password,
+        } => {
+            let email = EmailAddress::parse(&email)
+                .map_err(|_| anyhow::anyhow!("not a valid e-mail address"))?;
+            let name =
+                PersonName::parse(&name).map_err(|_| anyhow::anyhow!("name must not be empty"))?;
+            let pw = NewPassword::parse(&password, &password)
+                .map_err(|_| anyhow::anyhow!("password needs 12 to 128 characters"))?;
+            let hash = hash_password(pw.expose()).await?;
+            let mut tx = db.begin().await?;
+            match users::by_email(&mut tx, email.as_str()).await? {
+                Some(u) => {
+                    users::set_admin(&mut tx, &u.id, true).await?;
+                    users::set_password(&mut tx, &u.id, &hash).await?;
+                }
+                None => {
+                    users::insert(
+                        &mut tx,
+                        users::NewUser {
+                            email: email.as_str(),
+                            name: name.as_str(),
+                            password_hash: Some(&hash),
+                            is_admin: true,
+                            now,
+                        },
+                    )
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+            println!("administrator ready; a second factor is set up at first login");
+        }
+        UserCommand::ResetPassword { email, password } => {
+            let pw = NewPassword::parse(&password, &password)
+                .map_err(|_| anyhow::anyhow!("password needs 12 to 128 characters"))?;
+            let hash = hash_password(pw.expose()).await?;
+            let mut tx = db.begin().await?;
+            let u = users::by_email(&mut tx, &email.trim().to_lowercase())
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no account with that address"))?;
+            users::set_password(&mut tx, &u.id, &hash).await?;
+            users::delete_sessions_of(&mut tx, &u.id).await?;
+            tx.commit().await?;
+            println!("password set; the account's sessions have ended");
+        }
+    }
+    Ok(())
+}

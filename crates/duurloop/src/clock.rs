@@ -1,0 +1,72 @@
+//! The injected clock. Everything that needs "now" asks the clock in `AppState`, so tests and
+//! the demo can move time forward (reminders, expiring links, week-5 questionnaires).
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicI64, Ordering},
+};
+
+pub trait Clock: Send + Sync + 'static {
+    /// Milliseconds since the Unix epoch, UTC.
+    fn now_ms(&self) -> i64;
+}
+
+/// The real clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        jiff::Timestamp::now().as_millisecond()
+    }
+}
+
+/// The real clock shifted by an adjustable offset (tests, demo time travel).
+#[derive(Clone, Default)]
+pub struct OffsetClock {
+    offset_ms: Arc<AtomicI64>,
+}
+
+impl OffsetClock {
+    pub fn advance_ms(&self, ms: i64) {
+        self.offset_ms.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for OffsetClock {
+    fn now_ms(&self) -> i64 {
+        SystemClock.now_ms() + self.offset_ms.load(Ordering::SeqCst)
+    }
+}
+
+/// Formats an instant for people: Europe/Amsterdam, `dd-mm-jjjj hh:mm`.
+pub fn format_local(ms: i64) -> String {
+    let Ok(ts) = jiff::Timestamp::from_millisecond(ms) else {
+        return String::new();
+    };
+    let tz = jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC);
+    ts.to_zoned(tz).strftime("%d-%m-%Y %H:%M").to_string()
+}
+
+/// Parses a `jjjj-mm-dd` date as the start of that day in Europe/Amsterdam.
+pub fn parse_local_date(s: &str) -> Option<i64> {
+    let date: jiff::civil::Date = s.trim().parse().ok()?;
+    let tz = jiff::tz::TimeZone::get("Europe/Amsterdam").ok()?;
+    Some(date.to_zoned(tz).ok()?.timestamp().as_millisecond())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_time_is_amsterdam_time() {
+        // 2026-07-01T10:00Z is 12:00 in summer time.
+        let ms = jiff::Timestamp::from_second(1_782_900_000).map(|t| t.as_millisecond());
+        assert_eq!(
+            ms.map(format_local).ok().as_deref(),
+            Some("01-07-2026 12:00")
+        );
+        assert_eq!(parse_local_date("2026-07-01"), Some(1_782_856_800_000));
+        assert_eq!(parse_local_date("1 juli"), None);
+    }
+}

@@ -1,0 +1,257 @@
+//! Typed configuration: defaults here, then a TOML file, then `DUURLOOP_*` environment variables,
+//! then command-line flags. Secrets are wrapped in [`Secret`] and redacted in `Debug` and in
+//! `duurloop config`.
+
+use std::{fmt, net::SocketAddr, path::PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// A value that must never be printed or logged.
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "\"\""
+        } else {
+            "\"<redacted>\""
+        })
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(if self.0.is_empty() { "" } else { "<redacted>" })
+    }
+}
+
+/// Everything the application can be configured with. Field names are also the TOML keys and,
+/// upper-cased with a `DUURLOOP_` prefix, the environment variables.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// `sqlite://path/to/file.db` (created if missing) or `postgres://user@host/db`.
+    /// Held as a secret because a PostgreSQL URL can carry a password.
+    pub database_url: Secret,
+    /// Address the web server listens on.
+    pub listen: SocketAddr,
+    /// The address people use to reach Duurloop, used in e-mailed links. `https://…` turns on
+    /// Secure cookies.
+    pub base_url: String,
+    /// Where e-mails are written as `.eml` files when no SMTP server is configured.
+    pub outbox_dir: PathBuf,
+    /// `smtp://user:pass@host:port` (STARTTLS when offered is not used), `smtps://…` (TLS), or empty.
+    pub smtp_url: Secret,
+    /// Sender address of all e-mail.
+    pub mail_from: String,
+    /// Minutes of inactivity after which a session ends.
+    pub session_idle_minutes: i64,
+    /// Hours after login after which a session ends regardless of activity.
+    pub session_absolute_hours: i64,
+    /// Seconds between outbox worker runs (it is also woken when mail is queued).
+    pub worker_interval_seconds: u64,
+    /// `json` for machine-readable logs, `pretty` for humans.
+    pub log_format: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: Secret::new("sqlite://duurloop-data/duurloop.db"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            base_url: "http://127.0.0.1:8080".into(),
+            outbox_dir: PathBuf::from("duurloop-data/outbox"),
+            smtp_url: Secret::default(),
+            mail_from: "Duurloop <noreply@duurloop.invalid>".into(),
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            worker_interval_seconds: 10,
+            log_format: "pretty".into(),
+        }
+    }
+}
+
+/// Overrides given on the command line (each optional).
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct ConfigFlags {
+    /// A TOML configuration file (also `DUURLOOP_CONFIG`).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Database URL (`sqlite://…` or `postgres://…`).
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
+    /// Address to listen on, e.g. `127.0.0.1:8080`.
+    #[arg(long, global = true)]
+    pub listen: Option<SocketAddr>,
+    /// Public base URL used in e-mailed links.
+    #[arg(long, global = true)]
+    pub base_url: Option<String>,
+}
+
+impl Config {
+    /// Builds the effective configuration from defaults, file, environment and flags.
+    pub fn load(flags: &ConfigFlags) -> anyhow::Result<Self> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Self::load_from(flags, &env)
+    }
+
+    /// As [`Config::load`], with the environment passed in (tests use this).
+    pub fn load_from(flags: &ConfigFlags, env: &[(String, String)]) -> anyhow::Result<Self> {
+        let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let file = flags
+            .config
+            .clone()
+            .or_else(|| get("DUURLOOP_CONFIG").map(PathBuf::from));
+        let mut cfg = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    anyhow::anyhow!("cannot read config file {}: {e}", path.display())
+                })?;
+                toml::from_str(&text).map_err(|e| {
+                    anyhow::anyhow!("config file {} is not valid: {e}", path.display())
+                })?
+            }
+            None => Config::default(),
+        };
+        cfg.apply_env(&get)?;
+        if let Some(v) = &flags.database_url {
+            cfg.database_url = Secret::new(v.clone());
+        }
+        if let Some(v) = flags.listen {
+            cfg.listen = v;
+        }
+        if let Some(v) = &flags.base_url {
+            cfg.base_url = v.clone();
+        }
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn apply_env(&mut self, get: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        // `*_FILE` variants read a secret from a file (Docker/Kubernetes secrets).
+        let secret = |name: &str| -> anyhow::Result<Option<Secret>> {
+            if let Some(path) = get(&format!("{name}_FILE")) {
+                let v = std::fs::read_to_string(&path)
+                    .map_err(|e| anyhow::anyhow!("cannot read {name}_FILE: {e}"))?;
+                return Ok(Some(Secret::new(v.trim().to_string())));
+            }
+            Ok(get(name).map(Secret::new))
+        };
+        let num = |name: &str, v: String| -> anyhow::Result<i64> {
+            v.trim()
+                .parse()
+                .map_err(|_| anyhow::anyhow!("{name} must be a whole number"))
+        };
+        if let Some(v) = secret("DUURLOOP_DATABASE_URL")? {
+            self.database_url = v;
+        }
+        if let Some(v) = secret("DUURLOOP_SMTP_URL")? {
+            self.smtp_url = v;
+        }
+        if let Some(v) = get("DUURLOOP_LISTEN") {
+            self.listen = v
+                .parse()
+                .map_err(|_| anyhow::anyhow!("DUURLOOP_LISTEN must look like 127.0.0.1:8080"))?;
+        }
+        if let Some(v) = get("DUURLOOP_BASE_URL") {
+            self.base_url = v;
+        }
+        if let Some(v) = get("DUURLOOP_OUTBOX_DIR") {
+            self.outbox_dir = v.into();
+        }
+        if let Some(v) = get("DUURLOOP_MAIL_FROM") {
+            self.mail_from = v;
+        }
+        if let Some(v) = get("DUURLOOP_LOG_FORMAT") {
+            self.log_format = v;
+        }
+        if let Some(v) = get("DUURLOOP_SESSION_IDLE_MINUTES") {
+            self.session_idle_minutes = num("DUURLOOP_SESSION_IDLE_MINUTES", v)?;
+        }
+        if let Some(v) = get("DUURLOOP_SESSION_ABSOLUTE_HOURS") {
+            self.session_absolute_hours = num("DUURLOOP_SESSION_ABSOLUTE_HOURS", v)?;
+        }
+        if let Some(v) = get("DUURLOOP_WORKER_INTERVAL_SECONDS") {
+            self.worker_interval_seconds =
+                num("DUURLOOP_WORKER_INTERVAL_SECONDS", v)?.max(1) as u64;
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        crate::db::Backend::from_url(self.database_url.expose())?;
+        if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
+            anyhow::bail!("base_url must start with http:// or https://");
+        }
+        if self.session_idle_minutes < 1 || self.session_absolute_hours < 1 {
+            anyhow::bail!("session timeouts must be at least 1");
+        }
+        if !matches!(self.log_format.as_str(), "json" | "pretty") {
+            anyhow::bail!("log_format must be json or pretty");
+        }
+        Ok(())
+    }
+
+    /// Cookies get the Secure flag when Duurloop is reached over HTTPS.
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+
+    /// The configuration as TOML with secrets redacted, for `duurloop config`.
+    pub fn to_redacted_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_else(|e| format!("# cannot show config: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_defaults_and_flags_override_environment() {
+        let env = vec![
+            (
+                "DUURLOOP_DATABASE_URL".to_string(),
+                "postgres://u:geheim@h/db".to_string(),
+            ),
+            (
+                "DUURLOOP_BASE_URL".to_string(),
+                "https://duurloop.example".to_string(),
+            ),
+        ];
+        let flags = ConfigFlags {
+            base_url: Some("https://regio.example".into()),
+            ..Default::default()
+        };
+        let cfg = Config::load_from(&flags, &env).expect("valid");
+        assert_eq!(cfg.database_url.expose(), "postgres://u:geheim@h/db");
+        assert_eq!(cfg.base_url, "https://regio.example");
+        assert!(cfg.secure_cookies());
+        let shown = cfg.to_redacted_toml();
+        assert!(!shown.contains("geheim"), "{shown}");
+        assert!(!format!("{cfg:?}").contains("geheim"));
+    }
+
+    #[test]
+    fn a_mistyped_database_url_is_an_error() {
+        let env = vec![(
+            "DUURLOOP_DATABASE_URL".to_string(),
+            "postgress://h/db".to_string(),
+        )];
+        assert!(Config::load_from(&ConfigFlags::default(), &env).is_err());
+    }
+}

@@ -1,0 +1,13 @@
+//! Duurloop: running therapy on prescription. See `docs/ARCHITECTURE.md` for the map.
+
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod i18n;
+pub mod mail;
+pub mod migrations;
+pub mod state;
+pub mod store;
+pub mod web;

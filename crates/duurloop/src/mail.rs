@@ -1,0 +1,236 @@
+//! E-mail: what each message says (translated, text and HTML), queueing in the outbox in the
+//! caller's transaction, and the worker that delivers the outbox over SMTP or into `.eml` files.
+
+use std::time::Duration;
+
+use askama::Template;
+use duurloop_domain::Role;
+use lettre::{
+    AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+    message::MultiPart,
+};
+
+use crate::{
+    i18n::Lang,
+    state::AppState,
+    store::{self, Conn},
+};
+
+/// The messages Duurloop sends.
+pub enum Mail<'a> {
+    Invitation {
+        link: &'a str,
+        org_name: &'a str,
+        role: Role,
+        inviter: &'a str,
+    },
+    PasswordReset {
+        link: &'a str,
+    },
+}
+
+#[derive(Template)]
+#[template(path = "mail.html")]
+struct MailHtml<'a> {
+    lang: &'a str,
+    subject: &'a str,
+    paragraphs: &'a [String],
+    link: &'a str,
+    action: &'a str,
+    footer: &'a str,
+}
+
+struct Composed {
+    kind: &'static str,
+    subject: String,
+    paragraphs: Vec<String>,
+    link: String,
+    action: String,
+}
+
+fn compose(mail: &Mail<'_>, lang: Lang) -> Composed {
+    match mail {
+        Mail::Invitation {
+            link,
+            org_name,
+            role,
+            inviter,
+        } => {
+            let role_name = lang.t(&format!("role-{}", role.as_str()));
+            Composed {
+                kind: "invitation",
+                subject: lang.t_args("mail-invitation-subject", &[("org", org_name)]),
+                paragraphs: vec![
+                    lang.t_args(
+                        "mail-invitation-body",
+                        &[
+                            ("inviter", inviter),
+                            ("org", org_name),
+                            ("role", &role_name),
+                        ],
+                    ),
+                    lang.t("mail-invitation-expiry"),
+                ],
+                link: link.to_string(),
+                action: lang.t("mail-invitation-action"),
+            }
+        }
+        Mail::PasswordReset { link } => Composed {
+            kind: "password_reset",
+            subject: lang.t("mail-reset-subject"),
+            paragraphs: vec![lang.t("mail-reset-body"), lang.t("mail-reset-ignore")],
+            link: link.to_string(),
+            action: lang.t("mail-reset-action"),
+        },
+    }
+}
+
+/// Renders a message and writes it to the outbox in the caller's transaction.
+pub async fn queue(
+    c: &mut Conn,
+    state: &AppState,
+    mail: Mail<'_>,
+    to: &str,
+    lang: &str,
+) -> anyhow::Result<String> {
+    let lang = Lang::parse(lang).unwrap_or_default();
+    let m = compose(&mail, lang);
+    let footer = lang.t("mail-footer");
+    let text = format!(
+        "{}\n\n{}:\n{}\n\n-- \n{}\n",
+        m.paragraphs.join("\n\n"),
+        m.action,
+        m.link,
+        footer
+    );
+    let html = MailHtml {
+        lang: lang.code(),
+        subject: &m.subject,
+        paragraphs: &m.paragraphs,
+        link: &m.link,
+        action: &m.action,
+        footer: &footer,
+    }
+    .render()?;
+    let id = store::outbox::enqueue(
+        c,
+        store::outbox::NewMail {
+            kind: m.kind,
+            to,
+            subject: &m.subject,
+            text: &text,
+            html: &html,
+            now: state.now(),
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
+/// How deliveries are made.
+enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Files(AsyncFileTransport<Tokio1Executor>),
+}
+
+impl Transport {
+    fn from_config(state: &AppState) -> anyhow::Result<Self> {
+        let url = state.config.smtp_url.expose();
+        if url.is_empty() {
+            std::fs::create_dir_all(&state.config.outbox_dir)?;
+            Ok(Transport::Files(AsyncFileTransport::new(
+                &state.config.outbox_dir,
+            )))
+        } else {
+            Ok(Transport::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?.build(),
+            ))
+        }
+    }
+
+    async fn send(&self, msg: Message) -> anyhow::Result<()> {
+        match self {
+            Transport::Smtp(t) => t.send(msg).await.map(|_| ()).map_err(Into::into),
+            Transport::Files(t) => t.send(msg).await.map(|_| ()).map_err(Into::into),
+        }
+    }
+}
+
+/// Attempts before a message is given up on; waits grow with each attempt.
+const MAX_ATTEMPTS: i64 = 6;
+const LEASE_MS: i64 = 120_000;
+
+fn backoff_ms(attempts: i64) -> i64 {
+    30_000 * 2i64.pow(attempts.clamp(0, 10) as u32)
+}
+
+/// Sends every due message once. Returns how many were sent. Safe to run on several instances
+/// at once: each message is claimed by exactly one.
+pub async fn deliver_due(state: &AppState) -> anyhow::Result<usize> {
+    let transport = Transport::from_config(state)?;
+    let now = state.now();
+    let ids = {
+        let mut c = state.db.conn().await?;
+        store::outbox::due(&mut c, now, 50).await?
+    };
+    let mut sent = 0;
+    for id in ids {
+        let mut c = state.db.conn().await?;
+        if !store::outbox::claim(&mut c, &id, now, LEASE_MS).await? {
+            continue;
+        }
+        let Some(row) = store::outbox::by_id(&mut c, &id).await? else {
+            continue;
+        };
+        let result = match build_message(state, &row) {
+            Ok(msg) => transport.send(msg).await,
+            Err(e) => Err(e),
+        };
+        let now = state.now();
+        match result {
+            Ok(()) => {
+                store::outbox::mark_sent(&mut c, &id, now).await?;
+                sent += 1;
+            }
+            Err(e) => {
+                let next = (row.attempts < MAX_ATTEMPTS).then(|| now + backoff_ms(row.attempts));
+                // The error text names the transport problem, never the recipient.
+                tracing::warn!(mail_id = %id, attempts = row.attempts, error = %e, "mail delivery failed");
+                store::outbox::mark_failed(&mut c, &id, &e.to_string(), next, now).await?;
+            }
+        }
+    }
+    Ok(sent)
+}
+
+fn build_message(state: &AppState, row: &store::outbox::MailRow) -> anyhow::Result<Message> {
+    Ok(Message::builder()
+        .from(state.config.mail_from.parse()?)
+        .to(row.to_addr.parse()?)
+        .subject(row.subject.clone())
+        .message_id(Some(format!("<{}@duurloop>", row.id)))
+        .multipart(MultiPart::alternative_plain_html(
+            row.body_text.clone(),
+            row.body_html.clone(),
+        ))?)
+}
+
+/// The background worker: delivers due mail every interval, or at once when woken, until
+/// `shutdown` resolves. A delivery in progress finishes before it stops.
+pub async fn run_worker(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    let interval = Duration::from_secs(state.config.worker_interval_seconds);
+    loop {
+        if let Err(e) = deliver_due(&state).await {
+            tracing::error!(error = %e, "outbox worker run failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = state.mail_wakeup.notified() => {}
+            _ = shutdown.changed() => break,
+        }
+        if *shutdown.borrow() {
+            break;
+        }
+    }
+    tracing::info!("outbox worker stopped");
+}

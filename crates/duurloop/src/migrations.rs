@@ -1,0 +1,53 @@
+//! Embedded migrations: one history for both databases, applied at start, never edited once
+//! applied. Each file in `migrations/` is portable SQL (TEXT, BIGINT, no vendor types); the
+//! test `schema_is_the_same_on_sqlite_and_postgres` checks both databases end up alike.
+
+use anyhow::Context;
+use sqlx::Row;
+
+use crate::db::{Db, exec_raw};
+
+/// (version, name, SQL). Append only.
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("../migrations/0001_foundation.sql"),
+)];
+
+pub async fn run(db: &Db) -> anyhow::Result<()> {
+    let mut conn = db.conn().await?;
+    exec_raw(
+        &mut conn,
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, \
+         name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )
+    .await?;
+    drop(conn);
+    for (version, name, sql) in MIGRATIONS {
+        let mut tx = db.begin().await?;
+        let done: i64 = sqlx::query(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM schema_migrations WHERE version = $1",
+        )
+        .bind(*version)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("n")?;
+        if done > 0 {
+            continue;
+        }
+        exec_raw(&mut tx, sql)
+            .await
+            .with_context(|| format!("migration {version} ({name}) failed"))?;
+        sqlx::query(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+        )
+        .bind(*version)
+        .bind(*name)
+        .bind(jiff::Timestamp::now().as_millisecond())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        tracing::info!(version, name, "migration applied");
+    }
+    Ok(())
+}

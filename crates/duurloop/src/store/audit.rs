@@ -1,0 +1,102 @@
+//! The audit log (NEN 7513). Entries are only ever inserted, never changed.
+
+use sqlx::FromRow;
+
+use super::{Conn, new_id};
+
+#[derive(Debug, Clone, Default)]
+pub struct NewAuditEntry {
+    pub at: i64,
+    pub actor_user_id: Option<String>,
+    pub actor_role: Option<String>,
+    pub actor_org_id: Option<String>,
+    pub action: &'static str,
+    pub record_type: &'static str,
+    pub record_id: Option<String>,
+    pub subject_user_id: Option<String>,
+    pub org_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub reason: Option<String>,
+    pub outcome: &'static str,
+}
+
+pub async fn insert(c: &mut Conn, e: &NewAuditEntry) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_log (id, at, actor_user_id, actor_role, actor_org_id, action, record_type, \
+         record_id, subject_user_id, org_id, ip, user_agent, reason, outcome) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(new_id())
+    .bind(e.at)
+    .bind(&e.actor_user_id)
+    .bind(&e.actor_role)
+    .bind(&e.actor_org_id)
+    .bind(e.action)
+    .bind(e.record_type)
+    .bind(&e.record_id)
+    .bind(&e.subject_user_id)
+    .bind(&e.org_id)
+    .bind(&e.ip)
+    .bind(&e.user_agent)
+    .bind(&e.reason)
+    .bind(e.outcome)
+    .execute(c)
+    .await
+    .map(|_| ())
+}
+
+#[derive(Debug, Clone, FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct AuditRow {
+    pub id: String,
+    pub at: i64,
+    pub actor_user_id: Option<String>,
+    pub actor_name: Option<String>,
+    pub actor_role: Option<String>,
+    pub actor_org_id: Option<String>,
+    pub action: String,
+    pub record_type: String,
+    pub record_id: Option<String>,
+    pub subject_user_id: Option<String>,
+    pub org_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub reason: Option<String>,
+    pub outcome: String,
+}
+
+/// What to look for in the audit log. `org_id` None means every organisation (admin only).
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub org_id: Option<String>,
+    /// A user id: entries where this person acted or whose data was touched.
+    pub person: Option<String>,
+    /// A record id (or record type).
+    pub record: Option<String>,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    pub limit: i64,
+}
+
+pub async fn search(c: &mut Conn, f: &AuditFilter) -> Result<Vec<AuditRow>, sqlx::Error> {
+    // Each filter is "parameter IS NULL OR condition", so one statement serves every
+    // combination without building SQL from strings.
+    sqlx::query_as(
+        "SELECT a.id, a.at, a.actor_user_id, u.name AS actor_name, a.actor_role, a.actor_org_id, \
+         a.action, a.record_type, a.record_id, a.subject_user_id, a.org_id, a.ip, a.user_agent, \
+         a.reason, a.outcome FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id \
+         WHERE ($1 IS NULL OR a.org_id = $1 OR a.actor_org_id = $1) \
+         AND ($2 IS NULL OR a.actor_user_id = $2 OR a.subject_user_id = $2) \
+         AND ($3 IS NULL OR a.record_id = $3 OR a.record_type = $3) \
+         AND ($4 IS NULL OR a.at >= $4) AND ($5 IS NULL OR a.at < $5) \
+         ORDER BY a.at DESC, a.id DESC LIMIT $6",
+    )
+    .bind(&f.org_id)
+    .bind(&f.person)
+    .bind(&f.record)
+    .bind(f.from)
+    .bind(f.to)
+    .bind(f.limit)
+    .fetch_all(c)
+    .await
+}

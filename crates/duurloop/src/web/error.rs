@@ -1,0 +1,154 @@
+//! One error type at the HTTP edge. Handlers return [`AppError`]; its `IntoResponse` only
+//! records what happened, and the [`render_errors`] middleware turns it into a friendly page
+//! in the visitor's language (with a way back) or the API's JSON error body
+//! `{ "error": { "code", "message", "fields" } }`. Infrastructure errors are logged once with
+//! the request id and reach the user only as an opaque 500.
+
+use askama::Template;
+use axum::{
+    Json,
+    extract::Request,
+    http::{StatusCode, header},
+    middleware::Next,
+    response::{Html, IntoResponse, Redirect, Response},
+};
+
+use super::{ctx::request_lang, middleware::RequestId, pages::Base};
+use crate::{app::AppError, i18n::Lang};
+
+/// What the middleware needs to render an error.
+#[derive(Clone, Debug)]
+pub struct ErrorInfo {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub fields: Vec<(&'static str, &'static str)>,
+}
+
+impl AppError {
+    fn info(&self) -> ErrorInfo {
+        let (status, code) = match self {
+            AppError::NotFound => (StatusCode::NOT_FOUND, "not-found"),
+            AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            AppError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            AppError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            AppError::Conflict(key) => (StatusCode::CONFLICT, *key),
+            AppError::LoginFailed => (StatusCode::UNAUTHORIZED, "login-failed"),
+            AppError::Csrf => (StatusCode::FORBIDDEN, "csrf"),
+            AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too-large"),
+            AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        let fields = match self {
+            AppError::Invalid(f) => f.iter().map(|f| (f.field, f.key)).collect(),
+            _ => Vec::new(),
+        };
+        ErrorInfo {
+            status,
+            code,
+            fields,
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(e) = &self {
+            // Logged here, once; the request id is added by the span of `observe`.
+            tracing::error!(error = %e, "internal error");
+        }
+        let info = self.info();
+        let mut resp = info.status.into_response();
+        resp.extensions_mut().insert(info);
+        resp
+    }
+}
+
+pub async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    base: Base,
+    status: u16,
+    message: String,
+    fields: Vec<String>,
+    request_id: String,
+}
+
+/// Renders errors: JSON under `/api/`, a page elsewhere. Also wraps the framework's own
+/// plain-text rejections (bad JSON, wrong content type) in the same shapes.
+pub async fn render_errors(req: Request, next: Next) -> Response {
+    let lang = request_lang(req.headers());
+    let is_api = req.uri().path().starts_with("/api/");
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().map(str::to_string);
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    let resp = next.run(req).await;
+    let info = match resp.extensions().get::<ErrorInfo>() {
+        Some(info) => info.clone(),
+        None if resp.status().is_client_error() && !is_html_or_json(&resp) => ErrorInfo {
+            status: resp.status(),
+            code: "bad-request",
+            fields: Vec::new(),
+        },
+        None => return resp,
+    };
+    if is_api {
+        return api_error(lang, &info);
+    }
+    if info.status == StatusCode::UNAUTHORIZED && info.code == "unauthenticated" {
+        let next = match query {
+            Some(q) => format!("{path}?{q}"),
+            None => path,
+        };
+        let target = format!(
+            "/login?next={}",
+            form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        );
+        return Redirect::to(&target).into_response();
+    }
+    let page = ErrorPage {
+        base: Base::plain(lang, &format!("error-{}", info.code)),
+        status: info.status.as_u16(),
+        message: lang.t(&format!("error-{}", info.code)),
+        fields: info
+            .fields
+            .iter()
+            .map(|(f, k)| format!("{}: {}", lang.t(&format!("field-{f}")), lang.t(k)))
+            .collect(),
+        request_id,
+    };
+    match page.render() {
+        Ok(html) => (info.status, Html(html)).into_response(),
+        Err(_) => (info.status, lang.t(&format!("error-{}", info.code))).into_response(),
+    }
+}
+
+fn is_html_or_json(resp: &Response) -> bool {
+    resp.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html") || v.starts_with("application/json"))
+}
+
+/// The API's error body.
+pub fn api_error(lang: Lang, info: &ErrorInfo) -> Response {
+    let fields: serde_json::Map<String, serde_json::Value> = info
+        .fields
+        .iter()
+        .map(|(f, k)| (f.to_string(), serde_json::Value::String(lang.t(k))))
+        .collect();
+    let body = serde_json::json!({
+        "error": {
+            "code": info.code,
+            "message": lang.t(&format!("error-{}", info.code)),
+            "fields": fields,
+        }
+    });
+    (info.status, Json(body)).into_response()
+}

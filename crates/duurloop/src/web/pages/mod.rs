@@ -1,0 +1,133 @@
+//! Server-rendered pages (askama templates in `templates/`, one struct per page).
+
+pub mod account;
+pub mod admin;
+pub mod audit;
+pub mod auth;
+pub mod home;
+pub mod orgs;
+
+use askama::Template;
+use axum::response::{Html, IntoResponse, Response};
+
+use super::{ctx::PageCtx, routes::RouteTable};
+use crate::{app::AppError, i18n::Lang};
+
+pub fn routes(t: RouteTable) -> RouteTable {
+    let t = home::routes(t);
+    let t = auth::routes(t);
+    let t = account::routes(t);
+    let t = orgs::routes(t);
+    let t = admin::routes(t);
+    audit::routes(t)
+}
+
+/// The signed-in person as the navigation shows them.
+pub struct NavUser {
+    pub name: String,
+    pub is_admin: bool,
+    /// Organisations this person coordinates: (id, name).
+    pub coordinated: Vec<(String, String)>,
+}
+
+/// What the layout needs on every page.
+pub struct Base {
+    pub lang: Lang,
+    pub csrf: String,
+    pub path: String,
+    pub title: String,
+    pub user: Option<NavUser>,
+}
+
+impl Base {
+    pub fn new(page: &PageCtx, title_key: &str) -> Self {
+        let user = page.identity.as_ref().map(|i| NavUser {
+            name: i.name.clone(),
+            is_admin: i.is_admin,
+            coordinated: i
+                .coordinated_orgs()
+                .iter()
+                .map(|m| (m.org_id.clone(), m.org_name.clone()))
+                .collect(),
+        });
+        Self {
+            lang: page.lang,
+            csrf: page.csrf.clone(),
+            path: page.path.clone(),
+            title: page.lang.t(title_key),
+            user,
+        }
+    }
+
+    /// For pages rendered outside a handler (error pages).
+    pub fn plain(lang: Lang, title_key: &str) -> Self {
+        Self {
+            lang,
+            csrf: String::new(),
+            path: "/".into(),
+            title: lang.t(title_key),
+            user: None,
+        }
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        self.lang.t(key)
+    }
+
+    pub fn ta(&self, key: &str, name: &'static str, value: &str) -> String {
+        self.lang.t_args(key, &[(name, value)])
+    }
+
+    pub fn role(&self, role: &str) -> String {
+        self.lang.t(&format!("role-{role}"))
+    }
+
+    pub fn kind(&self, kind: &str) -> String {
+        self.lang.t(&format!("org-kind-{kind}"))
+    }
+
+    pub fn time(&self, ms: &i64) -> String {
+        crate::clock::format_local(*ms)
+    }
+
+    pub fn back_path(&self) -> String {
+        form_urlencoded::byte_serialize(self.path.as_bytes()).collect()
+    }
+}
+
+/// Field messages of a failed form, translated, for re-rendering the form.
+#[derive(Default)]
+pub struct FormErrors(pub Vec<(&'static str, String)>);
+
+impl FormErrors {
+    pub fn from_app(lang: Lang, e: &AppError) -> Option<Self> {
+        match e {
+            AppError::Invalid(fields) => Some(Self(
+                fields.iter().map(|f| (f.field, lang.t(f.key))).collect(),
+            )),
+            AppError::Conflict(key) => Some(Self(vec![("form", lang.t(&format!("error-{key}")))])),
+            _ => None,
+        }
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    pub fn any(&self) -> bool {
+        !self.0.is_empty()
+    }
+
+    pub fn all(&self) -> &[(&'static str, String)] {
+        &self.0
+    }
+}
+
+pub fn render<T: Template>(page: T) -> Result<Response, AppError> {
+    page.render()
+        .map(|html| Html(html).into_response())
+        .map_err(|e| AppError::Internal(e.into()))
+}

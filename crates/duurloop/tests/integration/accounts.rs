@@ -1,0 +1,507 @@
+//! Login, second factor, sessions, throttling, password reset, invitations.
+
+use duurloop_domain::{OrgKind, Role};
+use reqwest::StatusCode;
+
+use crate::helpers::{PASSWORD, TestApp, link_in, location};
+
+#[tokio::test]
+async fn a_therapist_signs_in_with_password_and_code_and_reaches_the_dutch_start_page() {
+    let app = TestApp::spawn().await;
+    let org = app.org("Praktijk Lelystad", OrgKind::GpPractice).await;
+    let u = app
+        .user(
+            "marieke@praktijk.example",
+            false,
+            &[(&org, Role::Therapist)],
+            true,
+        )
+        .await;
+    let client = app.sign_in(&u).await;
+    let page = app.get(&client, "/").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.expect("body");
+    assert!(html.contains("lang=\"nl\""));
+    assert!(html.contains("Startpagina"), "{html}");
+    assert!(html.contains("Runningtherapeut"));
+    assert!(html.contains("Praktijk Lelystad"));
+    assert_eq!(app.audit_count("login", "session").await, 1);
+    assert_eq!(app.audit_count("second_factor", "session").await, 1);
+}
+
+#[tokio::test]
+async fn without_the_code_the_session_opens_nothing() {
+    let app = TestApp::spawn().await;
+    let org = app.org("Praktijk", OrgKind::GpPractice).await;
+    let u = app
+        .user("a@praktijk.example", false, &[(&org, Role::Referrer)], true)
+        .await;
+    let client = app.browser();
+    let r = app
+        .post_form(
+            &client,
+            "/login",
+            &[("email", &u.email), ("password", PASSWORD)],
+        )
+        .await;
+    assert!(location(&r).starts_with("/login/totp"));
+    let r = app.get(&client, "/account").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(location(&r).starts_with("/login"));
+    let r = app
+        .post_form(&client, "/login/totp", &[("code", "000000")])
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("Deze code klopt niet")
+    );
+}
+
+#[tokio::test]
+async fn a_code_cannot_be_used_twice() {
+    let app = TestApp::spawn().await;
+    let org = app.org("Praktijk", OrgKind::GpPractice).await;
+    let u = app
+        .user(
+            "a@praktijk.example",
+            false,
+            &[(&org, Role::Therapist)],
+            true,
+        )
+        .await;
+    let secret = u.secret.clone().expect("secret");
+    let code = app.code(&secret);
+    let first = app.browser();
+    app.post_form(
+        &first,
+        "/login",
+        &[("email", &u.email), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(
+        app.post_form(&first, "/login/totp", &[("code", &code)])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let second = app.browser();
+    app.post_form(
+        &second,
+        "/login",
+        &[("email", &u.email), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(
+        app.post_form(&second, "/login/totp", &[("code", &code)])
+            .await
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+}
+
+#[tokio::test]
+async fn a_role_with_participant_access_must_enrol_a_second_factor_first() {
+    let app = TestApp::spawn().await;
+    let org = app.org("Praktijk", OrgKind::GpPractice).await;
+    let u = app
+        .user(
+            "nieuw@praktijk.example",
+            false,
+            &[(&org, Role::Coordinator)],
+            false,
+        )
+        .await;
+    let client = app.browser();
+    let r = app
+        .post_form(
+            &client,
+            "/login",
+            &[("email", &u.email), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(location(&r), "/account/totp");
+    // Nothing else opens until enrolment is done.
+    let r = app.get(&client, &format!("/organisations/{org}")).await;
+    assert!(location(&r).starts_with("/login"));
+    let page = app
+        .get(&client, "/account/totp")
+        .await
+        .text()
+        .await
+        .expect("body");
+    let secret_b32 = page
+        .split("id=\"totp-secret\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("secret shown");
+    let secret = duurloop_domain::totp::TotpSecret::from_base32(secret_b32).expect("base32");
+    let r = app
+        .post_form(&client, "/account/totp", &[("code", "123")])
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let code = app.code(&secret);
+    let r = app
+        .post_form(&client, "/account/totp", &[("code", &code)])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get(&client, &format!("/organisations/{org}"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn funders_and_participants_sign_in_without_a_second_factor() {
+    let app = TestApp::spawn().await;
+    let org = app.org("Gemeente", OrgKind::Municipality).await;
+    let u = app
+        .user(
+            "beleid@gemeente.example",
+            false,
+            &[(&org, Role::Funder)],
+            false,
+        )
+        .await;
+    let client = app.sign_in(&u).await;
+    let html = app.get(&client, "/").await.text().await.expect("body");
+    assert!(html.contains("Financier"));
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_account_get_the_same_answer() {
+    let app = TestApp::spawn().await;
+    app.user("bekend@praktijk.example", false, &[], false).await;
+    let client = app.browser();
+    let wrong = app
+        .post_form(
+            &client,
+            "/login",
+            &[
+                ("email", "bekend@praktijk.example"),
+                ("password", "verkeerd wachtwoord"),
+            ],
+        )
+        .await;
+    let unknown = app
+        .post_form(
+            &client,
+            "/login",
+            &[
+                ("email", "onbekend@praktijk.example"),
+                ("password", "verkeerd wachtwoord"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
+    let a = wrong.text().await.expect("body").replace("bekend@", "X@");
+    let b = unknown
+        .text()
+        .await
+        .expect("body")
+        .replace("onbekend@", "X@");
+    assert_eq!(a, b);
+}
+
+#[tokio::test]
+async fn after_five_failures_even_the_right_password_is_refused_for_a_while() {
+    let app = TestApp::spawn().await;
+    let u = app
+        .user("doelwit@praktijk.example", false, &[], false)
+        .await;
+    let client = app.browser();
+    for _ in 0..5 {
+        let r = app
+            .post_form(
+                &client,
+                "/login",
+                &[("email", &u.email), ("password", "fout fout fout")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = app
+        .post_form(
+            &client,
+            "/login",
+            &[("email", &u.email), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    app.clock.advance_ms(16 * 60_000);
+    let r = app
+        .post_form(
+            &client,
+            "/login",
+            &[("email", &u.email), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn login_rotates_the_session_and_logout_ends_it() {
+    let app = TestApp::spawn().await;
+    let u = app.user("f@gemeente.example", false, &[], false).await;
+    let client = app.browser();
+    let r = app
+        .post_form(
+            &client,
+            "/login",
+            &[("email", &u.email), ("password", PASSWORD)],
+        )
+        .await;
+    let cookie = r
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .expect("cookie")
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert_eq!(app.get(&client, "/account").await.status(), StatusCode::OK);
+    let r = app
+        .post_form(
+            &client,
+            "/login",
+            &[("email", &u.email), ("password", PASSWORD)],
+        )
+        .await;
+    let second = r
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .expect("cookie")
+        .to_string();
+    assert_ne!(cookie, second, "a new login gets a new session token");
+    let (n,): (i64,) = sqlx::query_as("SELECT CAST(COUNT(*) AS BIGINT) FROM sessions")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .expect("count");
+    assert_eq!(n, 1, "the old session was replaced");
+    app.post_form(&client, "/logout", &[]).await;
+    assert_eq!(
+        app.get(&client, "/account").await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn sessions_end_after_idle_and_absolute_timeouts() {
+    let app = TestApp::spawn().await;
+    let u = app.user("f@gemeente.example", false, &[], false).await;
+    let client = app.sign_in(&u).await;
+    app.clock.advance_ms(29 * 60_000);
+    assert_eq!(app.get(&client, "/account").await.status(), StatusCode::OK);
+    app.clock.advance_ms(31 * 60_000);
+    assert_eq!(
+        app.get(&client, "/account").await.status(),
+        StatusCode::SEE_OTHER,
+        "idle timeout"
+    );
+    let client = app.sign_in(&u).await;
+    for _ in 0..25 {
+        app.clock.advance_ms(29 * 60_000);
+        let _ = app.get(&client, "/account").await;
+    }
+    assert_eq!(
+        app.get(&client, "/account").await.status(),
+        StatusCode::SEE_OTHER,
+        "absolute timeout"
+    );
+}
+
+#[tokio::test]
+async fn a_forgotten_password_is_reset_by_e_mail_link_once() {
+    let app = TestApp::spawn().await;
+    let u = app
+        .user("vergeten@praktijk.example", false, &[], false)
+        .await;
+    let client = app.browser();
+    let r = app
+        .post_form(
+            &client,
+            "/password/forgot",
+            &[("email", "Vergeten@Praktijk.example")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let same = app
+        .post_form(
+            &client,
+            "/password/forgot",
+            &[("email", "niemand@praktijk.example")],
+        )
+        .await;
+    assert_eq!(same.status(), StatusCode::OK);
+    let mail = app.last_mail_to(&u.email).await.expect("reset mail");
+    assert!(app.last_mail_to("niemand@praktijk.example").await.is_none());
+    let link = link_in(&mail.body_text, &app.base);
+    let r = app
+        .post_form(&client, &link, &[("password", "kort"), ("confirm", "kort")])
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.expect("body").contains("minstens 12 tekens"));
+    let r = app
+        .post_form(
+            &client,
+            &link,
+            &[
+                ("password", "een nieuw wachtwoord"),
+                ("confirm", "een nieuw wachtwoord"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let again = app
+        .post_form(
+            &client,
+            &link,
+            &[
+                ("password", "nog een wachtwoord"),
+                ("confirm", "nog een wachtwoord"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::NOT_FOUND, "the link works once");
+    let r = app
+        .post_form(
+            &client,
+            "/login",
+            &[("email", &u.email), ("password", "een nieuw wachtwoord")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn an_invited_person_creates_an_account_enrols_and_lands_in_the_organisation() {
+    let app = TestApp::spawn().await;
+    let org = app
+        .org("Runningtherapie Groningen", OrgKind::TherapistPractice)
+        .await;
+    let coord = app
+        .user(
+            "henk@groningen.example",
+            false,
+            &[(&org, Role::Coordinator)],
+            true,
+        )
+        .await;
+    let client = app.session_for(&coord).await;
+    let r = app
+        .post_form(
+            &client,
+            &format!("/organisations/{org}/invitations"),
+            &[("email", "eva@groningen.example"), ("role", "therapist")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let mail = app
+        .last_mail_to("eva@groningen.example")
+        .await
+        .expect("invitation mail");
+    assert!(mail.subject.contains("Runningtherapie Groningen"));
+    let link = link_in(&mail.body_text, &app.base);
+    let eva = app.browser();
+    let page = app.get(&eva, &link).await.text().await.expect("body");
+    assert!(page.contains("runningtherapeut"));
+    let r = app
+        .post_form(
+            &eva,
+            &link,
+            &[("name", ""), ("password", "kort"), ("confirm", "kort")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .post_form(
+            &eva,
+            &link,
+            &[
+                ("name", "Eva Mulder"),
+                ("password", "rustig duurlopen"),
+                ("confirm", "rustig duurlopen"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/account/totp");
+    let twice = app
+        .post_form(
+            &app.browser(),
+            &link,
+            &[
+                ("name", "Eva"),
+                ("password", "rustig duurlopen"),
+                ("confirm", "rustig duurlopen"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        twice.status(),
+        StatusCode::NOT_FOUND,
+        "an invitation works once"
+    );
+    let members = app
+        .get(&client, &format!("/organisations/{org}"))
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(members.contains("Eva Mulder"));
+}
+
+#[tokio::test]
+async fn an_expired_invitation_is_refused() {
+    let app = TestApp::spawn().await;
+    let org = app.org("Praktijk", OrgKind::GpPractice).await;
+    let admin = app.user("beheer@duurloop.example", true, &[], true).await;
+    let token = app.api_token(&admin).await;
+    let r = app
+        .api(
+            &token,
+            reqwest::Method::POST,
+            &format!("/api/v1/organisations/{org}/invitations"),
+        )
+        .json(&serde_json::json!({"email": "laat@praktijk.example", "role": "referrer"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let link = link_in(
+        &app.last_mail_to("laat@praktijk.example")
+            .await
+            .expect("mail")
+            .body_text,
+        &app.base,
+    );
+    app.clock.advance_ms(8 * 24 * 3_600_000);
+    assert_eq!(
+        app.get(&app.browser(), &link).await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn the_interface_switches_to_english_and_back() {
+    let app = TestApp::spawn().await;
+    let client = app.browser();
+    let html = app.get(&client, "/login").await.text().await.expect("body");
+    assert!(html.contains("Inloggen") && html.contains("lang=\"nl\""));
+    let r = app.get(&client, "/lang/en?back=/login").await;
+    assert_eq!(location(&r), "/login");
+    let html = app.get(&client, "/login").await.text().await.expect("body");
+    assert!(html.contains("Sign in") && html.contains("lang=\"en\""));
+    let r = app
+        .get(&client, "/lang/en?back=https://evil.example/")
+        .await;
+    assert_eq!(location(&r), "/", "no open redirect");
+}

@@ -1,0 +1,260 @@
+//! The JSON API with personal tokens, its errors and its OpenAPI document.
+
+use duurloop_domain::{OrgKind, Role};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn the_api_does_what_the_pages_do_for_organisations_and_members() {
+    let app = TestApp::spawn().await;
+    let admin = app.user("beheer@duurloop.example", true, &[], true).await;
+    let token = app.api_token(&admin).await;
+    let r = app
+        .api(&token, Method::POST, "/api/v1/organisations")
+        .json(&json!({"name": "Gemeente Noordwijk", "kind": "municipality"}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let org: Value = r.json().await.expect("json");
+    let org_id = org["id"].as_str().expect("id").to_string();
+    let r = app
+        .api(
+            &token,
+            Method::POST,
+            &format!("/api/v1/organisations/{org_id}/invitations"),
+        )
+        .json(&json!({"email": "femke@noordwijk.example", "role": "funder"}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let member = app
+        .user(
+            "joost@noordwijk.example",
+            false,
+            &[(&org_id, Role::Funder)],
+            false,
+        )
+        .await;
+    let r = app
+        .api(
+            &token,
+            Method::PUT,
+            &format!("/api/v1/organisations/{org_id}/members/{}", member.id),
+        )
+        .json(&json!({"role": "coordinator"}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let members: Value = app
+        .api(
+            &token,
+            Method::GET,
+            &format!("/api/v1/organisations/{org_id}/members"),
+        )
+        .send()
+        .await
+        .expect("req")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(members[0]["role"], "coordinator");
+    let r = app
+        .api(
+            &token,
+            Method::DELETE,
+            &format!("/api/v1/organisations/{org_id}/members/{}", member.id),
+        )
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let outbox: Value = app
+        .api(&token, Method::GET, "/api/v1/outbox")
+        .send()
+        .await
+        .expect("req")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(outbox[0]["to_addr"], "femke@noordwijk.example");
+}
+
+#[tokio::test]
+async fn api_errors_have_the_json_error_body_in_the_callers_language() {
+    let app = TestApp::spawn().await;
+    let admin = app.user("beheer@duurloop.example", true, &[], true).await;
+    let token = app.api_token(&admin).await;
+    let r = app
+        .api(&token, Method::POST, "/api/v1/organisations")
+        .json(&json!({"name": "", "kind": "ziekenhuis"}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "invalid");
+    assert!(
+        body["error"]["fields"]["name"]
+            .as_str()
+            .expect("name message")
+            .contains("naam")
+    );
+    assert!(body["error"]["fields"]["kind"].is_string());
+    let r = app
+        .api(&token, Method::POST, "/api/v1/organisations")
+        .header("accept-language", "en")
+        .json(&json!({"name": ""}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(
+        body["error"]["code"], "bad-request",
+        "a body missing fields is a bad request"
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .expect("msg")
+            .contains("We cannot process")
+    );
+    let r = app
+        .api(&token, Method::POST, "/api/v1/organisations")
+        .header("content-type", "application/json")
+        .body("{niet json")
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.json::<Value>().await.expect("json")["error"]["code"],
+        "bad-request"
+    );
+    let r = reqwest::get(app.url("/api/v1/me")).await.expect("req");
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        r.json::<Value>().await.expect("json")["error"]["code"],
+        "unauthenticated"
+    );
+    let r = app
+        .api("dl_vals", Method::GET, "/api/v1/me")
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = app
+        .api(&token, Method::GET, "/api/v1/bestaat-niet")
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        r.json::<Value>().await.expect("json")["error"]["code"],
+        "not-found"
+    );
+}
+
+#[tokio::test]
+async fn tokens_are_made_on_the_account_page_shown_once_and_can_be_revoked() {
+    let app = TestApp::spawn().await;
+    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
+    let u = app
+        .user(
+            "huisarts@medi-stad.example",
+            false,
+            &[(&org, Role::Referrer)],
+            true,
+        )
+        .await;
+    let client = app.sign_in(&u).await;
+    let html = app
+        .post_form(&client, "/account/tokens", &[("name", "HIS-koppeling")])
+        .await
+        .text()
+        .await
+        .expect("body");
+    let token = html
+        .split("id=\"new-token\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("token shown")
+        .to_string();
+    assert!(token.starts_with("dl_"));
+    let me: Value = app
+        .api(&token, Method::GET, "/api/v1/me")
+        .send()
+        .await
+        .expect("req")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(me["email"], "huisarts@medi-stad.example");
+    assert_eq!(me["memberships"][0]["role"], "referrer");
+    let list: Value = app
+        .api(&token, Method::GET, "/api/v1/tokens")
+        .send()
+        .await
+        .expect("req")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list[0]["name"], "HIS-koppeling");
+    assert!(list[0].get("token_hash").is_none());
+    let again = app
+        .get(&client, "/account")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(!again.contains(&token), "a token is shown only once");
+    let id = list[0]["id"].as_str().expect("id");
+    assert_eq!(
+        app.api(&token, Method::DELETE, &format!("/api/v1/tokens/{id}"))
+            .send()
+            .await
+            .expect("req")
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.api(&token, Method::GET, "/api/v1/me")
+            .send()
+            .await
+            .expect("req")
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_api_route() {
+    let app = TestApp::spawn().await;
+    let doc: Value = reqwest::get(app.url("/api/openapi.json"))
+        .await
+        .expect("req")
+        .json()
+        .await
+        .expect("json");
+    assert!(doc["openapi"].as_str().expect("version").starts_with("3."));
+    let paths = doc["paths"].as_object().expect("paths");
+    for route in app.routes.iter().filter(|r| r.path.starts_with("/api/v1/")) {
+        let entry = paths
+            .get(route.path)
+            .unwrap_or_else(|| panic!("{} missing from OpenAPI", route.path));
+        assert!(
+            entry.get(route.method.to_lowercase()).is_some(),
+            "{} {} missing from OpenAPI",
+            route.method,
+            route.path
+        );
+    }
+    let docs = reqwest::get(app.url("/api/docs/")).await.expect("req");
+    assert_eq!(docs.status(), StatusCode::OK);
+    assert!(docs.text().await.expect("body").contains("swagger"));
+}

@@ -1,0 +1,322 @@
+//! `TestApp`: the real application on port 0 with a fresh database per test — SQLite by
+//! default, PostgreSQL when `DUURLOOP_TEST_POSTGRES_URL` is set — plus helpers per action.
+
+use std::sync::Arc;
+
+use duurloop::{
+    clock::{Clock, OffsetClock},
+    config::{Config, Secret},
+    db::Db,
+    state::AppState,
+    store::{self, users},
+    web::{Application, RouteInfo},
+};
+use duurloop_domain::{OrgKind, Role, totp::TotpSecret};
+use reqwest::{Client, StatusCode, redirect::Policy};
+use tokio::sync::watch;
+
+pub const PASSWORD: &str = "een lang wachtwoord";
+pub const CSRF: &str = "test-csrf-token-0123456789abcdefghijklmnop";
+
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    pub clock: OffsetClock,
+    pub routes: Vec<RouteInfo>,
+    pub dir: tempfile::TempDir,
+    shutdown: watch::Sender<bool>,
+}
+
+/// A fresh, empty database URL: a SQLite file in `dir`, or a new PostgreSQL database.
+pub async fn fresh_database_url(dir: &std::path::Path) -> String {
+    match std::env::var("DUURLOOP_TEST_POSTGRES_URL") {
+        Ok(base) if !base.is_empty() => {
+            let name = format!("dl_test_{}", uuid::Uuid::now_v7().simple());
+            let db = Db::connect_without_migrating(&base)
+                .await
+                .expect("connect to PostgreSQL");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&db.pool)
+                .await
+                .expect("create test database");
+            db.pool.close().await;
+            let mut url = url::Url::parse(&base).expect("valid PostgreSQL URL");
+            url.set_path(&name);
+            url.to_string()
+        }
+        _ => format!("sqlite://{}/duurloop.db", dir.display()),
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// As `spawn`, with the background outbox worker running (as in production).
+    pub async fn spawn_with_worker() -> Self {
+        Self::start(|_| {}, true).await
+    }
+
+    /// As `spawn`, with a change to the configuration (e.g. an SMTP server). Mail is
+    /// delivered only when a test calls `deliver_mail`, so delivery can be checked step by step.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::start(adjust, false).await
+    }
+
+    async fn start(adjust: impl FnOnce(&mut Config), with_worker: bool) -> Self {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("warn")
+            .with_test_writer()
+            .try_init();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = fresh_database_url(dir.path()).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let config = Config {
+            database_url: Secret::new(database_url),
+            listen: addr,
+            base_url: format!("http://{addr}"),
+            outbox_dir: dir.path().join("outbox"),
+            worker_interval_seconds: 1,
+            ..Config::default()
+        };
+        let mut config = config;
+        adjust(&mut config);
+        let clock = OffsetClock::default();
+        let app = Application::build(config, listener, Arc::new(clock.clone()))
+            .await
+            .expect("build app");
+        let state = app.state.clone();
+        let routes = app.routes.clone();
+        let (tx, rx) = watch::channel(false);
+        tokio::spawn(app.serve(rx, with_worker));
+        TestApp {
+            base: format!("http://{addr}"),
+            state,
+            clock,
+            routes,
+            dir,
+            shutdown: tx,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn conn(&self) -> sqlx::pool::PoolConnection<sqlx::Any> {
+        self.state.db.conn().await.expect("connection")
+    }
+
+    /// A browser-like client: keeps cookies, does not follow redirects, already holds a CSRF
+    /// cookie (as if it had loaded a page before).
+    pub fn browser(&self) -> Client {
+        let jar = reqwest::cookie::Jar::default();
+        let url: reqwest::Url = self.base.parse().expect("url");
+        jar.add_cookie_str(&format!("dl_csrf={CSRF}; Path=/"), &url);
+        Client::builder()
+            .cookie_provider(Arc::new(jar))
+            .redirect(Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    pub async fn org(&self, name: &str, kind: OrgKind) -> String {
+        let mut c = self.conn().await;
+        store::orgs::insert(&mut c, name, kind, self.clock.now_ms())
+            .await
+            .expect("org")
+    }
+
+    /// An account with a password, optionally a second factor, and memberships.
+    pub async fn user(
+        &self,
+        email: &str,
+        admin: bool,
+        memberships: &[(&str, Role)],
+        totp: bool,
+    ) -> TestUser {
+        let hash = duurloop::app::auth::hash_password(PASSWORD)
+            .await
+            .expect("hash");
+        let mut c = self.conn().await;
+        let now = self.clock.now_ms();
+        let id = users::insert(
+            &mut c,
+            users::NewUser {
+                email,
+                name: &format!("Naam {email}"),
+                password_hash: Some(&hash),
+                is_admin: admin,
+                now,
+            },
+        )
+        .await
+        .expect("user");
+        let secret = totp.then(|| TotpSecret::from_bytes(format!("secret-{email}").into_bytes()));
+        if let Some(s) = &secret {
+            users::activate_totp(&mut c, &id, &s.to_base32(), 0)
+                .await
+                .expect("totp");
+        }
+        for (org, role) in memberships {
+            users::upsert_membership(&mut c, &id, org, *role, now)
+                .await
+                .expect("membership");
+        }
+        TestUser {
+            id,
+            email: email.to_string(),
+            secret,
+        }
+    }
+
+    /// The current code for a secret. The clock moves on 30 s first, because a code can only
+    /// be used once.
+    pub fn code(&self, secret: &TotpSecret) -> String {
+        self.clock.advance_ms(30_000);
+        secret.code_at(self.clock.now_ms() / 1000)
+    }
+
+    /// A browser client signed in through the real login (password, then code).
+    pub async fn sign_in(&self, u: &TestUser) -> Client {
+        let client = self.browser();
+        let r = self
+            .post_form(
+                &client,
+                "/login",
+                &[("email", &u.email), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "login should redirect");
+        if let Some(secret) = &u.secret {
+            assert!(
+                location(&r).starts_with("/login/totp"),
+                "expected the code step, got {}",
+                location(&r)
+            );
+            let code = self.code(secret);
+            let r = self
+                .post_form(&client, "/login/totp", &[("code", &code)])
+                .await;
+            assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        }
+        client
+    }
+
+    /// A browser client with a fully signed-in session made directly in the store (fast;
+    /// the login itself is tested separately).
+    pub async fn session_for(&self, u: &TestUser) -> Client {
+        let token = store::new_token();
+        let mut c = self.conn().await;
+        users::create_session(&mut c, &token, &u.id, "full", self.clock.now_ms())
+            .await
+            .expect("session");
+        let jar = reqwest::cookie::Jar::default();
+        let url: reqwest::Url = self.base.parse().expect("url");
+        jar.add_cookie_str(&format!("dl_csrf={CSRF}; Path=/"), &url);
+        jar.add_cookie_str(&format!("dl_session={token}; Path=/"), &url);
+        Client::builder()
+            .cookie_provider(Arc::new(jar))
+            .redirect(Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    /// A personal API token for the user.
+    pub async fn api_token(&self, u: &TestUser) -> String {
+        let token = format!("dl_{}", store::new_token());
+        let mut c = self.conn().await;
+        users::insert_api_token(&mut c, &u.id, "test", &token, self.clock.now_ms())
+            .await
+            .expect("token");
+        token
+    }
+
+    pub async fn post_form(
+        &self,
+        client: &Client,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut body: Vec<(&str, &str)> = vec![("csrf_token", CSRF)];
+        body.extend_from_slice(fields);
+        client
+            .post(self.url(path))
+            .form(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get(&self, client: &Client, path: &str) -> reqwest::Response {
+        client.get(self.url(path)).send().await.expect("request")
+    }
+
+    pub fn api(&self, token: &str, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        Client::new()
+            .request(method, self.url(path))
+            .bearer_auth(token)
+    }
+
+    /// Runs the outbox worker once, now.
+    pub async fn deliver_mail(&self) -> usize {
+        duurloop::mail::deliver_due(&self.state)
+            .await
+            .expect("deliver")
+    }
+
+    /// The latest message in the outbox to an address.
+    pub async fn last_mail_to(&self, to: &str) -> Option<store::outbox::MailRow> {
+        let mut c = self.conn().await;
+        store::outbox::recent(&mut c, 100)
+            .await
+            .expect("outbox")
+            .into_iter()
+            .find(|m| m.to_addr == to)
+    }
+
+    /// Audit entries with the given action and record type.
+    pub async fn audit_count(&self, action: &str, record_type: &str) -> i64 {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE action = $1 AND record_type = $2",
+        )
+        .bind(action)
+        .bind(record_type)
+        .fetch_one(&self.state.db.pool)
+        .await
+        .expect("count");
+        n
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+pub struct TestUser {
+    pub id: String,
+    pub email: String,
+    pub secret: Option<TotpSecret>,
+}
+
+pub fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The link in a message body (invitation, reset).
+pub fn link_in(body: &str, base: &str) -> String {
+    body.split_whitespace()
+        .find(|w| w.starts_with(base))
+        .map(|w| w.trim_start_matches(base).to_string())
+        .expect("a link in the message")
+}

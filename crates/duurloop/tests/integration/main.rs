@@ -1,0 +1,11 @@
+//! One integration-test binary. Every test starts the real app on port 0 with a fresh
+//! database: SQLite, or PostgreSQL when `DUURLOOP_TEST_POSTGRES_URL` is set.
+
+mod helpers;
+
+mod accounts;
+mod api;
+mod authz;
+mod mail;
+mod orgs;
+mod platform;

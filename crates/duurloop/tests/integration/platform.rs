@@ -1,0 +1,191 @@
+//! Operations: health, metrics, friendly 404s, headers, schema parity, backup, demo, config.
+
+use duurloop::{
+    cli::demo,
+    db::{Backend, Db},
+};
+use reqwest::StatusCode;
+
+use crate::helpers::{TestApp, fresh_database_url};
+
+#[tokio::test]
+async fn health_and_metrics_answer() {
+    let app = TestApp::spawn().await;
+    let r = reqwest::get(app.url("/healthz")).await.expect("req");
+    assert_eq!(r.status(), StatusCode::OK);
+    let _ = reqwest::get(app.url("/login")).await.expect("req");
+    let m = reqwest::get(app.url("/metrics"))
+        .await
+        .expect("req")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        m.contains("duurloop_http_requests_total{method=\"GET\",route=\"/login\",status=\"200\"}"),
+        "{m}"
+    );
+    assert!(m.contains("duurloop_database_up 1"));
+}
+
+#[tokio::test]
+async fn unknown_pages_get_a_friendly_dutch_404_with_a_way_back() {
+    let app = TestApp::spawn().await;
+    let r = reqwest::get(app.url("/bestaat/niet")).await.expect("req");
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let html = r.text().await.expect("body");
+    assert!(html.contains("Deze pagina bestaat niet"));
+    assert!(html.contains("Terug naar de startpagina"));
+}
+
+#[tokio::test]
+async fn pages_carry_security_headers() {
+    let app = TestApp::spawn().await;
+    let r = reqwest::get(app.url("/login")).await.expect("req");
+    let h = r.headers();
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .expect("csp")
+            .contains("default-src 'self'")
+    );
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+}
+
+async fn schema(db: &Db) -> Vec<(String, String)> {
+    let sql = match db.backend {
+        Backend::Sqlite => {
+            "SELECT m.name AS t, p.name AS c FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+                            WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 1, 2"
+        }
+        Backend::Postgres => {
+            "SELECT CAST(table_name AS TEXT) AS t, CAST(column_name AS TEXT) AS c FROM information_schema.columns \
+                              WHERE table_schema = 'public' ORDER BY 1, 2"
+        }
+    };
+    sqlx::query_as(sql)
+        .fetch_all(&db.pool)
+        .await
+        .expect("schema")
+}
+
+#[tokio::test]
+async fn schema_is_the_same_on_sqlite_and_postgres() {
+    let Ok(pg_base) = std::env::var("DUURLOOP_TEST_POSTGRES_URL") else {
+        eprintln!(
+            "DUURLOOP_TEST_POSTGRES_URL not set: the PostgreSQL half of this test runs in CI"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().expect("dir");
+    let sqlite = Db::connect(&format!("sqlite://{}/s.db", dir.path().display()))
+        .await
+        .expect("sqlite");
+    assert!(!pg_base.is_empty());
+    let pg = Db::connect(&fresh_database_url(dir.path()).await)
+        .await
+        .expect("postgres");
+    assert_eq!(pg.backend, Backend::Postgres);
+    let a = schema(&sqlite).await;
+    let b = schema(&pg).await;
+    assert!(a.len() > 50);
+    assert_eq!(a, b);
+}
+
+#[tokio::test]
+async fn a_mistyped_database_url_is_an_error_not_a_new_database() {
+    assert!(Db::connect("postgress://localhost/test").await.is_err());
+    assert!(Db::connect("duurloop.db").await.is_err());
+}
+
+#[tokio::test]
+async fn the_demo_is_idempotent_and_its_people_can_sign_in() {
+    let app = TestApp::spawn().await;
+    let now = app.state.now();
+    let logins = demo::seed(&app.state.db, now).await.expect("demo");
+    let count = |table: &'static str| {
+        let pool = app.state.db.pool.clone();
+        async move {
+            let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM {table}"
+            )))
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+            n
+        }
+    };
+    let (orgs, users, ms) = (
+        count("organisations").await,
+        count("users").await,
+        count("memberships").await,
+    );
+    assert!(orgs >= 4 && users >= 6);
+    demo::seed(&app.state.db, now).await.expect("demo again");
+    assert_eq!(
+        (
+            count("organisations").await,
+            count("users").await,
+            count("memberships").await
+        ),
+        (orgs, users, ms)
+    );
+    let therapist = logins
+        .iter()
+        .find(|l| l.email == "poh@medi-stad.example")
+        .expect("therapist");
+    let client = app.browser();
+    let r = app
+        .post_form(
+            &client,
+            "/login",
+            &[
+                ("email", therapist.email),
+                ("password", demo::DEMO_PASSWORD),
+            ],
+        )
+        .await;
+    assert!(crate::helpers::location(&r).starts_with("/login/totp"));
+    app.clock.advance_ms(30_000);
+    let code = demo::demo_code(therapist.email, app.state.now()).expect("code");
+    let r = app
+        .post_form(&client, "/login/totp", &[("code", &code)])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = app.get(&client, "/").await.text().await.expect("body");
+    assert!(html.contains("Marieke de Boer"));
+}
+
+#[tokio::test]
+async fn backup_makes_a_consistent_copy_that_opens_with_the_same_content() {
+    let app = TestApp::spawn().await;
+    if app.state.db.backend != Backend::Sqlite {
+        return; // PostgreSQL backups are pg_dump's job; `duurloop backup` says so.
+    }
+    demo::seed(&app.state.db, app.state.now())
+        .await
+        .expect("demo");
+    let target = app.dir.path().join("backup.db");
+    duurloop::cli::backup_sqlite(&app.state.db, &target)
+        .await
+        .expect("backup");
+    let copy = Db::connect(&format!("sqlite://{}", target.display()))
+        .await
+        .expect("open copy");
+    let dump = |db: Db| async move {
+        let rows: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT id, email, name FROM users ORDER BY id")
+                .fetch_all(&db.pool)
+                .await
+                .expect("users");
+        rows
+    };
+    assert_eq!(dump(app.state.db.clone()).await, dump(copy).await);
+    assert!(
+        duurloop::cli::backup_sqlite(&app.state.db, &target)
+            .await
+            .is_err(),
+        "never overwrites"
+    );
+}
