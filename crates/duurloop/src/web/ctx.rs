@@ -32,13 +32,17 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// The language of a request: the language cookie, then `Accept-Language`, then Dutch.
-pub fn request_lang(headers: &HeaderMap) -> Lang {
+/// The language of a request: the language cookie (set by the switch in the header), else
+/// Dutch. Pages deliberately ignore `Accept-Language`: many Dutch care professionals use an
+/// English-language browser, and the product is Dutch first. API clients (no cookie) may ask
+/// for English with `Accept-Language`.
+pub fn request_lang(headers: &HeaderMap, is_api: bool) -> Lang {
     cookie(headers, LANG_COOKIE)
         .and_then(Lang::parse)
         .or_else(|| {
-            headers
-                .get(header::ACCEPT_LANGUAGE)
+            is_api
+                .then(|| headers.get(header::ACCEPT_LANGUAGE))
+                .flatten()
                 .and_then(|v| v.to_str().ok())
                 .and_then(Lang::from_accept_language)
         })
@@ -89,7 +93,7 @@ impl FromRequestParts<AppState> for PageCtx {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let lang = request_lang(&parts.headers);
+        let lang = request_lang(&parts.headers, false);
         let csrf = parts
             .extensions
             .get::<CsrfToken>()

@@ -79,8 +79,8 @@ struct ErrorPage {
 /// Renders errors: JSON under `/api/`, a page elsewhere. Also wraps the framework's own
 /// plain-text rejections (bad JSON, wrong content type) in the same shapes.
 pub async fn render_errors(req: Request, next: Next) -> Response {
-    let lang = request_lang(req.headers());
     let is_api = req.uri().path().starts_with("/api/");
+    let lang = request_lang(req.headers(), is_api);
     let path = req.uri().path().to_string();
     let query = req.uri().query().map(str::to_string);
     let request_id = req

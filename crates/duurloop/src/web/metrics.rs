@@ -3,9 +3,14 @@
 
 use std::{collections::BTreeMap, fmt::Write, sync::Mutex};
 
+/// (method, route pattern, status).
+type Key = (String, String, u16);
+/// (count, total seconds).
+type Tally = (u64, f64);
+
 #[derive(Default)]
 pub struct Metrics {
-    inner: Mutex<BTreeMap<(String, String, u16), (u64, f64)>>,
+    inner: Mutex<BTreeMap<Key, Tally>>,
 }
 
 impl Metrics {

@@ -189,3 +189,103 @@ async fn backup_makes_a_consistent_copy_that_opens_with_the_same_content() {
         "never overwrites"
     );
 }
+
+fn duurloop(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_duurloop"));
+    cmd.current_dir(dir)
+        .args(args)
+        .env_remove("DUURLOOP_DATABASE_URL");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run duurloop")
+}
+
+#[test]
+fn the_command_line_migrates_creates_an_admin_backs_up_and_shows_config_redacted() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}/cli.db", dir.path().display());
+    let ok = |o: &std::process::Output| {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr))
+    };
+    ok(&duurloop(
+        dir.path(),
+        &["--database-url", &url, "migrate"],
+        &[],
+    ));
+    let o = duurloop(
+        dir.path(),
+        &[
+            "--database-url",
+            &url,
+            "user",
+            "create-admin",
+            "--email",
+            "beheer@regio.example",
+            "--name",
+            "Beheer",
+        ],
+        &[("DUURLOOP_NEW_PASSWORD", "een sterk wachtwoord")],
+    );
+    ok(&o);
+    let o = duurloop(
+        dir.path(),
+        &[
+            "--database-url",
+            &url,
+            "user",
+            "create-admin",
+            "--email",
+            "x@regio.example",
+            "--name",
+            "X",
+        ],
+        &[("DUURLOOP_NEW_PASSWORD", "kort")],
+    );
+    assert!(!o.status.success(), "a short password is refused");
+    ok(&duurloop(
+        dir.path(),
+        &["--database-url", &url, "demo"],
+        &[],
+    ));
+    let backup = dir.path().join("kopie.db");
+    ok(&duurloop(
+        dir.path(),
+        &[
+            "--database-url",
+            &url,
+            "backup",
+            backup.to_str().expect("utf8"),
+        ],
+        &[],
+    ));
+    assert!(backup.exists());
+    let o = duurloop(
+        dir.path(),
+        &["config"],
+        &[
+            ("DUURLOOP_DATABASE_URL", "postgres://u:geheim@db/duurloop"),
+            ("DUURLOOP_SMTP_URL", "smtp://u:ookgeheim@mail"),
+        ],
+    );
+    ok(&o);
+    let shown = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        shown.contains("<redacted>") && !shown.contains("geheim"),
+        "{shown}"
+    );
+    let o = duurloop(
+        dir.path(),
+        &["backup", "x.dump"],
+        &[("DUURLOOP_DATABASE_URL", "postgres://u@127.0.0.1:1/none")],
+    );
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("pg_dump"));
+    let o = duurloop(
+        dir.path(),
+        &["--database-url", "postgress://h/db", "migrate"],
+        &[],
+    );
+    assert!(!o.status.success());
+    assert!(!dir.path().join("postgress:").exists());
+}
