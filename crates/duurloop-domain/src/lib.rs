@@ -4,9 +4,13 @@
 //! densely and reused by the web handlers, the JSON API and the background jobs alike.
 
 pub mod access;
+pub mod contact;
 pub mod email;
 pub mod names;
 pub mod password;
+pub mod postcode;
+pub mod referral;
+pub mod screening;
 pub mod security;
 pub mod totp;
 

@@ -66,6 +66,9 @@ pub struct Config {
     pub worker_interval_seconds: u64,
     /// `json` for machine-readable logs, `pretty` for humans.
     pub log_format: String,
+    /// Working days within which a therapist should act on a new referral; after that the
+    /// therapist is reminded, and after as many days again the coordinator.
+    pub referral_response_days: i64,
 }
 
 impl Default for Config {
@@ -81,6 +84,7 @@ impl Default for Config {
             session_absolute_hours: 12,
             worker_interval_seconds: 10,
             log_format: "pretty".into(),
+            referral_response_days: 3,
         }
     }
 }
@@ -185,6 +189,9 @@ impl Config {
         if let Some(v) = get("DUURLOOP_SESSION_ABSOLUTE_HOURS") {
             self.session_absolute_hours = num("DUURLOOP_SESSION_ABSOLUTE_HOURS", v)?;
         }
+        if let Some(v) = get("DUURLOOP_REFERRAL_RESPONSE_DAYS") {
+            self.referral_response_days = num("DUURLOOP_REFERRAL_RESPONSE_DAYS", v)?;
+        }
         if let Some(v) = get("DUURLOOP_WORKER_INTERVAL_SECONDS") {
             self.worker_interval_seconds =
                 num("DUURLOOP_WORKER_INTERVAL_SECONDS", v)?.max(1) as u64;
@@ -199,6 +206,9 @@ impl Config {
         }
         if self.session_idle_minutes < 1 || self.session_absolute_hours < 1 {
             anyhow::bail!("session timeouts must be at least 1");
+        }
+        if !(1..=30).contains(&self.referral_response_days) {
+            anyhow::bail!("referral_response_days must be between 1 and 30");
         }
         if !matches!(self.log_format.as_str(), "json" | "pretty") {
             anyhow::bail!("log_format must be json or pretty");

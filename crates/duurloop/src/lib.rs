@@ -5,6 +5,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod geo;
 pub mod i18n;
 pub mod mail;
 pub mod migrations;

@@ -1,5 +1,6 @@
 //! E-mail: what each message says (translated, text and HTML), queueing in the outbox in the
-//! caller's transaction, and the worker that delivers the outbox over SMTP or into `.eml` files.
+//! caller's transaction, and the worker that delivers the outbox over SMTP or into `.eml` files
+//! (and, each round, queues due response-target reminders).
 
 use std::time::Duration;
 
@@ -26,6 +27,26 @@ pub enum Mail<'a> {
     },
     PasswordReset {
         link: &'a str,
+    },
+    /// To the therapist (or the region's coordinators): a new referral is waiting.
+    NewReferral {
+        link: &'a str,
+        days: i64,
+    },
+    /// To the referrer: the referral's status changed. No client details in the mail.
+    ReferralStatus {
+        link: &'a str,
+        status: &'a str,
+    },
+    /// To the client: an invitation for an intake, with a link to confirm.
+    ClientInvitation {
+        link: &'a str,
+        therapist: &'a str,
+    },
+    /// A referral still waits for a first response.
+    ReferralReminder {
+        link: &'a str,
+        coordinator: bool,
     },
 }
 
@@ -75,6 +96,43 @@ fn compose(mail: &Mail<'_>, lang: Lang) -> Composed {
                 action: lang.t("mail-invitation-action"),
             }
         }
+        Mail::NewReferral { link, days } => Composed {
+            kind: "new_referral",
+            subject: lang.t("mail-new-referral-subject"),
+            paragraphs: vec![lang.t_args("mail-new-referral-body", &[("days", &days.to_string())])],
+            link: link.to_string(),
+            action: lang.t("mail-referral-action"),
+        },
+        Mail::ReferralStatus { link, status } => {
+            let label = lang.t(&format!("status-{status}"));
+            Composed {
+                kind: "referral_status",
+                subject: lang.t_args("mail-referral-status-subject", &[("status", &label)]),
+                paragraphs: vec![lang.t_args("mail-referral-status-body", &[("status", &label)])],
+                link: link.to_string(),
+                action: lang.t("mail-referral-action"),
+            }
+        }
+        Mail::ClientInvitation { link, therapist } => Composed {
+            kind: "client_invitation",
+            subject: lang.t("mail-client-invitation-subject"),
+            paragraphs: vec![
+                lang.t_args("mail-client-invitation-body", &[("therapist", therapist)]),
+            ],
+            link: link.to_string(),
+            action: lang.t("mail-client-invitation-action"),
+        },
+        Mail::ReferralReminder { link, coordinator } => Composed {
+            kind: "referral_reminder",
+            subject: lang.t("mail-reminder-subject"),
+            paragraphs: vec![lang.t(if *coordinator {
+                "mail-reminder-coordinator-body"
+            } else {
+                "mail-reminder-body"
+            })],
+            link: link.to_string(),
+            action: lang.t("mail-referral-action"),
+        },
         Mail::PasswordReset { link } => Composed {
             kind: "password_reset",
             subject: lang.t("mail-reset-subject"),
@@ -220,6 +278,9 @@ fn build_message(state: &AppState, row: &store::outbox::MailRow) -> anyhow::Resu
 pub async fn run_worker(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let interval = Duration::from_secs(state.config.worker_interval_seconds);
     loop {
+        if let Err(e) = crate::app::referrals::send_response_reminders(&state).await {
+            tracing::error!(error = %e, "response reminders failed");
+        }
         if let Err(e) = deliver_due(&state).await {
             tracing::error!(error = %e, "outbox worker run failed");
         }

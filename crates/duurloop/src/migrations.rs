@@ -8,11 +8,18 @@ use sqlx::Row;
 use crate::db::{Db, exec_raw};
 
 /// (version, name, SQL). Append only.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/0001_foundation.sql"),
-)];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../migrations/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "front_door",
+        include_str!("../migrations/0002_front_door.sql"),
+    ),
+];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {
     let mut conn = db.conn().await?;

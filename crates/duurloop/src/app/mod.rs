@@ -5,7 +5,9 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod directory;
 pub mod orgs;
+pub mod referrals;
 
 use duurloop_domain::{Invalid, Role, access::Membership};
 

@@ -286,3 +286,28 @@ pub async fn remove_member(
     tx.commit().await?;
     Ok(())
 }
+
+/// Lets the organisation's referrers see each other's referrals (or stops it).
+pub async fn set_share_referrals(
+    state: &AppState,
+    actor: &Actor,
+    org_id: &str,
+    share: bool,
+) -> AppResult<()> {
+    require_manager(actor, org_id)?;
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    existing_org(&mut tx, org_id).await?;
+    store::orgs::set_share_referrals(&mut tx, org_id, share).await?;
+    record(
+        &mut tx,
+        now,
+        actor,
+        Event::new("update", "organisation")
+            .record(org_id)
+            .org(org_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

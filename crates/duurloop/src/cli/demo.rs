@@ -167,8 +167,196 @@ pub async fn seed(db: &Db, now: i64) -> anyhow::Result<Vec<DemoLogin>> {
                 .map(|s| TotpSecret::from_bytes(s.to_vec()).to_base32()),
         });
     }
+    seed_directory(&mut tx, now).await?;
     tx.commit().await?;
     Ok(logins)
+}
+
+/// A therapist profile, location and offering, created once (found by offering title).
+struct DemoOffering {
+    org: &'static str,
+    therapist: (
+        &'static str,
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+    ),
+    location: (&'static str, &'static str, &'static str, &'static str),
+    title: &'static str,
+    kind: &'static str,
+    description: &'static str,
+    schedule: &'static str,
+    weekdays: &'static str,
+    start_date: &'static str,
+    capacity: i64,
+    funding: &'static str,
+    indications: &'static str,
+    price_cents: i64,
+}
+
+const OFFERINGS: &[DemoOffering] = &[
+    DemoOffering {
+        org: MEDI_STAD,
+        therapist: (
+            "Marieke de Boer",
+            "POH-GGZ en runningtherapeut",
+            "BRTN-0412",
+            Some("poh@medi-stad.example"),
+        ),
+        location: (
+            "Huisartsenpraktijk Medi-Stad",
+            "Agorabaan 12",
+            "8232 AB",
+            "Lelystad",
+        ),
+        title: "Runningtherapie Medi-Stad: dinsdag- en zaterdaggroep",
+        kind: "running_group",
+        description: "Kleine groep (maximaal 8) voor patiënten van Medi-Stad en andere praktijken in Lelystad. Start met wandelen en dribbelen in het Zuiderzeepark.",
+        schedule: "dinsdag 19:00 en zaterdag 9:00",
+        weekdays: ",2,6,",
+        start_date: "2027-01-12",
+        capacity: 8,
+        funding: ",gp_module,insurer,subsidy,",
+        indications: ",anxiety_panic,burnout,depression,sleep,stress,",
+        price_cents: 0,
+    },
+    DemoOffering {
+        org: GRONINGEN,
+        therapist: (
+            "Eva Mulder",
+            "psycholoog en runningtherapeut",
+            "BRTN-0198",
+            Some("eva@runningtherapie-groningen.example"),
+        ),
+        location: (
+            "Stadspark Groningen",
+            "Concourslaan 17",
+            "9727 KC",
+            "Groningen",
+        ),
+        title: "Runningtherapie Groningen: groep in het Stadspark",
+        kind: "running_group",
+        description: "Uitgebreide intake met sportmedische check, stemmingslijst bij start, week 5 en week 10. Persoonlijke aandacht binnen de groep.",
+        schedule: "maandag 18:30 en donderdag 18:30",
+        weekdays: ",1,4,",
+        start_date: "2027-01-11",
+        capacity: 10,
+        funding: ",employer,insurer,self_pay,uwv,",
+        indications: ",burnout,depression,fatigue,psychosomatic,stress,",
+        price_cents: 29500,
+    },
+    DemoOffering {
+        org: GRONINGEN,
+        therapist: (
+            "Henk Bakker",
+            "fysiotherapeut en runningtherapeut",
+            "BRTN-0077",
+            None,
+        ),
+        location: (
+            "Stadspark Groningen",
+            "Concourslaan 17",
+            "9727 KC",
+            "Groningen",
+        ),
+        title: "Individuele runningtherapie Groningen",
+        kind: "running_individual",
+        description: "Eén op één, in uw eigen tempo; ook voor re-integratie via UWV of werkgever.",
+        schedule: "in overleg, overdag",
+        weekdays: ",1,2,3,4,5,",
+        start_date: "2026-12-01",
+        capacity: 4,
+        funding: ",employer,insurer,self_pay,uwv,",
+        indications: ",anxiety_panic,back_neck_tension,burnout,condition,stress,",
+        price_cents: 45000,
+    },
+];
+
+async fn seed_directory(c: &mut crate::store::Conn, now: i64) -> anyhow::Result<()> {
+    use crate::store::directory as dir;
+    for d in OFFERINGS {
+        let Some(org) = store::orgs::by_name(c, d.org).await? else {
+            continue;
+        };
+        let existing = dir::offerings(
+            c,
+            &dir::OfferingFilter {
+                listed_only: false,
+                org_id: Some(&org.id),
+                kind: None,
+                weekday: None,
+                indication: None,
+                funding: None,
+            },
+        )
+        .await?;
+        if existing.iter().any(|o| o.title == d.title) {
+            continue;
+        }
+        let therapist_id = match dir::therapists_of(c, &org.id)
+            .await?
+            .into_iter()
+            .find(|t| t.name == d.therapist.0)
+        {
+            Some(t) => t.id,
+            None => {
+                let user_id = match d.therapist.3 {
+                    Some(email) => users::by_email(c, email).await?.map(|u| u.id),
+                    None => None,
+                };
+                let input = dir::TherapistInput {
+                    org_id: &org.id,
+                    user_id: user_id.as_deref(),
+                    name: d.therapist.0,
+                    profession: d.therapist.1,
+                    brtn_number: d.therapist.2,
+                    brtn_status: "registered",
+                };
+                dir::insert_therapist(c, &input, now).await?
+            }
+        };
+        let location_id = match dir::locations_of(c, &org.id)
+            .await?
+            .into_iter()
+            .find(|l| l.name == d.location.0)
+        {
+            Some(l) => l.id,
+            None => {
+                let pc = duurloop_domain::postcode::Postcode::parse(d.location.2)
+                    .map_err(|e| anyhow::anyhow!("demo postcode: {}", e.key))?;
+                let (lat, lon, _) = crate::geo::pc4(pc.pc4())
+                    .ok_or_else(|| anyhow::anyhow!("demo postcode unknown"))?;
+                let input = dir::LocationInput {
+                    org_id: &org.id,
+                    name: d.location.0,
+                    address: d.location.1,
+                    postcode: d.location.2,
+                    place: d.location.3,
+                    lat_e6: (lat * 1e6).round() as i64,
+                    lon_e6: (lon * 1e6).round() as i64,
+                };
+                dir::insert_location(c, &input, now).await?
+            }
+        };
+        let input = dir::OfferingInput {
+            org_id: &org.id,
+            therapist_id: &therapist_id,
+            location_id: &location_id,
+            title: d.title,
+            kind: d.kind,
+            description: d.description,
+            schedule: d.schedule,
+            weekdays: d.weekdays,
+            start_date: d.start_date,
+            weeks: 12,
+            capacity: d.capacity,
+            funding: d.funding,
+            indications: d.indications,
+            price_cents: d.price_cents,
+        };
+        dir::insert_offering(c, &input, true, now).await?;
+    }
+    Ok(())
 }
 
 pub fn print_logins(logins: &[DemoLogin], base_url: &str) {

@@ -3,8 +3,10 @@
 //! See `db.rs` for the column conventions that keep one code path for both databases.
 
 pub mod audit;
+pub mod directory;
 pub mod orgs;
 pub mod outbox;
+pub mod referrals;
 pub mod security;
 pub mod users;
 

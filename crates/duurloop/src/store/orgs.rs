@@ -11,6 +11,8 @@ pub struct OrgRow {
     pub name: String,
     pub kind: String,
     pub created_at: i64,
+    /// Whether the organisation's referrers see each other's referrals (set by a coordinator).
+    pub share_referrals: i64,
 }
 
 pub async fn insert(
@@ -31,23 +33,29 @@ pub async fn insert(
 }
 
 pub async fn by_id(c: &mut Conn, id: &str) -> Result<Option<OrgRow>, sqlx::Error> {
-    sqlx::query_as("SELECT id, name, kind, created_at FROM organisations WHERE id = $1")
-        .bind(id)
-        .fetch_optional(c)
-        .await
+    sqlx::query_as(
+        "SELECT id, name, kind, created_at, share_referrals FROM organisations WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await
 }
 
 pub async fn by_name(c: &mut Conn, name: &str) -> Result<Option<OrgRow>, sqlx::Error> {
-    sqlx::query_as("SELECT id, name, kind, created_at FROM organisations WHERE name = $1")
-        .bind(name)
-        .fetch_optional(c)
-        .await
+    sqlx::query_as(
+        "SELECT id, name, kind, created_at, share_referrals FROM organisations WHERE name = $1",
+    )
+    .bind(name)
+    .fetch_optional(c)
+    .await
 }
 
 pub async fn all(c: &mut Conn) -> Result<Vec<OrgRow>, sqlx::Error> {
-    sqlx::query_as("SELECT id, name, kind, created_at FROM organisations ORDER BY name")
-        .fetch_all(c)
-        .await
+    sqlx::query_as(
+        "SELECT id, name, kind, created_at, share_referrals FROM organisations ORDER BY name",
+    )
+    .fetch_all(c)
+    .await
 }
 
 #[derive(Debug, Clone, FromRow, serde::Serialize, utoipa::ToSchema)]
@@ -70,4 +78,13 @@ pub async fn members(c: &mut Conn, org_id: &str) -> Result<Vec<MemberRow>, sqlx:
     .bind(org_id)
     .fetch_all(c)
     .await
+}
+
+pub async fn set_share_referrals(c: &mut Conn, id: &str, share: bool) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE organisations SET share_referrals = $1 WHERE id = $2")
+        .bind(i64::from(share))
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|_| ())
 }

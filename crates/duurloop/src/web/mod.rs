@@ -7,6 +7,7 @@ pub mod assets;
 pub mod csrf;
 pub mod ctx;
 pub mod error;
+pub mod form;
 pub mod metrics;
 pub mod middleware;
 pub mod pages;

@@ -20,7 +20,20 @@ enum Who {
     OrgCoordinator,
     /// A coordinator of any organisation, or the administrator.
     AnyCoordinator,
+    /// A therapist or coordinator of the organisation in the path, or the administrator.
+    OrgMaintainer,
+    /// Anyone with the referrer or coordinator role somewhere.
+    AnyReferrer,
+    /// The referral's referrer, therapist and the offering organisation's coordinator; to
+    /// anyone else the referral does not exist (404).
+    ReferralParties,
+    /// The referral's therapist and coordinator (the referrer is refused, others get 404).
+    ReferralHandlers,
+    /// The coordinator of the referral's offering organisation.
+    ReferralCoordinator,
 }
+
+const OFFERING_JSON: &str = r#"{"title":"","kind":"","schedule":"","start_date":"","weeks":"","capacity":"","price":"","therapist_id":"","location_id":""}"#;
 
 /// (method, route pattern, who, request path with `{org}`, body: form fields or JSON).
 const TABLE: &[(&str, &str, Who, &str, &str)] = &[
@@ -236,6 +249,296 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
         "/api/v1/organisations/{org}/members/onbekend",
         "",
     ),
+    ("GET", "/zoeken", Who::Anyone, "/zoeken?postcode=8232", ""),
+    ("GET", "/aanbod/{id}", Who::Anyone, "/aanbod/{offering}", ""),
+    (
+        "GET",
+        "/organisations/{id}/directory",
+        Who::OrgMaintainer,
+        "/organisations/{org}/directory",
+        "",
+    ),
+    (
+        "POST",
+        "/organisations/{id}/therapists",
+        Who::OrgMaintainer,
+        "/organisations/{org}/therapists",
+        "name=&profession=&brtn_status=",
+    ),
+    (
+        "POST",
+        "/therapists/{id}",
+        Who::OrgMaintainer,
+        "/therapists/{therapist}",
+        "name=&profession=&brtn_status=",
+    ),
+    (
+        "POST",
+        "/organisations/{id}/locations",
+        Who::OrgMaintainer,
+        "/organisations/{org}/locations",
+        "name=&address=&postcode=&place=",
+    ),
+    (
+        "POST",
+        "/organisations/{id}/offerings",
+        Who::OrgMaintainer,
+        "/organisations/{org}/offerings",
+        "title=",
+    ),
+    (
+        "GET",
+        "/offerings/{id}/edit",
+        Who::OrgMaintainer,
+        "/offerings/{offering}/edit",
+        "",
+    ),
+    (
+        "POST",
+        "/offerings/{id}",
+        Who::OrgMaintainer,
+        "/offerings/{offering}",
+        "title=",
+    ),
+    (
+        "POST",
+        "/offerings/{id}/listing",
+        Who::OrgCoordinator,
+        "/offerings/{offering}/listing",
+        "listed=1",
+    ),
+    (
+        "POST",
+        "/organisations/{id}/share-referrals",
+        Who::OrgCoordinator,
+        "/organisations/{org}/share-referrals",
+        "share=0",
+    ),
+    ("GET", "/referrals", Who::SignedIn, "/referrals", ""),
+    (
+        "GET",
+        "/referrals/new",
+        Who::AnyReferrer,
+        "/referrals/new?offering={offering}",
+        "",
+    ),
+    (
+        "POST",
+        "/referrals",
+        Who::AnyReferrer,
+        "/referrals",
+        "client_name=",
+    ),
+    (
+        "GET",
+        "/aanmelden",
+        Who::Anyone,
+        "/aanmelden?offering={offering}",
+        "",
+    ),
+    (
+        "POST",
+        "/aanmelden",
+        Who::Anyone,
+        "/aanmelden",
+        "client_name=",
+    ),
+    (
+        "GET",
+        "/referrals/{id}",
+        Who::ReferralParties,
+        "/referrals/{referral}",
+        "",
+    ),
+    (
+        "POST",
+        "/referrals/{id}/invite",
+        Who::ReferralHandlers,
+        "/referrals/{referral}/invite",
+        "intake_at=",
+    ),
+    (
+        "POST",
+        "/referrals/{id}/plan-intake",
+        Who::ReferralHandlers,
+        "/referrals/{referral}/plan-intake",
+        "planned_for=",
+    ),
+    (
+        "POST",
+        "/referrals/{id}/intake",
+        Who::ReferralHandlers,
+        "/referrals/{referral}/intake",
+        "age=1",
+    ),
+    (
+        "POST",
+        "/referrals/{id}/clearance",
+        Who::ReferralHandlers,
+        "/referrals/{referral}/clearance",
+        "by=",
+    ),
+    (
+        "POST",
+        "/referrals/{id}/decision",
+        Who::ReferralHandlers,
+        "/referrals/{referral}/decision",
+        "decision=",
+    ),
+    (
+        "POST",
+        "/referrals/{id}/reassign",
+        Who::ReferralCoordinator,
+        "/referrals/{referral}/reassign",
+        "offering_id=",
+    ),
+    (
+        "GET",
+        "/uitnodiging/{token}",
+        Who::Anyone,
+        "/uitnodiging/onbekend",
+        "",
+    ),
+    (
+        "POST",
+        "/uitnodiging/{token}",
+        Who::Anyone,
+        "/uitnodiging/onbekend",
+        "",
+    ),
+    (
+        "GET",
+        "/api/v1/offerings",
+        Who::Anyone,
+        "/api/v1/offerings?postcode=8232",
+        "",
+    ),
+    (
+        "GET",
+        "/api/v1/offerings/{id}",
+        Who::Anyone,
+        "/api/v1/offerings/{offering}",
+        "",
+    ),
+    (
+        "PUT",
+        "/api/v1/offerings/{id}",
+        Who::OrgMaintainer,
+        "/api/v1/offerings/{offering}",
+        OFFERING_JSON,
+    ),
+    (
+        "PUT",
+        "/api/v1/offerings/{id}/listing",
+        Who::OrgCoordinator,
+        "/api/v1/offerings/{offering}/listing",
+        r#"{"listed":true}"#,
+    ),
+    (
+        "GET",
+        "/api/v1/organisations/{id}/directory",
+        Who::OrgMaintainer,
+        "/api/v1/organisations/{org}/directory",
+        "",
+    ),
+    (
+        "POST",
+        "/api/v1/organisations/{id}/offerings",
+        Who::OrgMaintainer,
+        "/api/v1/organisations/{org}/offerings",
+        OFFERING_JSON,
+    ),
+    (
+        "POST",
+        "/api/v1/organisations/{id}/therapists",
+        Who::OrgMaintainer,
+        "/api/v1/organisations/{org}/therapists",
+        r#"{"name":"","profession":"","brtn_status":""}"#,
+    ),
+    (
+        "PUT",
+        "/api/v1/therapists/{id}",
+        Who::OrgMaintainer,
+        "/api/v1/therapists/{therapist}",
+        r#"{"name":"","profession":"","brtn_status":""}"#,
+    ),
+    (
+        "POST",
+        "/api/v1/organisations/{id}/locations",
+        Who::OrgMaintainer,
+        "/api/v1/organisations/{org}/locations",
+        r#"{"name":"","address":"","postcode":"","place":""}"#,
+    ),
+    (
+        "GET",
+        "/api/v1/referrals",
+        Who::SignedIn,
+        "/api/v1/referrals",
+        "",
+    ),
+    (
+        "POST",
+        "/api/v1/referrals",
+        Who::AnyReferrer,
+        "/api/v1/referrals",
+        r#"{"client_name":""}"#,
+    ),
+    (
+        "POST",
+        "/api/v1/self-registrations",
+        Who::Anyone,
+        "/api/v1/self-registrations",
+        r#"{"client_name":""}"#,
+    ),
+    (
+        "GET",
+        "/api/v1/referrals/{id}",
+        Who::ReferralParties,
+        "/api/v1/referrals/{referral}",
+        "",
+    ),
+    (
+        "POST",
+        "/api/v1/referrals/{id}/invite",
+        Who::ReferralHandlers,
+        "/api/v1/referrals/{referral}/invite",
+        r#"{"intake_at":""}"#,
+    ),
+    (
+        "POST",
+        "/api/v1/referrals/{id}/plan-intake",
+        Who::ReferralHandlers,
+        "/api/v1/referrals/{referral}/plan-intake",
+        r#"{"planned_for":""}"#,
+    ),
+    (
+        "POST",
+        "/api/v1/referrals/{id}/intake",
+        Who::ReferralHandlers,
+        "/api/v1/referrals/{referral}/intake",
+        r#"{"age":"1"}"#,
+    ),
+    (
+        "POST",
+        "/api/v1/referrals/{id}/clearance",
+        Who::ReferralHandlers,
+        "/api/v1/referrals/{referral}/clearance",
+        r#"{"by":"","date":""}"#,
+    ),
+    (
+        "POST",
+        "/api/v1/referrals/{id}/decision",
+        Who::ReferralHandlers,
+        "/api/v1/referrals/{referral}/decision",
+        r#"{"decision":""}"#,
+    ),
+    (
+        "POST",
+        "/api/v1/referrals/{id}/reassign",
+        Who::ReferralCoordinator,
+        "/api/v1/referrals/{referral}/reassign",
+        r#"{"offering_id":""}"#,
+    ),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -261,6 +564,17 @@ fn allowed(who: Who, actor: Actor) -> bool {
             actor,
             Actor::Coordinator | Actor::OtherCoordinator | Actor::Admin
         ),
+        Who::OrgMaintainer => matches!(actor, Actor::Coordinator | Actor::Therapist | Actor::Admin),
+        Who::AnyReferrer => matches!(
+            actor,
+            Actor::Referrer | Actor::Coordinator | Actor::OtherCoordinator
+        ),
+        Who::ReferralParties => matches!(
+            actor,
+            Actor::Referrer | Actor::Therapist | Actor::Coordinator
+        ),
+        Who::ReferralHandlers => matches!(actor, Actor::Therapist | Actor::Coordinator),
+        Who::ReferralCoordinator => actor == Actor::Coordinator,
     }
 }
 
@@ -328,9 +642,16 @@ async fn every_route_allows_exactly_the_roles_in_the_table() {
         let ms: Vec<(&str, Role)> = membership.into_iter().collect();
         users.push((actor, Some(app.user(email, admin, &ms, true).await)));
     }
+    let (therapist, offering) =
+        offering_in(&app, &org, &users[4].1.as_ref().expect("therapist").id).await;
+    let referral = referral_to(&app, &offering, users[3].1.as_ref().expect("referrer")).await;
     let mut failures = Vec::new();
     for (method, pattern, who, path, body) in TABLE {
-        let path = path.replace("{org}", &org);
+        let path = path
+            .replace("{org}", &org)
+            .replace("{offering}", &offering)
+            .replace("{therapist}", &therapist)
+            .replace("{referral}", &referral);
         let is_api = path.starts_with("/api/");
         for (actor, user) in &users {
             let status_and_location = if is_api {
@@ -375,9 +696,16 @@ async fn every_route_allows_exactly_the_roles_in_the_table() {
             let sent_to_login = status == StatusCode::SEE_OTHER
                 && loc.starts_with("/login")
                 && *pattern != "/logout";
+            // For referrals a stranger gets 404: the referral does not exist for them.
+            let hidden = status == StatusCode::NOT_FOUND
+                && matches!(
+                    who,
+                    Who::ReferralParties | Who::ReferralHandlers | Who::ReferralCoordinator
+                );
             let denied = status == StatusCode::UNAUTHORIZED && *pattern != "/login"
                 || status == StatusCode::FORBIDDEN
-                || sent_to_login;
+                || sent_to_login
+                || hidden;
             let expect_allowed = allowed(*who, *actor);
             if expect_allowed == denied || status.is_server_error() {
                 failures.push(format!(
@@ -475,4 +803,91 @@ async fn a_coordinator_reviews_the_audit_log_of_their_own_organisation_and_that_
             .all(|r| r["record_type"] == "membership")
     );
     assert!(!rows.as_array().expect("array").is_empty());
+}
+
+/// A therapist profile linked to `therapist_user`, a location and a listed offering in `org`.
+pub async fn offering_in(app: &TestApp, org: &str, therapist_user: &str) -> (String, String) {
+    use duurloop::store::directory as dir;
+    let now = app.state.now();
+    let mut c = app.conn().await;
+    let t = dir::insert_therapist(
+        &mut c,
+        &dir::TherapistInput {
+            org_id: org,
+            user_id: Some(therapist_user),
+            name: "Marieke",
+            profession: "POH-GGZ",
+            brtn_number: "BRTN-1",
+            brtn_status: "registered",
+        },
+        now,
+    )
+    .await
+    .expect("therapist");
+    let l = dir::insert_location(
+        &mut c,
+        &dir::LocationInput {
+            org_id: org,
+            name: "Praktijk",
+            address: "Agorabaan 12",
+            postcode: "8232 AB",
+            place: "Lelystad",
+            lat_e6: 52_507_600,
+            lon_e6: 5_469_400,
+        },
+        now,
+    )
+    .await
+    .expect("location");
+    let o = dir::insert_offering(
+        &mut c,
+        &dir::OfferingInput {
+            org_id: org,
+            therapist_id: &t,
+            location_id: &l,
+            title: "Dinsdaggroep",
+            kind: "running_group",
+            description: "",
+            schedule: "dinsdag 19:00",
+            weekdays: ",2,",
+            start_date: "2027-01-12",
+            weeks: 12,
+            capacity: 8,
+            funding: ",insurer,",
+            indications: ",stress,",
+            price_cents: 0,
+        },
+        true,
+        now,
+    )
+    .await
+    .expect("offering");
+    (t, o)
+}
+
+/// A referral by `referrer` to `offering`, made through the real action.
+pub async fn referral_to(app: &TestApp, offering: &str, referrer: &TestUser) -> String {
+    let identity =
+        duurloop::app::auth::identity(&app.state, &referrer.id, duurloop::app::AuthVia::ApiToken)
+            .await
+            .expect("identity")
+            .expect("exists");
+    let actor = duurloop::app::Actor {
+        identity,
+        ctx: Default::default(),
+    };
+    let input = duurloop::app::referrals::ReferralInput {
+        offering_id: offering.to_string(),
+        client_name: "Jan Jansen".into(),
+        client_email: "jan@example.nl".into(),
+        indications: vec!["stress".into()],
+        motivation: "high".into(),
+        funding_route: "insurer".into(),
+        consent: "yes".into(),
+        ..Default::default()
+    };
+    duurloop::app::referrals::refer(&app.state, &actor, &input)
+        .await
+        .expect("referral")
+        .id
 }

@@ -3,7 +3,9 @@
 //! with a browsable view at `/api/docs`. Errors: `{ "error": { "code", "message", "fields" } }`.
 
 pub mod accounts;
+pub mod directory;
 pub mod orgs;
+pub mod referrals;
 
 use axum::{Json, Router};
 use utoipa::{
@@ -30,6 +32,25 @@ use crate::state::AppState;
         orgs::invite,
         orgs::set_role,
         orgs::remove,
+        directory::search,
+        directory::offering,
+        directory::org_directory,
+        directory::create_offering,
+        directory::update_offering,
+        directory::set_listing,
+        directory::create_therapist,
+        directory::update_therapist,
+        directory::create_location,
+        referrals::list,
+        referrals::create,
+        referrals::self_register,
+        referrals::show,
+        referrals::invite,
+        referrals::plan_intake,
+        referrals::intake,
+        referrals::clearance,
+        referrals::decision,
+        referrals::reassign,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -75,6 +96,8 @@ pub fn routes(t: RouteTable) -> RouteTable {
         .note("GET", "/api/docs")
         .note("GET", "/api/docs/{*rest}");
     let t = accounts::routes(t);
+    let t = directory::routes(t);
+    let t = referrals::routes(t);
     orgs::routes(t)
 }
 

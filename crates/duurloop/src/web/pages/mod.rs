@@ -4,8 +4,10 @@ pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod directory;
 pub mod home;
 pub mod orgs;
+pub mod referrals;
 
 use askama::Template;
 use axum::response::{Html, IntoResponse, Response};
@@ -19,6 +21,8 @@ pub fn routes(t: RouteTable) -> RouteTable {
     let t = account::routes(t);
     let t = orgs::routes(t);
     let t = admin::routes(t);
+    let t = directory::routes(t);
+    let t = referrals::routes(t);
     audit::routes(t)
 }
 
@@ -28,6 +32,8 @@ pub struct NavUser {
     pub is_admin: bool,
     /// Organisations this person coordinates: (id, name).
     pub coordinated: Vec<(String, String)>,
+    /// Whether the person refers, treats or coordinates (and so has a referrals page).
+    pub handles_referrals: bool,
 }
 
 /// What the layout needs on every page.
@@ -49,6 +55,10 @@ impl Base {
                 .iter()
                 .map(|m| (m.org_id.clone(), m.org_name.clone()))
                 .collect(),
+            handles_referrals: i
+                .memberships
+                .iter()
+                .any(|m| matches!(m.role.as_str(), "referrer" | "therapist" | "coordinator")),
         });
         Self {
             lang: page.lang,
@@ -74,8 +84,13 @@ impl Base {
         self.lang.t(key)
     }
 
-    pub fn ta(&self, key: &str, name: &'static str, value: &str) -> String {
-        self.lang.t_args(key, &[(name, value)])
+    /// The text for `{prefix}-{code}`, e.g. `tp("kind", "walking_group")`.
+    pub fn tp(&self, prefix: &str, code: impl std::fmt::Display) -> String {
+        self.lang.t(&format!("{prefix}-{code}"))
+    }
+
+    pub fn ta(&self, key: &str, name: &'static str, value: impl std::fmt::Display) -> String {
+        self.lang.t_args(key, &[(name, &value.to_string())])
     }
 
     pub fn role(&self, role: &str) -> String {
@@ -84,6 +99,28 @@ impl Base {
 
     pub fn kind(&self, kind: &str) -> String {
         self.lang.t(&format!("org-kind-{kind}"))
+    }
+
+    pub fn status(&self, status: &str) -> String {
+        self.lang.t(&format!("status-{status}"))
+    }
+
+    /// Translates each code of a comma-separated list (`,stress,sleep,`) with a key prefix.
+    pub fn codes(&self, prefix: &str, list: &str) -> String {
+        list.split(',')
+            .filter(|s| !s.is_empty())
+            .map(|c| self.lang.t(&format!("{prefix}-{c}")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Cents as an amount to edit, `12,50`.
+    pub fn decimal_euros(&self, cents: &i64) -> String {
+        format!("{},{:02}", cents / 100, cents % 100)
+    }
+
+    pub fn euros(&self, cents: &i64) -> String {
+        format!("€ {},{:02}", cents / 100, cents % 100)
     }
 
     pub fn time(&self, ms: &i64) -> String {

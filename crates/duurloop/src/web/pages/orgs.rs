@@ -24,6 +24,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
         .post("/organisations/{id}/invitations", invite)
         .post("/organisations/{id}/members/{user_id}/role", set_role)
         .post("/organisations/{id}/members/{user_id}/remove", remove)
+        .post("/organisations/{id}/share-referrals", share_referrals)
 }
 
 #[derive(Template)]
@@ -228,4 +229,15 @@ async fn remove(
     let actor = page.actor()?;
     let r = orgs::remove_member(&state, &actor, &id, &user_id).await;
     member_result(&state, &page, &id, r).await
+}
+
+async fn share_referrals(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path(id): Path<String>,
+    f: crate::web::form::Pairs,
+) -> Result<Response, AppError> {
+    let actor = page.actor()?;
+    orgs::set_share_referrals(&state, &actor, &id, f.get("share") == "1").await?;
+    Ok(Redirect::to(&format!("/organisations/{id}")).into_response())
 }

@@ -1,0 +1,219 @@
+//! Referrals over the API: the same actions as the pages.
+
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode, header::USER_AGENT},
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    app::{
+        AppError, RequestCtx,
+        referrals::{
+            self, ClearanceInput, Created, DecisionInput, IntakeInput, InviteInput, ReferralInput,
+        },
+    },
+    state::AppState,
+    store::referrals::{EventRow, IntakeRow, ReferralRow},
+    web::{ctx::ApiActor, routes::RouteTable},
+};
+
+pub fn routes(t: RouteTable) -> RouteTable {
+    t.get("/api/v1/referrals", list)
+        .post("/api/v1/referrals", create)
+        .post("/api/v1/self-registrations", self_register)
+        .get("/api/v1/referrals/{id}", show)
+        .post("/api/v1/referrals/{id}/invite", invite)
+        .post("/api/v1/referrals/{id}/plan-intake", plan_intake)
+        .post("/api/v1/referrals/{id}/intake", intake)
+        .post("/api/v1/referrals/{id}/clearance", clearance)
+        .post("/api/v1/referrals/{id}/decision", decision)
+        .post("/api/v1/referrals/{id}/reassign", reassign)
+}
+
+/// The referrals you may see.
+#[utoipa::path(get, path = "/api/v1/referrals", tag = "referrals", responses((status = 200, body = Vec<ReferralRow>), (status = 401, body = super::ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<Vec<ReferralRow>>, AppError> {
+    Ok(Json(referrals::list(&state, &actor).await?))
+}
+
+/// Refers a client (as a member with the referrer or coordinator role). Sending the same
+/// `submission_key` twice returns the first referral with `duplicate: true`.
+#[utoipa::path(post, path = "/api/v1/referrals", tag = "referrals", request_body = ReferralInput,
+    responses((status = 201, body = Created), (status = 200, body = Created), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Json(b): Json<ReferralInput>,
+) -> Result<(StatusCode, Json<Created>), AppError> {
+    let c = referrals::refer(&state, &actor, &b).await?;
+    Ok((
+        if c.duplicate {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        },
+        Json(c),
+    ))
+}
+
+/// A client registers themself (no login).
+#[utoipa::path(post, path = "/api/v1/self-registrations", tag = "referrals", security(()), request_body = ReferralInput,
+    responses((status = 201, body = Created), (status = 422, body = super::ErrorBody)))]
+pub async fn self_register(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    addr: axum::extract::ConnectInfo<std::net::SocketAddr>,
+    Json(b): Json<ReferralInput>,
+) -> Result<(StatusCode, Json<Created>), AppError> {
+    let ctx = RequestCtx {
+        ip: addr.0.ip().to_string(),
+        user_agent: headers
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .chars()
+            .take(300)
+            .collect(),
+    };
+    let c = referrals::self_register(&state, &ctx, &b).await?;
+    Ok((
+        if c.duplicate {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        },
+        Json(c),
+    ))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReferralOut {
+    pub referral: ReferralRow,
+    pub timeline: Vec<EventRow>,
+    pub intake: Option<IntakeRow>,
+    /// The health screen has a flag without a recorded clearance: the client cannot start.
+    pub blocked_by_screen: bool,
+}
+
+/// One referral with its timeline and intake.
+#[utoipa::path(get, path = "/api/v1/referrals/{id}", tag = "referrals", params(("id" = String, Path)),
+    responses((status = 200, body = ReferralOut), (status = 404, body = super::ErrorBody)))]
+pub async fn show(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<ReferralOut>, AppError> {
+    let v = referrals::view(&state, &actor, &id).await?;
+    Ok(Json(ReferralOut {
+        referral: v.referral,
+        timeline: v.timeline,
+        intake: v.intake,
+        blocked_by_screen: v.blocked_by_screen,
+    }))
+}
+
+/// Invites the client for an intake (e-mail with a confirmation link).
+#[utoipa::path(post, path = "/api/v1/referrals/{id}/invite", tag = "referrals", params(("id" = String, Path)), request_body = InviteInput,
+    responses((status = 204), (status = 403, body = super::ErrorBody), (status = 409, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn invite(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    Json(b): Json<InviteInput>,
+) -> Result<StatusCode, AppError> {
+    referrals::invite(&state, &actor, &id, &b).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PlanIntake {
+    pub planned_for: String,
+}
+
+/// Plans the intake.
+#[utoipa::path(post, path = "/api/v1/referrals/{id}/plan-intake", tag = "referrals", params(("id" = String, Path)), request_body = PlanIntake,
+    responses((status = 204), (status = 403, body = super::ErrorBody), (status = 409, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn plan_intake(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    Json(b): Json<PlanIntake>,
+) -> Result<StatusCode, AppError> {
+    referrals::plan_intake(&state, &actor, &id, &b.planned_for).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct IntakeOut {
+    /// A screen answer was "yes": a medical clearance is needed before the start.
+    pub flagged: bool,
+}
+
+/// Records the intake: the health screen (every question "yes" or "no") and the baseline.
+#[utoipa::path(post, path = "/api/v1/referrals/{id}/intake", tag = "referrals", params(("id" = String, Path)), request_body = IntakeInput,
+    responses((status = 200, body = IntakeOut), (status = 403, body = super::ErrorBody), (status = 409, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn intake(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    Json(b): Json<IntakeInput>,
+) -> Result<Json<IntakeOut>, AppError> {
+    let flagged = referrals::record_intake(&state, &actor, &id, &b).await?;
+    Ok(Json(IntakeOut { flagged }))
+}
+
+/// Records a medical clearance (who, date, note) for a flagged health screen.
+#[utoipa::path(post, path = "/api/v1/referrals/{id}/clearance", tag = "referrals", params(("id" = String, Path)), request_body = ClearanceInput,
+    responses((status = 204), (status = 403, body = super::ErrorBody), (status = 409, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn clearance(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    Json(b): Json<ClearanceInput>,
+) -> Result<StatusCode, AppError> {
+    referrals::record_clearance(&state, &actor, &id, &b).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DecisionOut {
+    pub status: String,
+}
+
+/// The decision after the intake: accept, waitlist or not_suitable (with a reason).
+#[utoipa::path(post, path = "/api/v1/referrals/{id}/decision", tag = "referrals", params(("id" = String, Path)), request_body = DecisionInput,
+    responses((status = 200, body = DecisionOut), (status = 403, body = super::ErrorBody), (status = 409, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn decision(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    Json(b): Json<DecisionInput>,
+) -> Result<Json<DecisionOut>, AppError> {
+    let s = referrals::decide(&state, &actor, &id, &b).await?;
+    Ok(Json(DecisionOut {
+        status: s.as_str().to_string(),
+    }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct Reassign {
+    pub offering_id: String,
+}
+
+/// Sends the referral to another offering (coordinator or movement broker).
+#[utoipa::path(post, path = "/api/v1/referrals/{id}/reassign", tag = "referrals", params(("id" = String, Path)), request_body = Reassign,
+    responses((status = 204), (status = 403, body = super::ErrorBody), (status = 409, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn reassign(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    Json(b): Json<Reassign>,
+) -> Result<StatusCode, AppError> {
+    referrals::reassign(&state, &actor, &id, &b.offering_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
