@@ -199,8 +199,25 @@ async fn change_status(
     note: &str,
     now: i64,
 ) -> AppResult<ReferralStatus> {
-    let from =
+    let mut from =
         ReferralStatus::parse(&r.status).map_err(|_| AppError::Conflict("invalid-transition"))?;
+    // Acting on a referral nobody opened yet (say, planning the intake straight away over the
+    // API) implies it was received: record that step first so the timeline stays complete.
+    if from == ReferralStatus::Sent
+        && transition(from, event).is_err()
+        && transition(ReferralStatus::Received, event).is_ok()
+    {
+        from = Box::pin(change_status(
+            c,
+            state,
+            actor,
+            r,
+            ReferralEvent::Open,
+            "",
+            now,
+        ))
+        .await?;
+    }
     let to = transition(from, event).map_err(|_| AppError::Conflict("invalid-transition"))?;
     if !store::referrals::set_status(c, &r.id, from.as_str(), to.as_str(), now).await? {
         return Err(AppError::Conflict("changed-meanwhile"));

@@ -6,6 +6,7 @@ mod helpers;
 mod accounts;
 mod api;
 mod authz;
+mod front_door;
 mod mail;
 mod orgs;
 mod platform;
