@@ -64,7 +64,14 @@ impl Lang {
     pub fn t_args(self, key: &str, args: &[(&'static str, &str)]) -> String {
         let map: HashMap<Cow<'static, str>, FluentValue<'_>> = args
             .iter()
-            .map(|(k, v)| (Cow::Borrowed(*k), FluentValue::from(v.to_string())))
+            .map(|(k, v)| {
+                // Whole numbers go in as numbers, so Fluent can choose singular or plural.
+                let value = match v.parse::<i64>() {
+                    Ok(n) => FluentValue::from(n),
+                    Err(_) => FluentValue::from(v.to_string()),
+                };
+                (Cow::Borrowed(*k), value)
+            })
             .collect();
         LOCALES
             .try_lookup_with_args(self.id(), key, &map)
@@ -83,6 +90,18 @@ mod tests {
         assert_eq!(Lang::from_accept_language("en-GB,en;q=0.9"), Some(Lang::En));
         assert_eq!(Lang::from_accept_language("de-DE"), None);
         assert_eq!(Lang::Nl.t("no-such-key"), "no-such-key");
+        assert_eq!(
+            Lang::Nl.t_args("free-places", &[("n", "1")]),
+            "1 plaats vrij"
+        );
+        assert_eq!(
+            Lang::Nl.t_args("free-places", &[("n", "3")]),
+            "3 plaatsen vrij"
+        );
+        assert_eq!(
+            Lang::En.t_args("search-count", &[("n", "1")]),
+            "1 result, nearest first."
+        );
     }
 
     #[test]

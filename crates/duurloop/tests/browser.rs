@@ -75,6 +75,94 @@ async fn screenshot(c: &Client, name: &str) {
     }
 }
 
+/// Clicks the element and waits (bounded) until the browser has left the current page and
+/// finished loading the next one, so that nothing is read from the old page by mistake.
+async fn click_and_wait(c: &Client, css: &str) {
+    c.execute("window.__duurloopOldPage = true;", vec![])
+        .await
+        .expect("mark page");
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("find {css}"))
+        .click()
+        .await
+        .unwrap_or_else(|_| panic!("click {css}"));
+    for _ in 0..200 {
+        let loaded = c
+            .execute(
+                "return !window.__duurloopOldPage && document.readyState === 'complete';",
+                vec![],
+            )
+            .await;
+        if matches!(loaded, Ok(serde_json::Value::Bool(true))) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no new page after clicking {css}");
+}
+
+/// The visible text of the first element matching `css`.
+async fn text(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("find {css}"))
+        .text()
+        .await
+        .expect("text")
+}
+
+/// Signs a demo account in through the Dutch login page, with its TOTP code when it has one.
+/// A code is accepted once per account: before signing the same account in again, advance
+/// the app clock by 30 seconds.
+async fn sign_in(c: &Client, app: &TestApp, email: &str) {
+    c.goto(&app.url("/login")).await.expect("login page");
+    assert_eq!(
+        c.find(Locator::Css("html"))
+            .await
+            .expect("html")
+            .attr("lang")
+            .await
+            .expect("lang")
+            .as_deref(),
+        Some("nl")
+    );
+    fill(c, "#email", email).await;
+    fill(c, "#password", demo::DEMO_PASSWORD).await;
+    click_and_wait(c, "form.stack button[type=submit]").await;
+    if let Some(code) = demo::demo_code(email, app.state.now()) {
+        c.wait()
+            .for_element(Locator::Css("#code"))
+            .await
+            .expect("code step");
+        assert!(
+            c.current_url()
+                .await
+                .expect("url")
+                .path()
+                .starts_with("/login/totp")
+        );
+        fill(c, "#code", &code).await;
+        click_and_wait(c, "form.stack button[type=submit]").await;
+    }
+    assert!(
+        !c.current_url()
+            .await
+            .expect("url")
+            .path()
+            .starts_with("/login"),
+        "{email} is signed in"
+    );
+}
+
+async fn sign_out(c: &Client) {
+    click_and_wait(c, "form[action='/logout'] button").await;
+    c.wait()
+        .for_element(Locator::Css("#email"))
+        .await
+        .expect("back at login");
+}
+
 #[tokio::test]
 #[ignore = "needs chromium and chromedriver; CI runs it with --ignored"]
 async fn each_demo_role_signs_in_with_its_second_factor_and_sees_its_dutch_start_page() {
@@ -107,45 +195,7 @@ async fn each_demo_role_signs_in_with_its_second_factor_and_sees_its_dutch_start
         ("welzijn@noordwijk.example", "start-funder", "Financier"),
     ];
     for (email, section, heading) in roles {
-        c.goto(&app.url("/login")).await.expect("login page");
-        assert_eq!(
-            c.find(Locator::Css("html"))
-                .await
-                .expect("html")
-                .attr("lang")
-                .await
-                .expect("lang")
-                .as_deref(),
-            Some("nl")
-        );
-        fill(&c, "#email", email).await;
-        fill(&c, "#password", demo::DEMO_PASSWORD).await;
-        c.find(Locator::Css("form.stack button[type=submit]"))
-            .await
-            .expect("button")
-            .click()
-            .await
-            .expect("submit");
-        if let Some(code) = demo::demo_code(email, app.state.now()) {
-            c.wait()
-                .for_element(Locator::Css("#code"))
-                .await
-                .expect("code step");
-            assert!(
-                c.current_url()
-                    .await
-                    .expect("url")
-                    .path()
-                    .starts_with("/login/totp")
-            );
-            fill(&c, "#code", &code).await;
-            c.find(Locator::Css("form.stack button[type=submit]"))
-                .await
-                .expect("button")
-                .click()
-                .await
-                .expect("submit code");
-        }
+        sign_in(&c, &app, email).await;
         let sec = c
             .wait()
             .for_element(Locator::Id(section))
@@ -168,16 +218,214 @@ async fn each_demo_role_signs_in_with_its_second_factor_and_sees_its_dutch_start
             skip.attr("href").await.expect("href").as_deref(),
             Some("#main")
         );
-        c.find(Locator::Css("form[action='/logout'] button"))
-            .await
-            .expect("logout")
-            .click()
-            .await
-            .expect("logout");
-        c.wait()
-            .for_element(Locator::Css("#email"))
-            .await
-            .expect("back at login");
+        sign_out(&c).await;
     }
+    c.close().await.expect("close");
+}
+
+/// The front door as people use it: a GP finds a group near the client and refers; the
+/// running therapist receives the referral, invites, plans and records the intake, is stopped
+/// by a "yes" on the health screen until the medical clearance is recorded, and accepts; the
+/// GP then sees the outcome and every step on the timeline.
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver; CI runs it with --ignored"]
+async fn a_referral_walks_from_search_to_acceptance_through_the_dutch_front_door() {
+    const TITLE: &str = "Runningtherapie Medi-Stad: dinsdag- en zaterdaggroep";
+    const REFERRER: &str = "huisarts@medi-stad.example";
+    const THERAPIST: &str = "poh@medi-stad.example";
+    const CLIENT: &str = "Sanne Verbeek";
+    let app = TestApp::spawn().await;
+    demo::seed(&app.state.db, app.state.now())
+        .await
+        .expect("demo");
+    let (_driver, port) = chromedriver().await;
+    let profile = tempfile::tempdir().expect("profile dir");
+    let c = browser(port, profile.path()).await;
+    let status = || text(&c, "#referral-status");
+
+    // The GP searches near the client's postcode and refers to the Medi-Stad group.
+    sign_in(&c, &app, REFERRER).await;
+    c.goto(&app.url("/zoeken")).await.expect("search page");
+    fill(&c, "#postcode", "8232").await;
+    click_and_wait(&c, "form[action='/zoeken'] button[type=submit]").await;
+    let mut found = None;
+    for hit in c
+        .find_all(Locator::Css("li.result"))
+        .await
+        .expect("results")
+    {
+        if hit.text().await.expect("text").contains(TITLE) {
+            found = Some(hit);
+        }
+    }
+    let hit = found.expect("the Medi-Stad group is among the results");
+    let hit_id = hit.attr("id").await.expect("id").expect("result id");
+    c.execute(
+        &format!("document.getElementById('{hit_id}').scrollIntoView()"),
+        vec![],
+    )
+    .await
+    .expect("scroll to result");
+    screenshot(&c, "front-door-search").await;
+    click_and_wait(&c, &format!("#{hit_id} a[href^='/referrals/new']")).await;
+    assert!(text(&c, "p.lead").await.contains(TITLE));
+
+    fill(&c, "#client_name", CLIENT).await;
+    fill(&c, "#client_email", "sanne.verbeek@example.nl").await;
+    c.find(Locator::Css("input[name=indications][value=stress]"))
+        .await
+        .expect("stress")
+        .click()
+        .await
+        .expect("tick stress");
+    c.find(Locator::Css("#motivation"))
+        .await
+        .expect("motivation")
+        .select_by_value("high")
+        .await
+        .expect("motivation high");
+    c.find(Locator::Css("#funding_route"))
+        .await
+        .expect("funding route")
+        .select_by_value("gp_module")
+        .await
+        .expect("funding gp_module");
+    c.find(Locator::Css("input[name=consent]"))
+        .await
+        .expect("consent")
+        .click()
+        .await
+        .expect("tick consent");
+    screenshot(&c, "front-door-referral-form").await;
+    click_and_wait(&c, "form[action^='/referrals'] button[type=submit]").await;
+    let referral_url = c.current_url().await.expect("url");
+    let path = referral_url.path().to_string();
+    assert!(
+        path.starts_with("/referrals/") && !path.ends_with("/new") && path.len() > 12,
+        "lands on the referral: {path}"
+    );
+    assert_eq!(status().await, "verstuurd");
+    screenshot(&c, "front-door-referral").await;
+    sign_out(&c).await;
+
+    // The therapist receives it and takes it through invitation and intake.
+    sign_in(&c, &app, THERAPIST).await;
+    c.goto(&app.url("/referrals")).await.expect("referrals");
+    assert!(text(&c, "main").await.contains(CLIENT));
+    click_and_wait(&c, &format!("a[href='{path}']")).await;
+    assert_eq!(status().await, "ontvangen");
+    let open_details = "document.querySelectorAll('details').forEach(d => d.open = true)";
+    c.execute(open_details, vec![]).await.expect("open details");
+    fill(&c, "#intake_at", "dinsdag 1 december, 10:00 in de praktijk").await;
+    click_and_wait(&c, "form[action$='/invite'] button[type=submit]").await;
+    assert_eq!(status().await, "uitgenodigd");
+
+    c.execute(open_details, vec![]).await.expect("open details");
+    fill(&c, "#planned_for", "dinsdag 1 december, 10:00").await;
+    click_and_wait(&c, "form[action$='/plan-intake'] button[type=submit]").await;
+    assert_eq!(status().await, "intake gepland");
+
+    c.execute(open_details, vec![]).await.expect("open details");
+    c.find(Locator::Css("input[name=screen_chest_pain][value=yes]"))
+        .await
+        .expect("chest pain yes")
+        .click()
+        .await
+        .expect("answer yes");
+    let noes = c
+        .find_all(Locator::Css(
+            "input[name^=screen_][value=no]:not([name=screen_chest_pain])",
+        ))
+        .await
+        .expect("no answers");
+    assert_eq!(noes.len(), 6, "seven screen questions, one answered yes");
+    for no in noes {
+        no.click().await.expect("answer no");
+    }
+    fill(&c, "#resting_hr", "62").await;
+    fill(&c, "#age", "44").await;
+    click_and_wait(&c, "form[action$='/intake'] button[type=submit]").await;
+    assert!(
+        c.find(Locator::Css("#screen-blocked"))
+            .await
+            .expect("screen blocked notice")
+            .is_displayed()
+            .await
+            .expect("displayed")
+    );
+    assert_eq!(status().await, "intake gepland");
+    screenshot(&c, "front-door-screen-blocked").await;
+
+    // Accepting is refused until the medical clearance is on record.
+    c.execute(open_details, vec![]).await.expect("open details");
+    c.find(Locator::Css("#decision"))
+        .await
+        .expect("decision")
+        .select_by_value("accept")
+        .await
+        .expect("accept");
+    click_and_wait(&c, "form[action$='/decision'] button[type=submit]").await;
+    let errors = text(&c, "#form-errors").await;
+    assert!(errors.contains("medisch akkoord"), "{errors}");
+    assert_eq!(status().await, "intake gepland");
+    screenshot(&c, "front-door-clearance-required").await;
+
+    c.execute(open_details, vec![]).await.expect("open details");
+    fill(&c, "#by", "huisarts P. Jansen").await;
+    c.execute("document.getElementById('date').value='2026-11-20'", vec![])
+        .await
+        .expect("set clearance date");
+    click_and_wait(&c, "form[action$='/clearance'] button[type=submit]").await;
+    assert!(
+        c.find(Locator::Css("#form-errors")).await.is_err(),
+        "clearance recorded without errors"
+    );
+    assert_eq!(status().await, "intake gepland");
+    c.execute(open_details, vec![]).await.expect("open details");
+    c.find(Locator::Css("#decision"))
+        .await
+        .expect("decision")
+        .select_by_value("accept")
+        .await
+        .expect("accept");
+    click_and_wait(&c, "form[action$='/decision'] button[type=submit]").await;
+    assert_eq!(status().await, "aangenomen");
+    sign_out(&c).await;
+
+    // The GP sees the outcome and every step.
+    app.clock.advance_ms(30_000);
+    sign_in(&c, &app, REFERRER).await;
+    c.goto(referral_url.as_str()).await.expect("referral");
+    assert_eq!(status().await, "aangenomen");
+    let timeline = text(&c, "#timeline").await;
+    for step in [
+        "verwijzing ontvangen",
+        "uitgenodigd",
+        "intake gepland",
+        "medisch akkoord vastgelegd",
+        "aangenomen",
+    ] {
+        assert!(timeline.contains(step), "timeline has {step}: {timeline}");
+    }
+    // The referral page fits a phone: nothing scrolls sideways.
+    let fits = c
+        .execute(
+            "return document.documentElement.scrollWidth <= document.documentElement.clientWidth",
+            vec![],
+        )
+        .await
+        .expect("measure");
+    assert_eq!(
+        fits,
+        serde_json::Value::Bool(true),
+        "the referral page scrolls sideways on a phone"
+    );
+    c.execute(
+        "document.getElementById('timeline').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .expect("scroll to timeline");
+    screenshot(&c, "front-door-accepted").await;
     c.close().await.expect("close");
 }

@@ -208,12 +208,18 @@ search-title = Find running therapy and exercise programmes
 search-lead = Find a group or therapist near your client or near you.
 search-submit = Search
 search-none = Nothing found. Widen the distance or switch off a filter.
-search-count = { $n } results, nearest first.
+search-count = { $n ->
+    [one] { $n } result
+   *[other] { $n } results
+}, nearest first.
 distance-km = { $km } km
 certified = BRTN registered
 certified-explain = This therapist is in the register of the Dutch running therapy association.
 starts-on = starts { $date }
-free-places = { $n } places free
+free-places = { $n ->
+    [one] { $n } place free
+   *[other] { $n } places free
+}
 full-waitlist = Full — you can join the waiting list
 refer-this = Refer
 register-this = Register

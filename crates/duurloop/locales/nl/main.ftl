@@ -208,12 +208,18 @@ search-title = Runningtherapie en beweegaanbod zoeken
 search-lead = Zoek een groep of therapeut in de buurt van uw cliënt of van uzelf.
 search-submit = Zoeken
 search-none = Geen aanbod gevonden. Maak de afstand groter of zet een filter uit.
-search-count = { $n } resultaten, dichtstbij eerst.
+search-count = { $n ->
+    [one] { $n } resultaat
+   *[other] { $n } resultaten
+}, dichtstbij eerst.
 distance-km = { $km } km
 certified = BRTN-geregistreerd
 certified-explain = Deze therapeut staat in het register van de Beroepsvereniging Runningtherapie Nederland.
 starts-on = start { $date }
-free-places = { $n } plaatsen vrij
+free-places = { $n ->
+    [one] { $n } plaats vrij
+   *[other] { $n } plaatsen vrij
+}
 full-waitlist = Vol — aanmelden kan voor de wachtlijst
 refer-this = Verwijzen
 register-this = Aanmelden
