@@ -10,7 +10,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{Base, FormErrors, render};
+use super::{Base, FormErrors, render, show_again};
 use crate::{
     app::{AppError, auth},
     i18n::Lang,
@@ -173,18 +173,13 @@ async fn totp(
     let next = safe_next(f.next.as_deref());
     match auth::verify_second_factor(&state, &session, &f.code, &page.ctx).await {
         Ok(s) => Ok(with_session(&state, &s, &next)),
-        Err(e) => match FormErrors::from_app(page.lang, &e) {
-            Some(errors) => {
-                let mut r = render(TotpPage {
-                    base: Base::new(&page, "totp-title"),
-                    next,
-                    errors,
-                })?;
-                *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-                Ok(r)
-            }
-            None => Err(e),
-        },
+        Err(e) => {
+            let base = Base::new(&page, "totp-title");
+            show_again(page.lang, e, |errors| async {
+                render(TotpPage { base, next, errors })
+            })
+            .await
+        }
     }
 }
 
@@ -256,14 +251,7 @@ async fn enrol(
     let session = enrolling_session(&page)?;
     match auth::confirm_enrolment(&state, &session, &f.code, &page.ctx).await {
         Ok(s) => Ok(with_session(&state, &s, "/")),
-        Err(e) => match FormErrors::from_app(page.lang, &e) {
-            Some(errors) => {
-                let mut r = enrol_page(&state, &page, errors).await?;
-                *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-                Ok(r)
-            }
-            None => Err(e),
-        },
+        Err(e) => show_again(page.lang, e, |errors| enrol_page(&state, &page, errors)).await,
     }
 }
 
@@ -432,13 +420,11 @@ async fn accept_invitation(
     {
         Ok(Some(s)) => Ok(with_session(&state, &s, &after_stage(&s, "/"))),
         Ok(None) => Ok(Redirect::to("/").into_response()),
-        Err(e) => match FormErrors::from_app(page.lang, &e) {
-            Some(errors) => {
-                let mut r = invite_page(&state, &page, token, f.name, errors).await?;
-                *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-                Ok(r)
-            }
-            None => Err(e),
-        },
+        Err(e) => {
+            show_again(page.lang, e, |errors| {
+                invite_page(&state, &page, token, f.name, errors)
+            })
+            .await
+        }
     }
 }

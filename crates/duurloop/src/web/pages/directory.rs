@@ -11,7 +11,7 @@ use duurloop_domain::{
     referral::{FundingRoute, Indication, OfferingKind},
 };
 
-use super::{Base, FormErrors, render};
+use super::{Base, FormErrors, render, show_again};
 use crate::{
     app::{
         AppError,
@@ -191,14 +191,12 @@ async fn outcome(
 ) -> Result<Response, AppError> {
     match r {
         Ok(()) => Ok(Redirect::to(&format!("/organisations/{org_id}/directory")).into_response()),
-        Err(e) => match FormErrors::from_app(page.lang, &e) {
-            Some(errors) => {
-                let mut resp = directory_page(state, page, org_id, errors, form).await?;
-                *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-                Ok(resp)
-            }
-            None => Err(e),
-        },
+        Err(e) => {
+            show_again(page.lang, e, |errors| {
+                directory_page(state, page, org_id, errors, form)
+            })
+            .await
+        }
     }
 }
 

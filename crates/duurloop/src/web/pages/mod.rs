@@ -163,6 +163,23 @@ impl FormErrors {
     }
 }
 
+/// A form that failed validation is shown again with its messages (422 Unprocessable
+/// Entity); any other error passes on to the error page.
+pub async fn show_again<F, Fut>(lang: Lang, e: AppError, form: F) -> Result<Response, AppError>
+where
+    F: FnOnce(FormErrors) -> Fut,
+    Fut: std::future::Future<Output = Result<Response, AppError>>,
+{
+    match FormErrors::from_app(lang, &e) {
+        Some(errors) => {
+            let mut resp = form(errors).await?;
+            *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(resp)
+        }
+        None => Err(e),
+    }
+}
+
 pub fn render<T: Template>(page: T) -> Result<Response, AppError> {
     page.render()
         .map(|html| Html(html).into_response())

@@ -6,12 +6,11 @@
 use askama::Template;
 use axum::{
     extract::{Path, Query, State},
-    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
 
-use super::{Base, FormErrors, directory::Choices, render};
+use super::{Base, FormErrors, directory::Choices, render, show_again};
 use crate::{
     app::{
         AppError,
@@ -194,14 +193,12 @@ async fn created(
             if c.waitlist { "?vol=1" } else { "" }
         ))
         .into_response()),
-        Err(e) => match FormErrors::from_app(page.lang, &e) {
-            Some(errors) => {
-                let mut resp = form_page(state, page, self_registration, input, errors).await?;
-                *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-                Ok(resp)
-            }
-            None => Err(e),
-        },
+        Err(e) => {
+            show_again(page.lang, e, |errors| {
+                form_page(state, page, self_registration, input, errors)
+            })
+            .await
+        }
     }
 }
 
@@ -296,14 +293,12 @@ async fn after_action(
 ) -> Result<Response, AppError> {
     match r {
         Ok(()) => Ok(Redirect::to(&format!("/referrals/{id}")).into_response()),
-        Err(e) => match FormErrors::from_app(page.lang, &e) {
-            Some(errors) => {
-                let mut resp = referral_page(state, page, id, false, errors).await?;
-                *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-                Ok(resp)
-            }
-            None => Err(e),
-        },
+        Err(e) => {
+            show_again(page.lang, e, |errors| {
+                referral_page(state, page, id, false, errors)
+            })
+            .await
+        }
     }
 }
 
