@@ -4,10 +4,12 @@
 //! densely and reused by the web handlers, the JSON API and the background jobs alike.
 
 pub mod access;
+pub mod attendance;
 pub mod contact;
 pub mod email;
 pub mod names;
 pub mod password;
+pub mod plan;
 pub mod postcode;
 pub mod referral;
 pub mod screening;
