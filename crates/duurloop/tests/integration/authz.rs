@@ -776,8 +776,8 @@ async fn a_coordinator_reviews_the_audit_log_of_their_own_organisation_and_that_
         .text()
         .await
         .expect("body");
-    assert!(html.contains("update"), "{html}");
-    assert!(html.contains("membership"));
+    assert!(html.contains("gewijzigd"), "the action, in Dutch: {html}");
+    assert!(html.contains("lidmaatschap"));
     let r = app.get(&client, &format!("/audit?org={other}")).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let r = app.get(&client, "/audit?from=gisteren").await;
