@@ -231,6 +231,24 @@ async fn a_therapist_maintains_the_directory_and_a_coordinator_curates_the_list(
     )
     .await;
     assert_eq!(s, StatusCode::CREATED);
+    let tid = t["id"].as_str().expect("id").to_string();
+    let (s, _) = call(&app, &token, Method::PUT, &format!("/api/v1/therapists/{tid}"), Some(json!({"name": "Eva Mulder", "profession": "psycholoog", "brtn_status": "registered", "brtn_number": "BRTN-0198"}))).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, d) = call(
+        &app,
+        &token,
+        Method::GET,
+        &format!("/api/v1/organisations/{}/directory", p.org),
+        None,
+    )
+    .await;
+    assert!(
+        d["therapists"]
+            .as_array()
+            .expect("therapists")
+            .iter()
+            .any(|x| x["name"] == "Eva Mulder" && x["brtn_status"] == "registered")
+    );
     let mut offering = json!({
         "title": "Wandelgroep Groningen", "kind": "walking_group", "schedule": "woensdag 10:00",
         "weekdays": ["3"], "start_date": "2027-02-03", "weeks": "10", "capacity": "0", "price": "12,5",
