@@ -207,13 +207,17 @@ pub struct LocationInput {
     pub place: String,
 }
 
-pub async fn create_location(
-    state: &AppState,
-    actor: &Actor,
-    org_id: &str,
-    l: &LocationInput,
-) -> AppResult<String> {
-    require_maintainer(actor, org_id)?;
+/// A validated location with its coordinates.
+struct ValidLocation {
+    name: String,
+    address: String,
+    place: String,
+    postcode: String,
+    lat_e6: i64,
+    lon_e6: i64,
+}
+
+fn validate_location(l: &LocationInput) -> AppResult<ValidLocation> {
     let mut e = Vec::new();
     let name = text(&mut e, "name", &l.name, 1, 200, "invalid-location-name");
     let address = text(&mut e, "address", &l.address, 1, 200, "invalid-address");
@@ -237,22 +241,45 @@ pub async fn create_location(
     let (Some(postcode), Some((lat, lon, _))) = (postcode, coords) else {
         return Err(AppError::invalid("postcode", "unknown-postcode"));
     };
+    Ok(ValidLocation {
+        name,
+        address,
+        place,
+        postcode: postcode.to_string(),
+        lat_e6: (lat * 1e6).round() as i64,
+        lon_e6: (lon * 1e6).round() as i64,
+    })
+}
+
+fn location_input<'a>(
+    org_id: &'a str,
+    v: &'a ValidLocation,
+) -> store::directory::LocationInput<'a> {
+    store::directory::LocationInput {
+        org_id,
+        name: &v.name,
+        address: &v.address,
+        postcode: &v.postcode,
+        place: &v.place,
+        lat_e6: v.lat_e6,
+        lon_e6: v.lon_e6,
+    }
+}
+
+pub async fn create_location(
+    state: &AppState,
+    actor: &Actor,
+    org_id: &str,
+    l: &LocationInput,
+) -> AppResult<String> {
+    require_maintainer(actor, org_id)?;
+    let v = validate_location(l)?;
     let now = state.now();
     let mut tx = state.db.begin().await?;
     store::orgs::by_id(&mut tx, org_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let pc = postcode.to_string();
-    let input = store::directory::LocationInput {
-        org_id,
-        name: &name,
-        address: &address,
-        postcode: &pc,
-        place: &place,
-        lat_e6: (lat * 1e6).round() as i64,
-        lon_e6: (lon * 1e6).round() as i64,
-    };
-    let id = store::directory::insert_location(&mut tx, &input, now).await?;
+    let id = store::directory::insert_location(&mut tx, &location_input(org_id, &v), now).await?;
     record(
         &mut tx,
         now,
@@ -262,6 +289,34 @@ pub async fn create_location(
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Changes a location; its offerings move with it in the search.
+pub async fn update_location(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    l: &LocationInput,
+) -> AppResult<()> {
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let existing = store::directory::location(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    require_maintainer(actor, &existing.org_id)?;
+    let v = validate_location(l)?;
+    store::directory::update_location(&mut tx, id, &location_input(&existing.org_id, &v)).await?;
+    record(
+        &mut tx,
+        now,
+        actor,
+        Event::new("update", "location")
+            .record(id)
+            .org(&existing.org_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// An offering as entered in a form or sent to the API. Numbers arrive as text so a form can

@@ -132,6 +132,28 @@ pub async fn insert_location(
     Ok(id)
 }
 
+pub async fn update_location(
+    c: &mut Conn,
+    id: &str,
+    l: &LocationInput<'_>,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE locations SET name = $1, address = $2, postcode = $3, place = $4, lat_e6 = $5, lon_e6 = $6 \
+         WHERE id = $7 AND org_id = $8",
+    )
+    .bind(l.name)
+    .bind(l.address)
+    .bind(l.postcode)
+    .bind(l.place)
+    .bind(l.lat_e6)
+    .bind(l.lon_e6)
+    .bind(id)
+    .bind(l.org_id)
+    .execute(c)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 pub async fn locations_of(c: &mut Conn, org_id: &str) -> Result<Vec<LocationRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, org_id, name, address, postcode, place, lat_e6, lon_e6 FROM locations WHERE org_id = $1 ORDER BY name",

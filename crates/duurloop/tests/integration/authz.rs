@@ -539,6 +539,20 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
         "/api/v1/referrals/{referral}/reassign",
         r#"{"offering_id":""}"#,
     ),
+    (
+        "POST",
+        "/locations/{id}",
+        Who::OrgMaintainer,
+        "/locations/{location}",
+        "name=",
+    ),
+    (
+        "PUT",
+        "/api/v1/locations/{id}",
+        Who::OrgMaintainer,
+        "/api/v1/locations/{location}",
+        r#"{"name":"","address":"","postcode":"","place":""}"#,
+    ),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -644,6 +658,14 @@ async fn every_route_allows_exactly_the_roles_in_the_table() {
     }
     let (therapist, offering) =
         offering_in(&app, &org, &users[4].1.as_ref().expect("therapist").id).await;
+    let location_id = {
+        let mut c = app.conn().await;
+        duurloop::store::directory::locations_of(&mut c, &org)
+            .await
+            .expect("locations")[0]
+            .id
+            .clone()
+    };
     let referral = referral_to(&app, &offering, users[3].1.as_ref().expect("referrer")).await;
     let mut failures = Vec::new();
     for (method, pattern, who, path, body) in TABLE {
@@ -651,6 +673,7 @@ async fn every_route_allows_exactly_the_roles_in_the_table() {
             .replace("{org}", &org)
             .replace("{offering}", &offering)
             .replace("{therapist}", &therapist)
+            .replace("{location}", &location_id)
             .replace("{referral}", &referral);
         let is_api = path.starts_with("/api/");
         for (actor, user) in &users {

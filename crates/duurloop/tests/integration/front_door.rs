@@ -231,6 +231,18 @@ async fn a_therapist_maintains_the_directory_and_a_coordinator_curates_the_list(
     )
     .await;
     assert_eq!(s, StatusCode::CREATED);
+    let lid = loc["id"].as_str().expect("id").to_string();
+    let (s, _) = call(&app, &token, Method::PUT, &format!("/api/v1/locations/{lid}"), Some(json!({"name": "Noorderplantsoen", "address": "Kruissingel 1", "postcode": "9712", "place": "Groningen"}))).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = call(
+        &app,
+        &token,
+        Method::PUT,
+        &format!("/api/v1/locations/{lid}"),
+        Some(json!({"name": "X", "address": "Y", "postcode": "12", "place": "Z"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     let tid = t["id"].as_str().expect("id").to_string();
     let (s, _) = call(&app, &token, Method::PUT, &format!("/api/v1/therapists/{tid}"), Some(json!({"name": "Eva Mulder", "profession": "psycholoog", "brtn_status": "registered", "brtn_number": "BRTN-0198"}))).await;
     assert_eq!(s, StatusCode::NO_CONTENT);

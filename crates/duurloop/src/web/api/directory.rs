@@ -28,6 +28,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
         .post("/api/v1/organisations/{id}/therapists", create_therapist)
         .put("/api/v1/therapists/{id}", update_therapist)
         .post("/api/v1/organisations/{id}/locations", create_location)
+        .put("/api/v1/locations/{id}", update_location)
 }
 
 /// Searches listed offerings by distance from a Dutch postcode and filters. No login needed.
@@ -159,4 +160,17 @@ pub async fn create_location(
 ) -> Result<(StatusCode, Json<Created>), AppError> {
     let id = directory::create_location(&state, &actor, &id, &b).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// Changes a location.
+#[utoipa::path(put, path = "/api/v1/locations/{id}", tag = "directory", params(("id" = String, Path)), request_body = LocationInput,
+    responses((status = 204), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn update_location(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    Json(b): Json<LocationInput>,
+) -> Result<StatusCode, AppError> {
+    directory::update_location(&state, &actor, &id, &b).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

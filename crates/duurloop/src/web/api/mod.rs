@@ -41,6 +41,7 @@ use crate::state::AppState;
         directory::create_therapist,
         directory::update_therapist,
         directory::create_location,
+        directory::update_location,
         referrals::list,
         referrals::create,
         referrals::self_register,

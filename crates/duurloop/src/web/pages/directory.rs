@@ -32,6 +32,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
         .post("/organisations/{id}/therapists", create_therapist)
         .post("/therapists/{id}", update_therapist)
         .post("/organisations/{id}/locations", create_location)
+        .post("/locations/{id}", update_location)
         .post("/organisations/{id}/offerings", create_offering)
         .get("/offerings/{id}/edit", edit_offering)
         .post("/offerings/{id}", update_offering)
@@ -356,4 +357,28 @@ async fn set_listing(
     directory::set_listed(&state, &actor, &id, f.get("listed") == "1").await?;
     let o = directory::offering(&state, Some(&actor), &id).await?;
     Ok(Redirect::to(&format!("/organisations/{}/directory", o.org_id)).into_response())
+}
+
+async fn update_location(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path(id): Path<String>,
+    f: Pairs,
+) -> Result<Response, AppError> {
+    let actor = page.actor()?;
+    let org = {
+        let mut c = state.db.conn().await?;
+        crate::store::directory::location(&mut c, &id)
+            .await?
+            .ok_or(AppError::NotFound)?
+            .org_id
+    };
+    let input = LocationInput {
+        name: f.get("name"),
+        address: f.get("address"),
+        postcode: f.get("postcode"),
+        place: f.get("place"),
+    };
+    let r = directory::update_location(&state, &actor, &id, &input).await;
+    outcome(&state, &page, &org, "location", r).await
 }
