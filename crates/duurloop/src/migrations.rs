@@ -19,6 +19,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "front_door",
         include_str!("../migrations/0002_front_door.sql"),
     ),
+    (
+        3,
+        "trajectories",
+        include_str!("../migrations/0003_trajectories.sql"),
+    ),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {

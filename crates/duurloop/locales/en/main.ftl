@@ -528,3 +528,43 @@ outcome-ok = done
 outcome-failed = failed
 outcome-throttled = blocked (too many attempts)
 outcome-denied = refused
+
+# Trajectory and plan
+trajectory-title = Trajectory
+trajectory-open = View trajectory and plan
+plan-title = Plan
+plan-principles = Easy running: you can still talk (talk test), exertion around 3 on the 0 to 10 scale, heart rate in the easy zone. Never by pace or distance.
+field-start-level = Starting level
+start-level-help = Decides where the plan starts; when in doubt choose the lower level.
+start-level-inactive = hardly active (1 min running, 2 min walking)
+start-level-walker = walker (2 min running, 2 min walking)
+start-level-occasional = runs now and then (4 min running, 1 min walking)
+start-level-runner = runs already (15 min easy)
+field-hr-zone = Easy heart-rate zone
+hr-zone-unknown = not known yet (enter resting heart rate and age at the intake)
+bpm = beats per minute
+week-n = Week { $n }
+sessions-n = { $n ->
+    [one] once
+   *[other] { $n } times
+}
+session-intervals = running/walking in minutes
+session-continuous = { $n } minutes of easy running
+session-walk = { $n } minutes of walking
+session-continuous-label = easy continuous running
+session-walk-label = walking
+minutes-total = { $n } minutes in all
+field-session-kind = Kind of training
+field-sessions = Times a week
+field-minutes = Minutes (continuous or walking)
+field-run-min = Minutes running
+field-walk-min = Minutes walking
+field-repeats = Repeats
+invalid-plan-week = This week does not fit the method: 1 to 4 times a week and 5 to 90 minutes a time.
+invalid-start-level = Choose a starting level from the list.
+invalid-exertion = Enter an exertion from 0 to 10.
+invalid-attendance = Choose present, excused or absent.
+invalid-repeat-reason = Unknown reason.
+
+record-trajectory = trajectory
+record-plan = plan

@@ -528,3 +528,43 @@ outcome-ok = gelukt
 outcome-failed = mislukt
 outcome-throttled = geblokkeerd (te veel pogingen)
 outcome-denied = geweigerd
+
+# Traject en schema
+trajectory-title = Traject
+trajectory-open = Traject en schema bekijken
+plan-title = Schema
+plan-principles = Rustig lopen: u kunt nog praten (praattest), inspanning rond 3 op de schaal van 0 tot 10, hartslag in de rustige zone. Nooit op tempo of afstand.
+field-start-level = Startniveau
+start-level-help = Bepaalt waar het schema begint; kies bij twijfel het lagere niveau.
+start-level-inactive = weinig actief (1 min lopen, 2 min wandelen)
+start-level-walker = wandelaar (2 min lopen, 2 min wandelen)
+start-level-occasional = loopt af en toe (4 min lopen, 1 min wandelen)
+start-level-runner = loopt al (15 min rustig)
+field-hr-zone = Rustige hartslagzone
+hr-zone-unknown = nog onbekend (vul rusthartslag en leeftijd in bij de intake)
+bpm = slagen per minuut
+week-n = Week { $n }
+sessions-n = { $n ->
+    [one] { $n } keer
+   *[other] { $n } keer
+}
+session-intervals = lopen/wandelen in minuten
+session-continuous = { $n } minuten rustig doorlopen
+session-walk = { $n } minuten wandelen
+session-continuous-label = rustig doorlopen
+session-walk-label = wandelen
+minutes-total = { $n } minuten in totaal
+field-session-kind = Soort training
+field-sessions = Keer per week
+field-minutes = Minuten (doorlopen of wandelen)
+field-run-min = Minuten lopen
+field-walk-min = Minuten wandelen
+field-repeats = Herhalingen
+invalid-plan-week = Deze week past niet binnen de methode: 1 tot 4 keer per week en 5 tot 90 minuten per keer.
+invalid-start-level = Kies een startniveau uit de lijst.
+invalid-exertion = Vul een inspanning in van 0 tot 10.
+invalid-attendance = Kies aanwezig, afgemeld of afwezig.
+invalid-repeat-reason = Onbekende reden.
+
+record-trajectory = traject
+record-plan = schema

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod directory;
 pub mod orgs;
 pub mod referrals;
+pub mod trajectories;
 
 use duurloop_domain::{Invalid, Role, access::Membership};
 

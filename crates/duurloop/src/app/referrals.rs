@@ -10,6 +10,7 @@
 use duurloop_domain::{
     EmailAddress, OrgKind, PersonName, Role,
     contact::{PhoneNumber, parse_age, parse_heart_rate, parse_height_cm, parse_weight_kg},
+    plan::StartLevel,
     postcode::Postcode,
     referral::{
         FundingRoute, Indication, Motivation, ReferralEvent, ReferralSource, ReferralStatus,
@@ -1041,6 +1042,10 @@ pub struct DecisionInput {
     /// Required for not_suitable; shown to the referrer.
     #[serde(default)]
     pub reason: String,
+    /// When accepting: where the plan starts (inactive, walker, occasional, runner);
+    /// default inactive, the gentlest start.
+    #[serde(default)]
+    pub start_level: String,
 }
 
 /// The outcome of the intake. Accepting needs a recorded intake whose health screen is clear
@@ -1065,10 +1070,15 @@ pub async fn decide(
     if reason.chars().count() > 2000 {
         return Err(AppError::invalid("reason", "text-too-long"));
     }
+    let start_level = match input.start_level.trim() {
+        "" => StartLevel::Inactive,
+        s => StartLevel::parse(s).map_err(|e| AppError::field("start_level", e))?,
+    };
     let now = state.now();
     let mut tx = state.db.begin().await?;
     let (r, _) = handled(&mut tx, actor, id).await?;
     let intake = store::referrals::intake(&mut tx, id).await?;
+    let mut accepted_into = None;
     if event == ReferralEvent::Accept {
         let recorded = intake
             .as_ref()
@@ -1087,8 +1097,13 @@ pub async fn decide(
         if o.free_places() == 0 {
             return Err(AppError::Conflict("offering-full"));
         }
+        accepted_into = Some(o);
     }
     let to = change_status(&mut tx, state, actor, &r, event, reason, now).await?;
+    if let Some(o) = accepted_into {
+        super::trajectories::start(&mut tx, actor, &r, &o, intake.as_ref(), start_level, now)
+            .await?;
+    }
     if intake.is_some() {
         store::referrals::record_decision(&mut tx, id, to.as_str(), reason, now).await?;
     }

@@ -8,6 +8,7 @@ pub mod orgs;
 pub mod outbox;
 pub mod referrals;
 pub mod security;
+pub mod trajectories;
 pub mod users;
 
 use sha2::{Digest, Sha256};

@@ -31,6 +31,8 @@ enum Who {
     ReferralHandlers,
     /// The coordinator of the referral's offering organisation.
     ReferralCoordinator,
+    /// A trajectory's therapist and the offering organisation's coordinators (others: 404).
+    TrajectoryTeam,
 }
 
 const OFFERING_JSON: &str = r#"{"title":"","kind":"","schedule":"","start_date":"","weeks":"","capacity":"","price":"","therapist_id":"","location_id":""}"#;
@@ -553,6 +555,34 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
         "/api/v1/locations/{location}",
         r#"{"name":"","address":"","postcode":"","place":""}"#,
     ),
+    (
+        "GET",
+        "/trajectories/{id}",
+        Who::TrajectoryTeam,
+        "/trajectories/{trajectory}",
+        "",
+    ),
+    (
+        "POST",
+        "/trajectories/{id}/weeks/{week}",
+        Who::TrajectoryTeam,
+        "/trajectories/{trajectory}/weeks/1",
+        "kind=walk&sessions=9",
+    ),
+    (
+        "GET",
+        "/api/v1/trajectories/{id}",
+        Who::TrajectoryTeam,
+        "/api/v1/trajectories/{trajectory}",
+        "",
+    ),
+    (
+        "PUT",
+        "/api/v1/trajectories/{id}/weeks/{week}",
+        Who::TrajectoryTeam,
+        "/api/v1/trajectories/{trajectory}/weeks/1",
+        r#"{"kind":"walk","sessions":"9"}"#,
+    ),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -589,6 +619,7 @@ fn allowed(who: Who, actor: Actor) -> bool {
         ),
         Who::ReferralHandlers => matches!(actor, Actor::Therapist | Actor::Coordinator),
         Who::ReferralCoordinator => actor == Actor::Coordinator,
+        Who::TrajectoryTeam => matches!(actor, Actor::Therapist | Actor::Coordinator),
     }
 }
 
@@ -666,6 +697,13 @@ async fn every_route_allows_exactly_the_roles_in_the_table() {
             .id
             .clone()
     };
+    let trajectory = trajectory_for(
+        &app,
+        &offering,
+        users[3].1.as_ref().expect("referrer"),
+        users[4].1.as_ref().expect("therapist"),
+    )
+    .await;
     let referral = referral_to(&app, &offering, users[3].1.as_ref().expect("referrer")).await;
     let mut failures = Vec::new();
     for (method, pattern, who, path, body) in TABLE {
@@ -674,6 +712,7 @@ async fn every_route_allows_exactly_the_roles_in_the_table() {
             .replace("{offering}", &offering)
             .replace("{therapist}", &therapist)
             .replace("{location}", &location_id)
+            .replace("{trajectory}", &trajectory)
             .replace("{referral}", &referral);
         let is_api = path.starts_with("/api/");
         for (actor, user) in &users {
@@ -723,7 +762,10 @@ async fn every_route_allows_exactly_the_roles_in_the_table() {
             let hidden = status == StatusCode::NOT_FOUND
                 && matches!(
                     who,
-                    Who::ReferralParties | Who::ReferralHandlers | Who::ReferralCoordinator
+                    Who::ReferralParties
+                        | Who::ReferralHandlers
+                        | Who::ReferralCoordinator
+                        | Who::TrajectoryTeam
                 );
             let denied = status == StatusCode::UNAUTHORIZED && *pattern != "/login"
                 || status == StatusCode::FORBIDDEN
@@ -913,4 +955,52 @@ pub async fn referral_to(app: &TestApp, offering: &str, referrer: &TestUser) -> 
         .await
         .expect("referral")
         .id
+}
+
+/// An accepted referral's trajectory: referred, intake with a clear screen (resting heart
+/// rate 60, age 40), accepted by the therapist — all through the real actions.
+pub async fn trajectory_for(
+    app: &TestApp,
+    offering: &str,
+    referrer: &TestUser,
+    therapist: &TestUser,
+) -> String {
+    use duurloop::app::{Actor, AuthVia, auth, referrals};
+    let id = referral_to(app, offering, referrer).await;
+    let identity = auth::identity(&app.state, &therapist.id, AuthVia::ApiToken)
+        .await
+        .expect("identity")
+        .expect("exists");
+    let actor = Actor {
+        identity,
+        ctx: Default::default(),
+    };
+    referrals::plan_intake(&app.state, &actor, &id, "maandag 10:00")
+        .await
+        .expect("plan");
+    let screen = duurloop::app::referrals::screen_questions()
+        .into_iter()
+        .map(|q| (q.to_string(), "no".to_string()))
+        .collect();
+    let intake = referrals::IntakeInput {
+        screen,
+        resting_hr: "60".into(),
+        age: "40".into(),
+        ..Default::default()
+    };
+    referrals::record_intake(&app.state, &actor, &id, &intake)
+        .await
+        .expect("intake");
+    let decision = referrals::DecisionInput {
+        decision: "accept".into(),
+        reason: String::new(),
+        start_level: "walker".into(),
+    };
+    referrals::decide(&app.state, &actor, &id, &decision)
+        .await
+        .expect("accept");
+    duurloop::app::trajectories::for_referral(&app.state, &id)
+        .await
+        .expect("lookup")
+        .expect("a trajectory was started")
 }

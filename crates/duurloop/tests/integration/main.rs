@@ -10,3 +10,4 @@ mod front_door;
 mod mail;
 mod orgs;
 mod platform;
+mod training;

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod directory;
 pub mod orgs;
 pub mod referrals;
+pub mod trajectories;
 
 use axum::{Json, Router};
 use utoipa::{
@@ -52,6 +53,8 @@ use crate::state::AppState;
         referrals::clearance,
         referrals::decision,
         referrals::reassign,
+        trajectories::show,
+        trajectories::edit_week,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -99,6 +102,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
     let t = accounts::routes(t);
     let t = directory::routes(t);
     let t = referrals::routes(t);
+    let t = trajectories::routes(t);
     orgs::routes(t)
 }
 

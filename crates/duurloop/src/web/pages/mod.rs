@@ -8,6 +8,7 @@ pub mod directory;
 pub mod home;
 pub mod orgs;
 pub mod referrals;
+pub mod trajectories;
 
 use askama::Template;
 use axum::response::{Html, IntoResponse, Response};
@@ -23,6 +24,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
     let t = admin::routes(t);
     let t = directory::routes(t);
     let t = referrals::routes(t);
+    let t = trajectories::routes(t);
     audit::routes(t)
 }
 

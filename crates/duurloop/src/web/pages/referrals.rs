@@ -238,6 +238,8 @@ struct ReferralPage {
     full_notice: bool,
     questions: Vec<&'static str>,
     offerings: Vec<OfferingRow>,
+    levels: Vec<&'static str>,
+    trajectory: Option<String>,
     errors: FormErrors,
 }
 
@@ -266,12 +268,18 @@ async fn referral_page(
     } else {
         Vec::new()
     };
+    let trajectory = crate::app::trajectories::for_referral(state, id).await?;
     render(ReferralPage {
         base: Base::new(page, "referral-title"),
         v,
         full_notice,
         questions: referrals::screen_questions(),
         offerings,
+        levels: duurloop_domain::plan::StartLevel::ALL
+            .iter()
+            .map(|l| l.as_str())
+            .collect(),
+        trajectory,
         errors,
     })
 }
@@ -380,6 +388,7 @@ async fn decision(
     let input = DecisionInput {
         decision: f.get("decision"),
         reason: f.get("reason"),
+        start_level: f.get("start_level"),
     };
     let r = referrals::decide(&state, &actor, &id, &input)
         .await

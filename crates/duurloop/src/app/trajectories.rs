@@ -1,0 +1,212 @@
+//! Trajectories (SPEC §2 step 5, C6): accepting a referral starts one, with a plan generated
+//! from the intake level and an easy heart-rate zone from the intake's resting heart rate and
+//! age. The therapist (and the offering organisation's coordinator) sees and edits the plan.
+//! Groups, sessions, attendance and the run log build on this (training issue, still open).
+
+use duurloop_domain::{
+    Role,
+    plan::{self, Interval, Plan, Session, StartLevel},
+};
+use serde::Deserialize;
+
+use super::{
+    Actor, AppError, AppResult,
+    audit::{Event, record},
+};
+use crate::{
+    state::AppState,
+    store::{
+        self, Conn,
+        directory::OfferingRow,
+        referrals::{IntakeRow, ReferralRow},
+        trajectories::{NewTrajectory, TrajectoryRow},
+    },
+};
+
+/// Starts the trajectory of an accepted referral, in the caller's transaction.
+pub async fn start(
+    c: &mut Conn,
+    actor: &Actor,
+    r: &ReferralRow,
+    o: &OfferingRow,
+    intake: Option<&IntakeRow>,
+    level: StartLevel,
+    now: i64,
+) -> AppResult<String> {
+    let weeks = u16::try_from(o.weeks).unwrap_or(12);
+    let plan = if o.kind == "walking_group" {
+        plan::generate_walking(weeks)
+    } else {
+        plan::generate(level, weeks)
+    };
+    let zone = intake.and_then(|i| match (i.resting_hr, i.age) {
+        (Some(hr), Some(age)) => Some(plan::easy_zone(
+            u16::try_from(hr).ok()?,
+            u8::try_from(age).ok()?,
+        )),
+        _ => None,
+    });
+    // A group starts on its start date; someone joining later (or an individual trajectory)
+    // starts today.
+    let today = jiff::Timestamp::from_millisecond(now)
+        .map(|t| {
+            t.to_zoned(
+                jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC),
+            )
+            .date()
+            .to_string()
+        })
+        .unwrap_or_default();
+    let start_date = if o.start_date.as_str() > today.as_str() {
+        o.start_date.clone()
+    } else {
+        today
+    };
+    let json = serde_json::to_string(&plan).map_err(|e| AppError::Internal(e.into()))?;
+    let therapist_user = store::directory::therapist(c, &o.therapist_id)
+        .await?
+        .and_then(|t| t.user_id);
+    let id = store::trajectories::insert(
+        c,
+        &NewTrajectory {
+            referral_id: &r.id,
+            offering_id: &o.id,
+            org_id: &o.org_id,
+            therapist_user_id: therapist_user.as_deref(),
+            start_date: &start_date,
+            weeks: plan.weeks.len() as i64,
+            start_level: level.as_str(),
+            plan: &json,
+            hr_low: zone.map(|z| i64::from(z.low)),
+            hr_high: zone.map(|z| i64::from(z.high)),
+            now,
+        },
+    )
+    .await?;
+    record(
+        c,
+        now,
+        actor,
+        Event::new("create", "trajectory")
+            .record(&id)
+            .org(&o.org_id),
+    )
+    .await?;
+    Ok(id)
+}
+
+fn may_see(actor: &Actor, t: &TrajectoryRow) -> bool {
+    t.therapist_user_id.as_deref() == Some(actor.identity.user_id.as_str())
+        || actor.identity.role_in(&t.org_id) == Some(Role::Coordinator)
+}
+
+/// A trajectory with its plan, as the therapist sees it.
+pub struct TrajectoryView {
+    pub row: TrajectoryRow,
+    pub plan: Plan,
+}
+
+async fn load(c: &mut Conn, actor: &Actor, id: &str) -> AppResult<(TrajectoryRow, Plan)> {
+    let row = store::trajectories::by_id(c, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !may_see(actor, &row) {
+        return Err(AppError::NotFound);
+    }
+    let plan: Plan = serde_json::from_str(&row.plan).map_err(|e| AppError::Internal(e.into()))?;
+    Ok((row, plan))
+}
+
+pub async fn view(state: &AppState, actor: &Actor, id: &str) -> AppResult<TrajectoryView> {
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let (row, plan) = load(&mut tx, actor, id).await?;
+    record(
+        &mut tx,
+        now,
+        actor,
+        Event::new("read", "trajectory").record(id).org(&row.org_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(TrajectoryView { row, plan })
+}
+
+/// The trajectory started from a referral, if any (for a link on the referral page).
+pub async fn for_referral(state: &AppState, referral_id: &str) -> AppResult<Option<String>> {
+    let mut c = state.db.conn().await?;
+    Ok(store::trajectories::for_referral(&mut c, referral_id)
+        .await?
+        .map(|t| t.id))
+}
+
+/// One week as a form or API call sends it.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct WeekInput {
+    /// intervals, continuous or walk
+    pub kind: String,
+    /// Sessions this week (1–4).
+    pub sessions: String,
+    /// For continuous running or a walk.
+    #[serde(default)]
+    pub minutes: String,
+    /// For intervals: minutes running, minutes walking, repeats.
+    #[serde(default)]
+    pub run_min: String,
+    #[serde(default)]
+    pub walk_min: String,
+    #[serde(default)]
+    pub repeats: String,
+}
+
+fn number(field: &'static str, raw: &str) -> AppResult<u16> {
+    raw.trim()
+        .parse::<u16>()
+        .map_err(|_| AppError::invalid(field, "invalid-plan-week"))
+}
+
+fn session_from(input: &WeekInput) -> AppResult<(Session, u16)> {
+    let sessions = number("sessions", &input.sessions)?;
+    let session = match input.kind.as_str() {
+        "intervals" => Session::Intervals(Interval {
+            run_min: number("run_min", &input.run_min)?,
+            walk_min: number("walk_min", &input.walk_min)?,
+            repeats: number("repeats", &input.repeats)?,
+        }),
+        "continuous" => Session::Continuous {
+            minutes: number("minutes", &input.minutes)?,
+        },
+        "walk" => Session::Walk {
+            minutes: number("minutes", &input.minutes)?,
+        },
+        _ => return Err(AppError::invalid("kind", "invalid-plan-week")),
+    };
+    Ok((session, sessions))
+}
+
+/// The therapist changes one week of the plan, within the method's limits.
+pub async fn edit_week(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    week: u16,
+    input: &WeekInput,
+) -> AppResult<()> {
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let (row, plan) = load(&mut tx, actor, id).await?;
+    let (session, sessions) = session_from(input)?;
+    let edited =
+        plan::edit_week(&plan, week, session, sessions).map_err(|e| AppError::field("week", e))?;
+    let json = serde_json::to_string(&edited).map_err(|e| AppError::Internal(e.into()))?;
+    store::trajectories::set_plan(&mut tx, id, &json, edited.weeks.len() as i64, now).await?;
+    record(
+        &mut tx,
+        now,
+        actor,
+        Event::new("update", "plan").record(id).org(&row.org_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,60 @@
+//! Trajectories over the API.
+
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+};
+use duurloop_domain::plan::Plan;
+use serde::Serialize;
+
+use crate::{
+    app::{
+        AppError,
+        trajectories::{self, WeekInput},
+    },
+    state::AppState,
+    store::trajectories::TrajectoryRow,
+    web::{ctx::ApiActor, routes::RouteTable},
+};
+
+pub fn routes(t: RouteTable) -> RouteTable {
+    t.get("/api/v1/trajectories/{id}", show)
+        .put("/api/v1/trajectories/{id}/weeks/{week}", edit_week)
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TrajectoryOut {
+    pub trajectory: TrajectoryRow,
+    /// Weeks of `{number, sessions, session: {kind: intervals|continuous|walk, …}}`.
+    #[schema(value_type = Object)]
+    pub plan: Plan,
+}
+
+/// A trajectory with its plan (its therapist and the organisation's coordinators).
+#[utoipa::path(get, path = "/api/v1/trajectories/{id}", tag = "training", params(("id" = String, Path)),
+    responses((status = 200, body = TrajectoryOut), (status = 404, body = super::ErrorBody)))]
+pub async fn show(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<TrajectoryOut>, AppError> {
+    let v = trajectories::view(&state, &actor, &id).await?;
+    Ok(Json(TrajectoryOut {
+        trajectory: v.row,
+        plan: v.plan,
+    }))
+}
+
+/// Changes one week of the plan, within the method's limits (1–4 sessions, 5–90 minutes).
+#[utoipa::path(put, path = "/api/v1/trajectories/{id}/weeks/{week}", tag = "training", params(("id" = String, Path), ("week" = u16, Path)), request_body = WeekInput,
+    responses((status = 204), (status = 404, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn edit_week(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, week)): Path<(String, u16)>,
+    Json(b): Json<WeekInput>,
+) -> Result<StatusCode, AppError> {
+    trajectories::edit_week(&state, &actor, &id, week, &b).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,115 @@
+//! A trajectory's page: start date, easy heart-rate zone and the week-by-week plan, which the
+//! therapist can edit.
+
+use askama::Template;
+use axum::{
+    extract::{Path, State},
+    response::{IntoResponse, Redirect, Response},
+};
+use duurloop_domain::plan::Session;
+
+use super::{Base, FormErrors, render, show_again};
+use crate::{
+    app::{
+        AppError,
+        trajectories::{self, TrajectoryView, WeekInput},
+    },
+    state::AppState,
+    web::{ctx::PageCtx, form::Pairs, routes::RouteTable},
+};
+
+pub fn routes(t: RouteTable) -> RouteTable {
+    t.get("/trajectories/{id}", show)
+        .post("/trajectories/{id}/weeks/{week}", edit_week)
+}
+
+/// A plan week as the page shows it.
+pub struct WeekLine {
+    pub number: u16,
+    pub sessions: u16,
+    pub kind: &'static str,
+    pub minutes: u16,
+    pub run_min: u16,
+    pub walk_min: u16,
+    pub repeats: u16,
+    pub total: u16,
+}
+
+#[derive(Template)]
+#[template(path = "trajectory.html")]
+struct TrajectoryPage {
+    base: Base,
+    v: TrajectoryView,
+    weeks: Vec<WeekLine>,
+    errors: FormErrors,
+}
+
+fn lines(v: &TrajectoryView) -> Vec<WeekLine> {
+    v.plan
+        .weeks
+        .iter()
+        .map(|w| {
+            let (kind, minutes, run_min, walk_min, repeats) = match w.session {
+                Session::Intervals(i) => ("intervals", 0, i.run_min, i.walk_min, i.repeats),
+                Session::Continuous { minutes } => ("continuous", minutes, 0, 0, 0),
+                Session::Walk { minutes } => ("walk", minutes, 0, 0, 0),
+            };
+            WeekLine {
+                number: w.number,
+                sessions: w.sessions,
+                kind,
+                minutes,
+                run_min,
+                walk_min,
+                repeats,
+                total: w.session.total_minutes(),
+            }
+        })
+        .collect()
+}
+
+async fn page(
+    state: &AppState,
+    page: &PageCtx,
+    id: &str,
+    errors: FormErrors,
+) -> Result<Response, AppError> {
+    let actor = page.actor()?;
+    let v = trajectories::view(state, &actor, id).await?;
+    let weeks = lines(&v);
+    render(TrajectoryPage {
+        base: Base::new(page, "trajectory-title"),
+        v,
+        weeks,
+        errors,
+    })
+}
+
+async fn show(
+    State(state): State<AppState>,
+    p: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    page(&state, &p, &id, FormErrors::default()).await
+}
+
+async fn edit_week(
+    State(state): State<AppState>,
+    p: PageCtx,
+    Path((id, week)): Path<(String, u16)>,
+    f: Pairs,
+) -> Result<Response, AppError> {
+    let actor = p.actor()?;
+    let input = WeekInput {
+        kind: f.get("kind"),
+        sessions: f.get("sessions"),
+        minutes: f.get("minutes"),
+        run_min: f.get("run_min"),
+        walk_min: f.get("walk_min"),
+        repeats: f.get("repeats"),
+    };
+    match trajectories::edit_week(&state, &actor, &id, week, &input).await {
+        Ok(()) => Ok(Redirect::to(&format!("/trajectories/{id}#week-{week}")).into_response()),
+        Err(e) => show_again(p.lang, e, |errors| page(&state, &p, &id, errors)).await,
+    }
+}
