@@ -117,6 +117,14 @@ mod tests {
         let missing_en: Vec<_> = nl.iter().filter(|k| !en.contains(k)).collect();
         let missing_nl: Vec<_> = en.iter().filter(|k| !nl.contains(k)).collect();
         assert!(missing_en.is_empty(), "missing in en: {missing_en:?}");
+        for (lang, list) in [("nl", &nl), ("en", &en)] {
+            let mut seen = std::collections::HashSet::new();
+            let dups: Vec<_> = list.iter().filter(|k| !seen.insert(*k)).collect();
+            assert!(
+                dups.is_empty(),
+                "keys defined twice in {lang} (Fluent refuses the file): {dups:?}"
+            );
+        }
         assert!(missing_nl.is_empty(), "missing in nl: {missing_nl:?}");
         assert!(nl.len() > 50);
     }

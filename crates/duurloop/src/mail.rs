@@ -48,6 +48,12 @@ pub enum Mail<'a> {
         link: &'a str,
         coordinator: bool,
     },
+    /// To a participant: a group session is cancelled.
+    SessionCancelled {
+        title: &'a str,
+        when: &'a str,
+        reason: &'a str,
+    },
 }
 
 #[derive(Template)]
@@ -133,6 +139,20 @@ fn compose(mail: &Mail<'_>, lang: Lang) -> Composed {
             link: link.to_string(),
             action: lang.t("mail-referral-action"),
         },
+        Mail::SessionCancelled {
+            title,
+            when,
+            reason,
+        } => Composed {
+            kind: "session_cancelled",
+            subject: lang.t_args("mail-session-cancelled-subject", &[("when", when)]),
+            paragraphs: vec![lang.t_args(
+                "mail-session-cancelled-body",
+                &[("title", title), ("when", when), ("reason", reason)],
+            )],
+            link: String::new(),
+            action: String::new(),
+        },
         Mail::PasswordReset { link } => Composed {
             kind: "password_reset",
             subject: lang.t("mail-reset-subject"),
@@ -154,13 +174,12 @@ pub async fn queue(
     let lang = Lang::parse(lang).unwrap_or_default();
     let m = compose(&mail, lang);
     let footer = lang.t("mail-footer");
-    let text = format!(
-        "{}\n\n{}:\n{}\n\n-- \n{}\n",
-        m.paragraphs.join("\n\n"),
-        m.action,
-        m.link,
-        footer
-    );
+    let action = if m.link.is_empty() {
+        String::new()
+    } else {
+        format!("{}:\n{}\n\n", m.action, m.link)
+    };
+    let text = format!("{}\n\n{action}-- \n{footer}\n", m.paragraphs.join("\n\n"));
     let html = MailHtml {
         lang: lang.code(),
         subject: &m.subject,

@@ -24,6 +24,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "trajectories",
         include_str!("../migrations/0003_trajectories.sql"),
     ),
+    (4, "groups", include_str!("../migrations/0004_groups.sql")),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {

@@ -568,3 +568,34 @@ invalid-repeat-reason = Unknown reason.
 
 record-trajectory = trajectory
 record-plan = plan
+
+# Groups and sessions
+group-title = Group and sessions
+group-schedule = Weekly times
+group-no-schedule = No weekly times yet. Add a day and time; the sessions for the whole programme are then made.
+slot-new = Add a weekly time
+slot-submit = Add
+field-start-time = Start time
+field-duration = Duration (minutes)
+group-participants = Participants
+group-no-participants = No participants yet: whoever is accepted appears here.
+group-sessions = Sessions
+session-title = Session
+session-cancelled = cancelled
+session-cancel = Cancel this session
+session-cancel-submit = Cancel and tell the participants
+attendance-present = present
+attendance-absent_notice = excused
+attendance-absent = absent
+attendance-note-help = Short note (technique, how it went)
+invalid-time = Enter a time as hh:mm, for example 19:00.
+invalid-duration = Enter a duration between 15 and 180 minutes.
+error-session-cancelled = This session is cancelled.
+error-invalid-start-date = The offering has no valid start date.
+record-group = group
+record-schedule = weekly times
+record-attendance = attendance
+record-group_session = group session
+audit-action-cancel = cancelled
+mail-session-cancelled-subject = The session of { $when } is cancelled
+mail-session-cancelled-body = The session { $title } on { $when } is cancelled: { $reason }. See you next time!

@@ -568,3 +568,34 @@ invalid-repeat-reason = Onbekende reden.
 
 record-trajectory = traject
 record-plan = schema
+
+# Groepen en trainingen
+group-title = Groep en trainingen
+group-schedule = Vaste trainingstijden
+group-no-schedule = Nog geen vaste tijden. Voeg een dag en tijd toe; de trainingen voor het hele programma worden dan gemaakt.
+slot-new = Vaste tijd toevoegen
+slot-submit = Toevoegen
+field-start-time = Begintijd
+field-duration = Duur (minuten)
+group-participants = Deelnemers
+group-no-participants = Nog geen deelnemers: wie wordt aangenomen, komt hier.
+group-sessions = Trainingen
+session-title = Training
+session-cancelled = afgelast
+session-cancel = Training afgelasten
+session-cancel-submit = Afgelasten en deelnemers bericht sturen
+attendance-present = aanwezig
+attendance-absent_notice = afgemeld
+attendance-absent = afwezig
+attendance-note-help = Korte notitie (techniek, hoe het ging)
+invalid-time = Vul een tijd in als uu:mm, bijvoorbeeld 19:00.
+invalid-duration = Vul een duur in tussen 15 en 180 minuten.
+error-session-cancelled = Deze training is afgelast.
+error-invalid-start-date = Het aanbod heeft geen geldige startdatum.
+record-group = groep
+record-schedule = vaste tijden
+record-attendance = aanwezigheid
+record-group_session = training
+audit-action-cancel = afgelast
+mail-session-cancelled-subject = Training van { $when } gaat niet door
+mail-session-cancelled-body = De training { $title } op { $when } gaat niet door: { $reason }. Tot de volgende keer!

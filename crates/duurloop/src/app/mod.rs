@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod directory;
+pub mod groups;
 pub mod orgs;
 pub mod referrals;
 pub mod trajectories;

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod directory;
+pub mod groups;
 pub mod orgs;
 pub mod outbox;
 pub mod referrals;

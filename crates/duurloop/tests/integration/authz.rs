@@ -33,6 +33,8 @@ enum Who {
     ReferralCoordinator,
     /// A trajectory's therapist and the offering organisation's coordinators (others: 404).
     TrajectoryTeam,
+    /// The offering organisation's therapists and coordinators (not the administrator).
+    GroupTeam,
 }
 
 const OFFERING_JSON: &str = r#"{"title":"","kind":"","schedule":"","start_date":"","weeks":"","capacity":"","price":"","therapist_id":"","location_id":""}"#;
@@ -583,6 +585,76 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
         "/api/v1/trajectories/{trajectory}/weeks/1",
         r#"{"kind":"walk","sessions":"9"}"#,
     ),
+    (
+        "GET",
+        "/offerings/{id}/group",
+        Who::GroupTeam,
+        "/offerings/{offering}/group",
+        "",
+    ),
+    (
+        "POST",
+        "/offerings/{id}/slots",
+        Who::GroupTeam,
+        "/offerings/{offering}/slots",
+        "weekday=9",
+    ),
+    (
+        "GET",
+        "/sessions/{id}",
+        Who::GroupTeam,
+        "/sessions/{session}",
+        "",
+    ),
+    (
+        "POST",
+        "/sessions/{id}/attendance/{trajectory_id}",
+        Who::GroupTeam,
+        "/sessions/{session}/attendance/{trajectory}",
+        "status=x",
+    ),
+    (
+        "POST",
+        "/sessions/{id}/cancel",
+        Who::GroupTeam,
+        "/sessions/{session}/cancel",
+        "reason=",
+    ),
+    (
+        "GET",
+        "/api/v1/offerings/{id}/group",
+        Who::GroupTeam,
+        "/api/v1/offerings/{offering}/group",
+        "",
+    ),
+    (
+        "POST",
+        "/api/v1/offerings/{id}/slots",
+        Who::GroupTeam,
+        "/api/v1/offerings/{offering}/slots",
+        r#"{"weekday":"9","start_time":""}"#,
+    ),
+    (
+        "GET",
+        "/api/v1/sessions/{id}",
+        Who::GroupTeam,
+        "/api/v1/sessions/{session}",
+        "",
+    ),
+    (
+        "PUT",
+        "/api/v1/sessions/{id}/attendance/{trajectory_id}",
+        Who::GroupTeam,
+        "/api/v1/sessions/{session}/attendance/{trajectory}",
+        r#"{"status":"x"}"#,
+    ),
+    (
+        "POST",
+        "/api/v1/sessions/{id}/cancel",
+        Who::GroupTeam,
+        "/api/v1/sessions/{session}/cancel",
+        r#"{"reason":""}"#,
+    ),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -620,6 +692,7 @@ fn allowed(who: Who, actor: Actor) -> bool {
         Who::ReferralHandlers => matches!(actor, Actor::Therapist | Actor::Coordinator),
         Who::ReferralCoordinator => actor == Actor::Coordinator,
         Who::TrajectoryTeam => matches!(actor, Actor::Therapist | Actor::Coordinator),
+        Who::GroupTeam => matches!(actor, Actor::Therapist | Actor::Coordinator),
     }
 }
 
@@ -704,6 +777,7 @@ async fn every_route_allows_exactly_the_roles_in_the_table() {
         users[4].1.as_ref().expect("therapist"),
     )
     .await;
+    let session = first_session(&app, &offering, users[4].1.as_ref().expect("therapist")).await;
     let referral = referral_to(&app, &offering, users[3].1.as_ref().expect("referrer")).await;
     let mut failures = Vec::new();
     for (method, pattern, who, path, body) in TABLE {
@@ -713,6 +787,7 @@ async fn every_route_allows_exactly_the_roles_in_the_table() {
             .replace("{therapist}", &therapist)
             .replace("{location}", &location_id)
             .replace("{trajectory}", &trajectory)
+            .replace("{session}", &session)
             .replace("{referral}", &referral);
         let is_api = path.starts_with("/api/");
         for (actor, user) in &users {
@@ -1003,4 +1078,32 @@ pub async fn trajectory_for(
         .await
         .expect("lookup")
         .expect("a trajectory was started")
+}
+
+/// Adds a Tuesday 19:00 slot to the offering (through the real action) and returns the first
+/// generated session.
+pub async fn first_session(app: &TestApp, offering: &str, therapist: &TestUser) -> String {
+    use duurloop::app::{Actor, AuthVia, auth, groups};
+    let identity = auth::identity(&app.state, &therapist.id, AuthVia::ApiToken)
+        .await
+        .expect("identity")
+        .expect("exists");
+    let actor = Actor {
+        identity,
+        ctx: Default::default(),
+    };
+    let input = groups::SlotInput {
+        weekday: "2".into(),
+        start_time: "19:00".into(),
+        duration_min: String::new(),
+    };
+    groups::add_slot(&app.state, &actor, offering, &input)
+        .await
+        .expect("slot");
+    let mut c = app.conn().await;
+    duurloop::store::groups::sessions(&mut c, offering)
+        .await
+        .expect("sessions")[0]
+        .id
+        .clone()
 }

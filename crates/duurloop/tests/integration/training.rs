@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::{
-    authz::{offering_in, trajectory_for},
+    authz::{first_session, offering_in, trajectory_for},
     helpers::TestApp,
 };
 
@@ -114,5 +114,142 @@ async fn accepting_a_referral_starts_a_trajectory_with_a_plan_and_an_easy_zone()
     assert!(
         app.audit_count("create", "trajectory").await == 1
             && app.audit_count("update", "plan").await == 1
+    );
+}
+
+#[tokio::test]
+async fn a_weekly_time_makes_the_sessions_and_attendance_takes_one_tap() {
+    let app = TestApp::spawn().await;
+    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
+    let therapist = app
+        .user(
+            "poh@medi-stad.example",
+            false,
+            &[(&org, Role::Therapist)],
+            true,
+        )
+        .await;
+    let referrer = app
+        .user(
+            "huisarts@medi-stad.example",
+            false,
+            &[(&org, Role::Referrer)],
+            true,
+        )
+        .await;
+    let (_, offering) = offering_in(&app, &org, &therapist.id).await;
+    let trajectory = trajectory_for(&app, &offering, &referrer, &therapist).await;
+    let session = first_session(&app, &offering, &therapist).await;
+    let token = app.api_token(&therapist).await;
+    // Saturday 9:00 as well, over the API; bad input is explained.
+    let bad = app
+        .api(
+            &token,
+            Method::POST,
+            &format!("/api/v1/offerings/{offering}/slots"),
+        )
+        .json(&json!({"weekday": "6", "start_time": "25:00"}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .api(
+            &token,
+            Method::POST,
+            &format!("/api/v1/offerings/{offering}/slots"),
+        )
+        .json(&json!({"weekday": "6", "start_time": "9:00"}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let g: Value = app
+        .api(
+            &token,
+            Method::GET,
+            &format!("/api/v1/offerings/{offering}/group"),
+        )
+        .send()
+        .await
+        .expect("req")
+        .json()
+        .await
+        .expect("json");
+    let sessions = g["sessions"].as_array().expect("sessions");
+    assert_eq!(sessions.len(), 24, "12 weeks of Tuesdays and Saturdays");
+    assert_eq!(sessions[0]["session_date"], "2027-01-12");
+    assert_eq!(sessions[1]["session_date"], "2027-01-16");
+    assert_eq!(sessions[1]["start_time"], "09:00");
+    // One tap on the phone page records attendance; a note can be added.
+    let client = app.session_for(&therapist).await;
+    let r = app
+        .post_form(
+            &client,
+            &format!("/sessions/{session}/attendance/{trajectory}"),
+            &[("status", "present"), ("note", "mooie rechte houding")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let s: Value = app
+        .api(&token, Method::GET, &format!("/api/v1/sessions/{session}"))
+        .send()
+        .await
+        .expect("req")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(s["participants"][0]["status"], "present");
+    assert_eq!(s["participants"][0]["note"], "mooie rechte houding");
+    let html = app
+        .get(&client, &format!("/sessions/{session}"))
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(html.contains("aria-pressed=\"true\"") && html.contains("aanwezig"));
+    let r = app
+        .api(
+            &token,
+            Method::PUT,
+            &format!("/api/v1/sessions/{session}/attendance/{trajectory}"),
+        )
+        .json(&json!({"status": "weg"}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Cancelling tells the participants and closes the register.
+    let r = app
+        .api(
+            &token,
+            Method::POST,
+            &format!("/api/v1/sessions/{session}/cancel"),
+        )
+        .json(&json!({"reason": "onweer"}))
+        .send()
+        .await
+        .expect("req");
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["notified"], 1);
+    let mail = app
+        .last_mail_to("jan@example.nl")
+        .await
+        .expect("participant told");
+    assert!(mail.subject.contains("gaat niet door") && mail.body_text.contains("onweer"));
+    let r = app
+        .api(
+            &token,
+            Method::PUT,
+            &format!("/api/v1/sessions/{session}/attendance/{trajectory}"),
+        )
+        .json(&json!({"status": "present"}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(
+        app.audit_count("update", "attendance").await >= 1
+            && app.audit_count("cancel", "group_session").await == 1
     );
 }

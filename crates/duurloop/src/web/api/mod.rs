@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod directory;
+pub mod groups;
 pub mod orgs;
 pub mod referrals;
 pub mod trajectories;
@@ -55,6 +56,11 @@ use crate::state::AppState;
         referrals::reassign,
         trajectories::show,
         trajectories::edit_week,
+        groups::group,
+        groups::add_slot,
+        groups::session,
+        groups::attendance,
+        groups::cancel,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -103,6 +109,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
     let t = directory::routes(t);
     let t = referrals::routes(t);
     let t = trajectories::routes(t);
+    let t = groups::routes(t);
     orgs::routes(t)
 }
 

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod directory;
+pub mod groups;
 pub mod home;
 pub mod orgs;
 pub mod referrals;
@@ -25,6 +26,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
     let t = directory::routes(t);
     let t = referrals::routes(t);
     let t = trajectories::routes(t);
+    let t = groups::routes(t);
     audit::routes(t)
 }
 

@@ -1,0 +1,329 @@
+//! Groups and sessions (SPEC C5): recurring schedules generate the session dates of an
+//! offering's programme; the therapist records attendance per participant in one tap and a
+//! short note, and can cancel a session, which tells the participants by e-mail.
+//!
+//! Only the offering organisation's therapists and coordinators see a group (participants'
+//! names are health data); the instance administrator does not.
+
+use duurloop_domain::{
+    Role,
+    attendance::{Attendance, weekly_dates},
+};
+use serde::Deserialize;
+
+use super::{
+    Actor, AppError, AppResult, FieldError,
+    audit::{Event, record},
+};
+use crate::{
+    mail,
+    state::AppState,
+    store::{
+        self, Conn,
+        directory::OfferingRow,
+        groups::{ParticipantRow, SessionRow, SlotRow},
+    },
+};
+
+fn require_team(actor: &Actor, org_id: &str) -> AppResult<()> {
+    if matches!(
+        actor.identity.role_in(org_id),
+        Some(Role::Therapist | Role::Coordinator)
+    ) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+async fn offering_for_team(
+    c: &mut Conn,
+    actor: &Actor,
+    offering_id: &str,
+) -> AppResult<OfferingRow> {
+    let o = store::directory::offering(c, offering_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    require_team(actor, &o.org_id)?;
+    Ok(o)
+}
+
+pub struct GroupView {
+    pub offering: OfferingRow,
+    pub slots: Vec<SlotRow>,
+    pub sessions: Vec<SessionRow>,
+    pub participants: Vec<ParticipantRow>,
+}
+
+pub async fn group(state: &AppState, actor: &Actor, offering_id: &str) -> AppResult<GroupView> {
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let offering = offering_for_team(&mut tx, actor, offering_id).await?;
+    let slots = store::groups::slots(&mut tx, offering_id).await?;
+    let sessions = store::groups::sessions(&mut tx, offering_id).await?;
+    let participants = store::groups::participants(&mut tx, offering_id, "").await?;
+    record(
+        &mut tx,
+        now,
+        actor,
+        Event::new("read", "group")
+            .record(offering_id)
+            .org(&offering.org_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(GroupView {
+        offering,
+        slots,
+        sessions,
+        participants,
+    })
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct SlotInput {
+    /// ISO weekday, 1 = Monday.
+    pub weekday: String,
+    /// `hh:mm`, e.g. 19:00.
+    pub start_time: String,
+    /// Minutes (15–180), default 60.
+    #[serde(default)]
+    pub duration_min: String,
+}
+
+fn parse_time(s: &str) -> Option<String> {
+    let (h, m) = s.trim().split_once(':')?;
+    let (h, m): (u8, u8) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60).then(|| format!("{h:02}:{m:02}"))
+}
+
+fn parse_date(s: &str) -> Option<(i32, u8, u8)> {
+    let mut p = s.split('-');
+    Some((
+        p.next()?.parse().ok()?,
+        p.next()?.parse().ok()?,
+        p.next()?.parse().ok()?,
+    ))
+}
+
+/// Adds a weekly slot (say Tuesday 19:00) and generates its sessions over the programme.
+pub async fn add_slot(
+    state: &AppState,
+    actor: &Actor,
+    offering_id: &str,
+    input: &SlotInput,
+) -> AppResult<usize> {
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let o = offering_for_team(&mut tx, actor, offering_id).await?;
+    let mut e = Vec::new();
+    let weekday = input
+        .weekday
+        .trim()
+        .parse::<u8>()
+        .ok()
+        .filter(|d| (1..=7).contains(d));
+    if weekday.is_none() {
+        e.push(FieldError {
+            field: "weekday",
+            key: "invalid-weekday",
+        });
+    }
+    let time = parse_time(&input.start_time);
+    if time.is_none() {
+        e.push(FieldError {
+            field: "start_time",
+            key: "invalid-time",
+        });
+    }
+    let duration = match input.duration_min.trim() {
+        "" => Some(60),
+        d => d.parse::<i64>().ok().filter(|d| (15..=180).contains(d)),
+    };
+    if duration.is_none() {
+        e.push(FieldError {
+            field: "duration_min",
+            key: "invalid-duration",
+        });
+    }
+    let (Some(weekday), Some(time), Some(duration)) = (weekday, time, duration) else {
+        return Err(AppError::Invalid(e));
+    };
+    store::groups::insert_slot(
+        &mut tx,
+        offering_id,
+        i64::from(weekday),
+        &time,
+        duration,
+        now,
+    )
+    .await?;
+    let start = parse_date(&o.start_date).ok_or(AppError::Conflict("invalid-start-date"))?;
+    let dates = weekly_dates(start, &[weekday], u16::try_from(o.weeks).unwrap_or(12));
+    for (y, m, d) in &dates {
+        store::groups::insert_session_once(
+            &mut tx,
+            offering_id,
+            &format!("{y:04}-{m:02}-{d:02}"),
+            &time,
+            duration,
+            now,
+        )
+        .await?;
+    }
+    record(
+        &mut tx,
+        now,
+        actor,
+        Event::new("create", "schedule")
+            .record(offering_id)
+            .org(&o.org_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(dates.len())
+}
+
+pub struct SessionView {
+    pub session: SessionRow,
+    pub offering: OfferingRow,
+    pub participants: Vec<ParticipantRow>,
+}
+
+async fn session_for_team(
+    c: &mut Conn,
+    actor: &Actor,
+    id: &str,
+) -> AppResult<(SessionRow, OfferingRow)> {
+    let s = store::groups::session(c, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let o = offering_for_team(c, actor, &s.offering_id).await?;
+    Ok((s, o))
+}
+
+/// A session with its participants and their attendance (audit-logged).
+pub async fn session(state: &AppState, actor: &Actor, id: &str) -> AppResult<SessionView> {
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let (session, offering) = session_for_team(&mut tx, actor, id).await?;
+    let participants = store::groups::participants(&mut tx, &offering.id, id).await?;
+    record(
+        &mut tx,
+        now,
+        actor,
+        Event::new("read", "attendance")
+            .record(id)
+            .org(&offering.org_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(SessionView {
+        session,
+        offering,
+        participants,
+    })
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct AttendanceInput {
+    /// present, absent_notice or absent
+    pub status: String,
+    /// A short note (technique, how it went).
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Records (or corrects) one participant's attendance at a session.
+pub async fn record_attendance(
+    state: &AppState,
+    actor: &Actor,
+    session_id: &str,
+    trajectory_id: &str,
+    input: &AttendanceInput,
+) -> AppResult<()> {
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let (s, o) = session_for_team(&mut tx, actor, session_id).await?;
+    let status = Attendance::parse(&input.status).map_err(|e| AppError::field("status", e))?;
+    if input.note.chars().count() > 1000 {
+        return Err(AppError::invalid("note", "text-too-long"));
+    }
+    if s.cancelled_at.is_some() {
+        return Err(AppError::Conflict("session-cancelled"));
+    }
+    let t = store::trajectories::by_id(&mut tx, trajectory_id)
+        .await?
+        .filter(|t| t.offering_id == o.id)
+        .ok_or(AppError::NotFound)?;
+    store::groups::record_attendance(
+        &mut tx,
+        session_id,
+        &t.id,
+        status.as_str(),
+        input.note.trim(),
+        &actor.identity.user_id,
+        now,
+    )
+    .await?;
+    record(
+        &mut tx,
+        now,
+        actor,
+        Event::new("update", "attendance")
+            .record(&t.id)
+            .org(&o.org_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Cancels a session and tells every participant by e-mail.
+pub async fn cancel(
+    state: &AppState,
+    actor: &Actor,
+    session_id: &str,
+    reason: &str,
+) -> AppResult<usize> {
+    let reason = reason.trim();
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let (s, o) = session_for_team(&mut tx, actor, session_id).await?;
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(AppError::invalid("reason", "reason-required"));
+    }
+    if !store::groups::cancel(&mut tx, session_id, reason, now).await? {
+        return Err(AppError::Conflict("session-cancelled"));
+    }
+    let people = store::groups::participants(&mut tx, &o.id, session_id).await?;
+    let mut told = 0;
+    for p in people.iter().filter(|p| !p.client_email.is_empty()) {
+        let when = format!("{} {}", s.session_date, s.start_time);
+        mail::queue(
+            &mut tx,
+            state,
+            mail::Mail::SessionCancelled {
+                title: &o.title,
+                when: &when,
+                reason,
+            },
+            &p.client_email,
+            "nl",
+        )
+        .await?;
+        told += 1;
+    }
+    record(
+        &mut tx,
+        now,
+        actor,
+        Event::new("cancel", "group_session")
+            .record(session_id)
+            .org(&o.org_id),
+    )
+    .await?;
+    tx.commit().await?;
+    state.mail_wakeup.notify_one();
+    Ok(told)
+}

@@ -1,0 +1,155 @@
+//! Recurring schedules, group sessions and attendance.
+
+use sqlx::FromRow;
+
+use super::{Conn, new_id};
+
+#[derive(Debug, Clone, FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct SlotRow {
+    pub id: String,
+    pub weekday: i64,
+    pub start_time: String,
+    pub duration_min: i64,
+}
+
+pub async fn insert_slot(
+    c: &mut Conn,
+    offering_id: &str,
+    weekday: i64,
+    start_time: &str,
+    duration_min: i64,
+    now: i64,
+) -> Result<String, sqlx::Error> {
+    let id = new_id();
+    sqlx::query("INSERT INTO schedule_slots (id, offering_id, weekday, start_time, duration_min, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(&id)
+        .bind(offering_id)
+        .bind(weekday)
+        .bind(start_time)
+        .bind(duration_min)
+        .bind(now)
+        .execute(c)
+        .await?;
+    Ok(id)
+}
+
+pub async fn slots(c: &mut Conn, offering_id: &str) -> Result<Vec<SlotRow>, sqlx::Error> {
+    sqlx::query_as("SELECT id, weekday, start_time, duration_min FROM schedule_slots WHERE offering_id = $1 ORDER BY weekday, start_time")
+        .bind(offering_id)
+        .fetch_all(c)
+        .await
+}
+
+#[derive(Debug, Clone, FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct SessionRow {
+    pub id: String,
+    pub offering_id: String,
+    pub session_date: String,
+    pub start_time: String,
+    pub duration_min: i64,
+    pub cancelled_at: Option<i64>,
+    pub cancel_reason: String,
+}
+
+/// Adds a session unless one exists at that date and time (schedules may overlap).
+pub async fn insert_session_once(
+    c: &mut Conn,
+    offering_id: &str,
+    date: &str,
+    start_time: &str,
+    duration_min: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO group_sessions (id, offering_id, session_date, start_time, duration_min, cancel_reason, created_at) \
+         VALUES ($1, $2, $3, $4, $5, '', $6) ON CONFLICT (offering_id, session_date, start_time) DO NOTHING",
+    )
+    .bind(new_id())
+    .bind(offering_id)
+    .bind(date)
+    .bind(start_time)
+    .bind(duration_min)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|_| ())
+}
+
+pub async fn sessions(c: &mut Conn, offering_id: &str) -> Result<Vec<SessionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, offering_id, session_date, start_time, duration_min, cancelled_at, cancel_reason FROM group_sessions \
+         WHERE offering_id = $1 ORDER BY session_date, start_time",
+    )
+    .bind(offering_id)
+    .fetch_all(c)
+    .await
+}
+
+pub async fn session(c: &mut Conn, id: &str) -> Result<Option<SessionRow>, sqlx::Error> {
+    sqlx::query_as("SELECT id, offering_id, session_date, start_time, duration_min, cancelled_at, cancel_reason FROM group_sessions WHERE id = $1")
+        .bind(id)
+        .fetch_optional(c)
+        .await
+}
+
+pub async fn cancel(c: &mut Conn, id: &str, reason: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("UPDATE group_sessions SET cancelled_at = $1, cancel_reason = $2 WHERE id = $3 AND cancelled_at IS NULL")
+        .bind(now)
+        .bind(reason)
+        .bind(id)
+        .execute(c)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// A participant of a group with their attendance at one session (if recorded).
+#[derive(Debug, Clone, FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct ParticipantRow {
+    pub trajectory_id: String,
+    pub client_name: String,
+    pub client_email: String,
+    pub status: Option<String>,
+    pub note: Option<String>,
+}
+
+pub async fn participants(
+    c: &mut Conn,
+    offering_id: &str,
+    session_id: &str,
+) -> Result<Vec<ParticipantRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT t.id AS trajectory_id, r.client_name, r.client_email, a.status, a.note FROM trajectories t \
+         JOIN referrals r ON r.id = t.referral_id \
+         LEFT JOIN attendance a ON a.trajectory_id = t.id AND a.session_id = $2 \
+         WHERE t.offering_id = $1 AND t.status = 'active' ORDER BY r.client_name",
+    )
+    .bind(offering_id)
+    .bind(session_id)
+    .fetch_all(c)
+    .await
+}
+
+pub async fn record_attendance(
+    c: &mut Conn,
+    session_id: &str,
+    trajectory_id: &str,
+    status: &str,
+    note: &str,
+    by: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO attendance (session_id, trajectory_id, status, note, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (session_id, trajectory_id) DO UPDATE SET status = excluded.status, note = excluded.note, \
+         recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
+    )
+    .bind(session_id)
+    .bind(trajectory_id)
+    .bind(status)
+    .bind(note)
+    .bind(by)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|_| ())
+}

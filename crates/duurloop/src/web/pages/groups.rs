@@ -1,0 +1,153 @@
+//! The group page (schedule, sessions, participants) and the session page where attendance is
+//! recorded with one tap per participant on a phone.
+
+use askama::Template;
+use axum::{
+    extract::{Path, State},
+    response::{IntoResponse, Redirect, Response},
+};
+
+use super::{Base, FormErrors, render, show_again};
+use crate::{
+    app::{
+        AppError,
+        groups::{self, AttendanceInput, GroupView, SessionView, SlotInput},
+    },
+    state::AppState,
+    web::{ctx::PageCtx, form::Pairs, routes::RouteTable},
+};
+
+pub fn routes(t: RouteTable) -> RouteTable {
+    t.get("/offerings/{id}/group", group)
+        .post("/offerings/{id}/slots", add_slot)
+        .get("/sessions/{id}", session)
+        .post("/sessions/{id}/attendance/{trajectory_id}", attendance)
+        .post("/sessions/{id}/cancel", cancel)
+}
+
+#[derive(Template)]
+#[template(path = "group.html")]
+struct GroupPage {
+    base: Base,
+    g: GroupView,
+    weekdays: Vec<(&'static str, &'static str)>,
+    errors: FormErrors,
+}
+
+async fn group_page(
+    state: &AppState,
+    page: &PageCtx,
+    id: &str,
+    errors: FormErrors,
+) -> Result<Response, AppError> {
+    let actor = page.actor()?;
+    let g = groups::group(state, &actor, id).await?;
+    render(GroupPage {
+        base: Base::new(page, "group-title"),
+        g,
+        weekdays: super::directory::Choices::new().weekdays,
+        errors,
+    })
+}
+
+async fn group(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    group_page(&state, &page, &id, FormErrors::default()).await
+}
+
+async fn add_slot(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path(id): Path<String>,
+    f: Pairs,
+) -> Result<Response, AppError> {
+    let actor = page.actor()?;
+    let input = SlotInput {
+        weekday: f.get("weekday"),
+        start_time: f.get("start_time"),
+        duration_min: f.get("duration_min"),
+    };
+    match groups::add_slot(&state, &actor, &id, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/offerings/{id}/group")).into_response()),
+        Err(e) => {
+            show_again(page.lang, e, |errors| {
+                group_page(&state, &page, &id, errors)
+            })
+            .await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "session.html")]
+struct SessionPage {
+    base: Base,
+    s: SessionView,
+    errors: FormErrors,
+}
+
+async fn session_page(
+    state: &AppState,
+    page: &PageCtx,
+    id: &str,
+    errors: FormErrors,
+) -> Result<Response, AppError> {
+    let actor = page.actor()?;
+    let s = groups::session(state, &actor, id).await?;
+    render(SessionPage {
+        base: Base::new(page, "session-title"),
+        s,
+        errors,
+    })
+}
+
+async fn session(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    session_page(&state, &page, &id, FormErrors::default()).await
+}
+
+async fn attendance(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path((id, trajectory)): Path<(String, String)>,
+    f: Pairs,
+) -> Result<Response, AppError> {
+    let actor = page.actor()?;
+    let input = AttendanceInput {
+        status: f.get("status"),
+        note: f.get("note"),
+    };
+    match groups::record_attendance(&state, &actor, &id, &trajectory, &input).await {
+        Ok(()) => Ok(Redirect::to(&format!("/sessions/{id}#p-{trajectory}")).into_response()),
+        Err(e) => {
+            show_again(page.lang, e, |errors| {
+                session_page(&state, &page, &id, errors)
+            })
+            .await
+        }
+    }
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path(id): Path<String>,
+    f: Pairs,
+) -> Result<Response, AppError> {
+    let actor = page.actor()?;
+    match groups::cancel(&state, &actor, &id, &f.get("reason")).await {
+        Ok(_) => Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
+        Err(e) => {
+            show_again(page.lang, e, |errors| {
+                session_page(&state, &page, &id, errors)
+            })
+            .await
+        }
+    }
+}
