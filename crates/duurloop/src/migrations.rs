@@ -25,6 +25,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0003_trajectories.sql"),
     ),
     (4, "groups", include_str!("../migrations/0004_groups.sql")),
+    (
+        5,
+        "calendar_feeds",
+        include_str!("../migrations/0005_calendar_feeds.sql"),
+    ),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {

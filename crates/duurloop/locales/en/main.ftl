@@ -599,3 +599,9 @@ record-group_session = group session
 audit-action-cancel = cancelled
 mail-session-cancelled-subject = The session of { $when } is cancelled
 mail-session-cancelled-body = The session { $title } on { $when } is cancelled: { $reason }. See you next time!
+
+calendar-title = Calendar subscription
+calendar-text = Put your sessions in the calendar on your phone or computer with a secret link. Making a new link stops the old one.
+calendar-create = Make a new calendar link
+calendar-created = Your calendar link is below. Add it as a calendar subscription; share it with no one.
+calendar-help = In most calendars: "Add calendar" → "From the internet" or "Subscribe", and paste the link.

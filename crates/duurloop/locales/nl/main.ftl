@@ -599,3 +599,9 @@ record-group_session = training
 audit-action-cancel = afgelast
 mail-session-cancelled-subject = Training van { $when } gaat niet door
 mail-session-cancelled-body = De training { $title } op { $when } gaat niet door: { $reason }. Tot de volgende keer!
+
+calendar-title = Agenda-abonnement
+calendar-text = Zet uw trainingen in de agenda op uw telefoon of computer met een geheime link. Een nieuwe link maken laat de oude ophouden te werken.
+calendar-create = Nieuwe agendalink maken
+calendar-created = Uw agendalink staat hieronder. Voeg hem toe als agenda-abonnement; deel hem met niemand.
+calendar-help = In de meeste agenda's: "Agenda toevoegen" → "Via internet" of "Abonneren", en plak de link.

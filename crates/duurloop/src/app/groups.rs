@@ -327,3 +327,69 @@ pub async fn cancel(
     state.mail_wakeup.notify_one();
     Ok(told)
 }
+
+/// Makes (or replaces) the person's secret calendar link; returns the token for the URL.
+pub async fn new_calendar_feed(state: &AppState, actor: &Actor) -> AppResult<String> {
+    let token = store::new_token();
+    let mut c = state.db.conn().await?;
+    store::groups::set_feed_token(&mut c, &actor.identity.user_id, &token, state.now()).await?;
+    Ok(token)
+}
+
+/// Escapes text for an iCalendar property value (RFC 5545 3.3.11).
+fn ical_text(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace(';', "\\;")
+        .replace(',', "\\,")
+        .replace('\n', "\\n")
+}
+
+/// The calendar (RFC 5545) behind a secret link: the sessions the person runs as therapist,
+/// in Europe/Amsterdam time, cancelled ones marked as such. The link is the credential, so
+/// the feed holds no participant data.
+pub async fn calendar(state: &AppState, token: &str) -> AppResult<String> {
+    let mut c = state.db.conn().await?;
+    let user = store::groups::feed_user(&mut c, token)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let rows = store::groups::therapist_calendar(&mut c, &user).await?;
+    let stamp = jiff::Timestamp::from_millisecond(state.now())
+        .map(|t| t.strftime("%Y%m%dT%H%M%SZ").to_string())
+        .unwrap_or_default();
+    let mut out = String::from(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Duurloop//NL\r\nCALSCALE:GREGORIAN\r\nX-WR-CALNAME:Duurloop\r\n",
+    );
+    for r in rows {
+        let Ok(date) = r.session_date.parse::<jiff::civil::Date>() else {
+            continue;
+        };
+        let Ok(time) = format!("{}:00", r.start_time).parse::<jiff::civil::Time>() else {
+            continue;
+        };
+        let start = date.to_datetime(time);
+        let Ok(end) = start.checked_add(jiff::Span::new().minutes(r.duration_min)) else {
+            continue;
+        };
+        out.push_str("BEGIN:VEVENT\r\n");
+        out.push_str(&format!("UID:{}@duurloop\r\nDTSTAMP:{stamp}\r\n", r.id));
+        out.push_str(&format!(
+            "DTSTART;TZID=Europe/Amsterdam:{}\r\n",
+            start.strftime("%Y%m%dT%H%M%S")
+        ));
+        out.push_str(&format!(
+            "DTEND;TZID=Europe/Amsterdam:{}\r\n",
+            end.strftime("%Y%m%dT%H%M%S")
+        ));
+        out.push_str(&format!("SUMMARY:{}\r\n", ical_text(&r.title)));
+        out.push_str(&format!(
+            "LOCATION:{}\r\n",
+            ical_text(&format!("{}, {}", r.address, r.place))
+        ));
+        if r.cancelled_at.is_some() {
+            out.push_str("STATUS:CANCELLED\r\n");
+        }
+        out.push_str("END:VEVENT\r\n");
+    }
+    out.push_str("END:VCALENDAR\r\n");
+    Ok(out)
+}

@@ -153,3 +153,59 @@ pub async fn record_attendance(
     .await
     .map(|_| ())
 }
+
+/// Replaces a person's calendar feed token (the old link stops working).
+pub async fn set_feed_token(
+    c: &mut Conn,
+    user_id: &str,
+    token: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO calendar_feeds (user_id, token_hash, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at",
+    )
+    .bind(user_id)
+    .bind(super::hash_token(token))
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|_| ())
+}
+
+pub async fn feed_user(c: &mut Conn, token: &str) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT user_id FROM calendar_feeds WHERE token_hash = $1")
+            .bind(super::hash_token(token))
+            .fetch_optional(c)
+            .await?;
+    Ok(row.map(|r| r.0))
+}
+
+/// A session in a therapist's calendar.
+#[derive(Debug, Clone, FromRow)]
+pub struct CalendarRow {
+    pub id: String,
+    pub session_date: String,
+    pub start_time: String,
+    pub duration_min: i64,
+    pub cancelled_at: Option<i64>,
+    pub title: String,
+    pub address: String,
+    pub place: String,
+}
+
+/// Sessions of the offerings a person runs as therapist.
+pub async fn therapist_calendar(
+    c: &mut Conn,
+    user_id: &str,
+) -> Result<Vec<CalendarRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.id, s.session_date, s.start_time, s.duration_min, s.cancelled_at, o.title, l.address, l.place \
+         FROM group_sessions s JOIN offerings o ON o.id = s.offering_id JOIN therapists t ON t.id = o.therapist_id \
+         JOIN locations l ON l.id = o.location_id WHERE t.user_id = $1 ORDER BY s.session_date, s.start_time LIMIT 2000",
+    )
+    .bind(user_id)
+    .fetch_all(c)
+    .await
+}

@@ -655,6 +655,27 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
         "/api/v1/sessions/{session}/cancel",
         r#"{"reason":""}"#,
     ),
+    (
+        "GET",
+        "/ical/{token}",
+        Who::Anyone,
+        "/ical/onbekend.ics",
+        "",
+    ),
+    (
+        "POST",
+        "/account/calendar",
+        Who::SignedIn,
+        "/account/calendar",
+        "",
+    ),
+    (
+        "POST",
+        "/api/v1/calendar-feed",
+        Who::SignedIn,
+        "/api/v1/calendar-feed",
+        "",
+    ),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

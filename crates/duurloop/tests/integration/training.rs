@@ -253,3 +253,72 @@ async fn a_weekly_time_makes_the_sessions_and_attendance_takes_one_tap() {
             && app.audit_count("cancel", "group_session").await == 1
     );
 }
+
+#[tokio::test]
+async fn a_therapist_subscribes_to_their_sessions_with_a_secret_calendar_link() {
+    let app = TestApp::spawn().await;
+    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
+    let therapist = app
+        .user(
+            "poh@medi-stad.example",
+            false,
+            &[(&org, Role::Therapist)],
+            true,
+        )
+        .await;
+    let (_, offering) = offering_in(&app, &org, &therapist.id).await;
+    let session = first_session(&app, &offering, &therapist).await;
+    let token = app.api_token(&therapist).await;
+    app.api(
+        &token,
+        Method::POST,
+        &format!("/api/v1/sessions/{session}/cancel"),
+    )
+    .json(&json!({"reason": "storm"}))
+    .send()
+    .await
+    .expect("req");
+    let client = app.session_for(&therapist).await;
+    let html = app
+        .post_form(&client, "/account/calendar", &[])
+        .await
+        .text()
+        .await
+        .expect("body");
+    let link = html
+        .split("id=\"calendar-link\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("link shown")
+        .to_string();
+    let r = reqwest::get(&link).await.expect("req");
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .expect("type")
+            .starts_with("text/calendar")
+    );
+    let ics = r.text().await.expect("body");
+    assert!(ics.starts_with("BEGIN:VCALENDAR\r\n") && ics.ends_with("END:VCALENDAR\r\n"));
+    assert_eq!(ics.matches("BEGIN:VEVENT").count(), 12);
+    assert!(ics.contains("DTSTART;TZID=Europe/Amsterdam:20270112T190000"));
+    assert!(ics.contains("DTEND;TZID=Europe/Amsterdam:20270112T200000"));
+    assert!(ics.contains("LOCATION:Agorabaan 12\\, Lelystad"));
+    assert_eq!(ics.matches("STATUS:CANCELLED").count(), 1);
+    assert!(!ics.contains("Jan"), "no participant data in a feed");
+    // A new link replaces the old one.
+    let v: Value = app
+        .api(&token, Method::POST, "/api/v1/calendar-feed")
+        .send()
+        .await
+        .expect("req")
+        .json()
+        .await
+        .expect("json");
+    assert!(v["url"].as_str().expect("url").ends_with(".ics"));
+    assert_eq!(
+        reqwest::get(&link).await.expect("req").status(),
+        StatusCode::NOT_FOUND
+    );
+}

@@ -26,6 +26,28 @@ pub fn routes(t: RouteTable) -> RouteTable {
             attendance,
         )
         .post("/api/v1/sessions/{id}/cancel", cancel)
+        .post("/api/v1/calendar-feed", new_calendar_feed)
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FeedOut {
+    /// The secret iCal link; making a new one stops the old one.
+    pub url: String,
+}
+
+/// Makes a new secret calendar (iCal) link with the sessions you run as therapist.
+#[utoipa::path(post, path = "/api/v1/calendar-feed", tag = "training", responses((status = 201, body = FeedOut), (status = 401, body = super::ErrorBody)))]
+pub async fn new_calendar_feed(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<(StatusCode, Json<FeedOut>), AppError> {
+    let token = groups::new_calendar_feed(&state, &actor).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(FeedOut {
+            url: format!("{}/ical/{token}.ics", state.config.base_url),
+        }),
+    ))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -61,6 +61,7 @@ use crate::state::AppState;
         groups::session,
         groups::attendance,
         groups::cancel,
+        groups::new_calendar_feed,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = []))

@@ -23,6 +23,45 @@ pub fn routes(t: RouteTable) -> RouteTable {
         .get("/sessions/{id}", session)
         .post("/sessions/{id}/attendance/{trajectory_id}", attendance)
         .post("/sessions/{id}/cancel", cancel)
+        .get("/ical/{token}", calendar)
+        .post("/account/calendar", new_calendar_feed)
+}
+
+/// The secret calendar link: no session needed, the token is the credential.
+async fn calendar(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    let token = token.trim_end_matches(".ics");
+    let body = groups::calendar(&state, token).await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/calendar; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "calendar_link.html")]
+struct CalendarLinkPage {
+    base: Base,
+    link: String,
+}
+
+async fn new_calendar_feed(
+    State(state): State<AppState>,
+    page: PageCtx,
+) -> Result<Response, AppError> {
+    let actor = page.actor()?;
+    let token = groups::new_calendar_feed(&state, &actor).await?;
+    let link = format!("{}/ical/{token}.ics", state.config.base_url);
+    render(CalendarLinkPage {
+        base: Base::new(&page, "calendar-title"),
+        link,
+    })
 }
 
 #[derive(Template)]
