@@ -192,6 +192,8 @@ struct DemoOffering {
     funding: &'static str,
     indications: &'static str,
     price_cents: i64,
+    /// Weekly times (ISO weekday, start) that generate the group's sessions.
+    slots: &'static [(u8, &'static str)],
 }
 
 const OFFERINGS: &[DemoOffering] = &[
@@ -219,6 +221,7 @@ const OFFERINGS: &[DemoOffering] = &[
         funding: ",gp_module,insurer,subsidy,",
         indications: ",anxiety_panic,burnout,depression,sleep,stress,",
         price_cents: 0,
+        slots: &[(2, "19:00"), (6, "09:00")],
     },
     DemoOffering {
         org: GRONINGEN,
@@ -244,6 +247,7 @@ const OFFERINGS: &[DemoOffering] = &[
         funding: ",employer,insurer,self_pay,uwv,",
         indications: ",burnout,depression,fatigue,psychosomatic,stress,",
         price_cents: 29500,
+        slots: &[(1, "18:30"), (4, "18:30")],
     },
     DemoOffering {
         org: GRONINGEN,
@@ -269,6 +273,7 @@ const OFFERINGS: &[DemoOffering] = &[
         funding: ",employer,insurer,self_pay,uwv,",
         indications: ",anxiety_panic,back_neck_tension,burnout,condition,stress,",
         price_cents: 45000,
+        slots: &[],
     },
 ];
 
@@ -354,7 +359,33 @@ async fn seed_directory(c: &mut crate::store::Conn, now: i64) -> anyhow::Result<
             indications: d.indications,
             price_cents: d.price_cents,
         };
-        dir::insert_offering(c, &input, true, now).await?;
+        let offering_id = dir::insert_offering(c, &input, true, now).await?;
+        // Weekly times for the groups, so their sessions exist from the start.
+        for (weekday, time) in d.slots {
+            store::groups::insert_slot(c, &offering_id, i64::from(*weekday), time, 60, now).await?;
+            let start = d
+                .start_date
+                .split('-')
+                .filter_map(|p| p.parse::<i32>().ok())
+                .collect::<Vec<_>>();
+            if let [y, m, day] = start[..] {
+                for (y, m, day) in duurloop_domain::attendance::weekly_dates(
+                    (y, m as u8, day as u8),
+                    &[*weekday],
+                    12,
+                ) {
+                    store::groups::insert_session_once(
+                        c,
+                        &offering_id,
+                        &format!("{y:04}-{m:02}-{day:02}"),
+                        time,
+                        60,
+                        now,
+                    )
+                    .await?;
+                }
+            }
+        }
     }
     Ok(())
 }
