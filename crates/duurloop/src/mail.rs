@@ -54,6 +54,14 @@ pub enum Mail<'a> {
         when: &'a str,
         reason: &'a str,
     },
+    /// To the next person on a waiting list: a place is free.
+    PlaceOffered {
+        title: &'a str,
+    },
+    /// To the therapist: a place freed up for the referral that waited longest.
+    PlaceFreed {
+        link: &'a str,
+    },
 }
 
 #[derive(Template)]
@@ -152,6 +160,20 @@ fn compose(mail: &Mail<'_>, lang: Lang) -> Composed {
             )],
             link: String::new(),
             action: String::new(),
+        },
+        Mail::PlaceOffered { title } => Composed {
+            kind: "place_offered",
+            subject: lang.t("mail-place-offered-subject"),
+            paragraphs: vec![lang.t_args("mail-place-offered-body", &[("title", title)])],
+            link: String::new(),
+            action: String::new(),
+        },
+        Mail::PlaceFreed { link } => Composed {
+            kind: "place_freed",
+            subject: lang.t("mail-place-freed-subject"),
+            paragraphs: vec![lang.t("mail-place-freed-body")],
+            link: link.to_string(),
+            action: lang.t("mail-referral-action"),
         },
         Mail::PasswordReset { link } => Composed {
             kind: "password_reset",

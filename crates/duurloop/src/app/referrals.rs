@@ -191,7 +191,7 @@ pub async fn view(state: &AppState, actor: &Actor, id: &str) -> AppResult<Referr
 
 /// Applies a status event through the domain's status machine, writes the timeline and
 /// tells the referrer.
-async fn change_status(
+pub(super) async fn change_status(
     c: &mut Conn,
     state: &AppState,
     actor: &Actor,

@@ -6,6 +6,7 @@
 use duurloop_domain::{
     Role,
     plan::{self, Interval, Plan, Session, StartLevel},
+    referral::{ReferralEvent, ReferralStatus},
 };
 use serde::Deserialize;
 
@@ -14,6 +15,7 @@ use super::{
     audit::{Event, record},
 };
 use crate::{
+    mail,
     state::AppState,
     store::{
         self, Conn,
@@ -208,5 +210,111 @@ pub async fn edit_week(
     )
     .await?;
     tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct StatusInput {
+    /// start, complete or drop_out
+    pub action: String,
+    /// Required for drop_out (the reason goes back to the referrer on the timeline).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Starts, completes or ends a trajectory early; the referral follows (and so the referrer
+/// hears). When someone drops out of a group, the place is offered to the person who has
+/// waited longest on its waiting list: they and the therapist are told.
+pub async fn change_status(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    input: &StatusInput,
+) -> AppResult<ReferralStatus> {
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let (row, _) = load(&mut tx, actor, id).await?;
+    let (event, status) = match input.action.as_str() {
+        "start" => (ReferralEvent::Start, "active"),
+        "complete" => (ReferralEvent::Complete, "completed"),
+        "drop_out" => (ReferralEvent::DropOut, "dropped_out"),
+        _ => return Err(AppError::invalid("action", "invalid-action")),
+    };
+    let reason = input.reason.trim();
+    if event == ReferralEvent::DropOut && reason.is_empty() {
+        return Err(AppError::invalid("reason", "reason-required"));
+    }
+    if reason.chars().count() > 2000 {
+        return Err(AppError::invalid("reason", "text-too-long"));
+    }
+    let referral = store::referrals::by_id(&mut tx, &row.referral_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let to = super::referrals::change_status(&mut tx, state, actor, &referral, event, reason, now)
+        .await?;
+    store::trajectories::set_status(&mut tx, id, status, now).await?;
+    record(
+        &mut tx,
+        now,
+        actor,
+        Event::new("update", "trajectory")
+            .record(id)
+            .org(&row.org_id),
+    )
+    .await?;
+    if event == ReferralEvent::DropOut {
+        offer_freed_place(&mut tx, state, &row.offering_id, now).await?;
+    }
+    tx.commit().await?;
+    state.mail_wakeup.notify_one();
+    Ok(to)
+}
+
+async fn offer_freed_place(
+    c: &mut Conn,
+    state: &AppState,
+    offering_id: &str,
+    now: i64,
+) -> AppResult<()> {
+    let Some(next) = store::referrals::first_waitlisted(c, offering_id).await? else {
+        return Ok(());
+    };
+    store::referrals::add_event(
+        c,
+        &store::referrals::NewEvent {
+            referral_id: &next.id,
+            actor_user_id: None,
+            kind: "place_offered",
+            from_status: None,
+            to_status: None,
+            note: "",
+            now,
+        },
+    )
+    .await?;
+    let title = next.offering_title.clone().unwrap_or_default();
+    if !next.client_email.is_empty() {
+        mail::queue(
+            c,
+            state,
+            mail::Mail::PlaceOffered { title: &title },
+            &next.client_email,
+            "nl",
+        )
+        .await?;
+    }
+    if let Some(uid) = &next.therapist_user_id
+        && let Some(u) = store::users::by_id(c, uid).await?
+    {
+        let link = format!("{}/referrals/{}", state.config.base_url, next.id);
+        mail::queue(
+            c,
+            state,
+            mail::Mail::PlaceFreed { link: &link },
+            &u.email,
+            &u.lang,
+        )
+        .await?;
+    }
     Ok(())
 }

@@ -488,3 +488,17 @@ pub async fn coordinator_emails(
     .fetch_all(c)
     .await
 }
+
+/// The referral that has waited longest on an offering's waiting list.
+pub async fn first_waitlisted(
+    c: &mut Conn,
+    offering_id: &str,
+) -> Result<Option<ReferralRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        referral_select!(),
+        "WHERE r.offering_id = $1 AND r.status = 'waitlisted' ORDER BY r.updated_at, r.id LIMIT 1"
+    ))
+    .bind(offering_id)
+    .fetch_optional(c)
+    .await
+}

@@ -106,3 +106,13 @@ pub async fn set_plan(
         .await
         .map(|_| ())
 }
+
+pub async fn set_status(c: &mut Conn, id: &str, status: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE trajectories SET status = $1, updated_at = $2 WHERE id = $3")
+        .bind(status)
+        .bind(now)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|_| ())
+}

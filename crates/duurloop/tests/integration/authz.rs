@@ -676,6 +676,20 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
         "/api/v1/calendar-feed",
         "",
     ),
+    (
+        "POST",
+        "/trajectories/{id}/status",
+        Who::TrajectoryTeam,
+        "/trajectories/{trajectory}/status",
+        "action=x",
+    ),
+    (
+        "POST",
+        "/api/v1/trajectories/{id}/status",
+        Who::TrajectoryTeam,
+        "/api/v1/trajectories/{trajectory}/status",
+        r#"{"action":"x"}"#,
+    ),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

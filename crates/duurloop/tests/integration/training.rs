@@ -322,3 +322,153 @@ async fn a_therapist_subscribes_to_their_sessions_with_a_secret_calendar_link() 
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn a_drop_out_frees_a_place_that_is_offered_to_the_longest_waiting_person() {
+    let app = TestApp::spawn().await;
+    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
+    let therapist = app
+        .user(
+            "poh@medi-stad.example",
+            false,
+            &[(&org, Role::Therapist)],
+            true,
+        )
+        .await;
+    let referrer = app
+        .user(
+            "huisarts@medi-stad.example",
+            false,
+            &[(&org, Role::Referrer)],
+            true,
+        )
+        .await;
+    let (_, offering) = offering_in(&app, &org, &therapist.id).await;
+    sqlx::query("UPDATE offerings SET capacity = 1")
+        .execute(&app.state.db.pool)
+        .await
+        .expect("capacity");
+    let first = trajectory_for(&app, &offering, &referrer, &therapist).await;
+    // A second client gets the intake but waits for a place.
+    let token = app.api_token(&therapist).await;
+    let second = crate::authz::referral_to(&app, &offering, &referrer).await;
+    let screen: serde_json::Map<String, Value> = duurloop::app::referrals::screen_questions()
+        .into_iter()
+        .map(|q| (q.to_string(), json!("no")))
+        .collect();
+    for (path, body) in [
+        ("plan-intake", json!({"planned_for": "vrijdag"})),
+        ("intake", json!({"screen": screen})),
+        ("decision", json!({"decision": "waitlist"})),
+    ] {
+        let r = app
+            .api(
+                &token,
+                Method::POST,
+                &format!("/api/v1/referrals/{second}/{path}"),
+            )
+            .json(&body)
+            .send()
+            .await
+            .expect("req");
+        assert!(r.status().is_success(), "{path}");
+    }
+    let r = app
+        .api(
+            &token,
+            Method::POST,
+            &format!("/api/v1/trajectories/{first}/status"),
+        )
+        .json(&json!({"action": "drop_out"}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a reason is needed"
+    );
+    let r = app
+        .api(
+            &token,
+            Method::POST,
+            &format!("/api/v1/trajectories/{first}/status"),
+        )
+        .json(&json!({"action": "drop_out", "reason": "verhuisd"}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(
+        r.json::<Value>().await.expect("json")["status"],
+        "dropped_out"
+    );
+    let v: Value = app
+        .api(&token, Method::GET, &format!("/api/v1/referrals/{second}"))
+        .send()
+        .await
+        .expect("req")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        v["timeline"]
+            .as_array()
+            .expect("timeline")
+            .iter()
+            .any(|e| e["kind"] == "place_offered")
+    );
+    let offer = app
+        .last_mail_to("jan@example.nl")
+        .await
+        .expect("client told");
+    assert!(offer.subject.contains("plek vrij"));
+    let r = app
+        .api(
+            &token,
+            Method::POST,
+            &format!("/api/v1/referrals/{second}/decision"),
+        )
+        .json(&json!({"decision": "accept"}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::OK, "the freed place can be taken");
+    // Start and completion follow the status machine; the referrer hears.
+    let next = duurloop::app::trajectories::for_referral(&app.state, &second)
+        .await
+        .expect("lookup")
+        .expect("trajectory");
+    let r = app
+        .api(
+            &token,
+            Method::POST,
+            &format!("/api/v1/trajectories/{next}/status"),
+        )
+        .json(&json!({"action": "complete"}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(
+        r.status(),
+        StatusCode::CONFLICT,
+        "completing needs a start first"
+    );
+    for action in ["start", "complete"] {
+        let r = app
+            .api(
+                &token,
+                Method::POST,
+                &format!("/api/v1/trajectories/{next}/status"),
+            )
+            .json(&json!({"action": action}))
+            .send()
+            .await
+            .expect("req");
+        assert_eq!(r.status(), StatusCode::OK, "{action}");
+    }
+    let mail = app
+        .last_mail_to("huisarts@medi-stad.example")
+        .await
+        .expect("referrer told");
+    assert!(mail.subject.contains("afgerond"));
+}

@@ -56,6 +56,7 @@ use crate::state::AppState;
         referrals::reassign,
         trajectories::show,
         trajectories::edit_week,
+        trajectories::change_status,
         groups::group,
         groups::add_slot,
         groups::session,

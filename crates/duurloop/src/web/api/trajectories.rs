@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::{
     app::{
         AppError,
-        trajectories::{self, WeekInput},
+        trajectories::{self, StatusInput, WeekInput},
     },
     state::AppState,
     store::trajectories::TrajectoryRow,
@@ -21,6 +21,7 @@ use crate::{
 pub fn routes(t: RouteTable) -> RouteTable {
     t.get("/api/v1/trajectories/{id}", show)
         .put("/api/v1/trajectories/{id}/weeks/{week}", edit_week)
+        .post("/api/v1/trajectories/{id}/status", change_status)
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -57,4 +58,26 @@ pub async fn edit_week(
 ) -> Result<StatusCode, AppError> {
     trajectories::edit_week(&state, &actor, &id, week, &b).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct StatusOut {
+    /// The referral's new status.
+    pub status: String,
+}
+
+/// Starts, completes or ends a trajectory early (reason required); a place freed in a group
+/// is offered to the next person on its waiting list.
+#[utoipa::path(post, path = "/api/v1/trajectories/{id}/status", tag = "training", params(("id" = String, Path)), request_body = StatusInput,
+    responses((status = 200, body = StatusOut), (status = 404, body = super::ErrorBody), (status = 409, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn change_status(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    Json(b): Json<StatusInput>,
+) -> Result<Json<StatusOut>, AppError> {
+    let s = trajectories::change_status(&state, &actor, &id, &b).await?;
+    Ok(Json(StatusOut {
+        status: s.as_str().to_string(),
+    }))
 }

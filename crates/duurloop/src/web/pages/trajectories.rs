@@ -12,7 +12,7 @@ use super::{Base, FormErrors, render, show_again};
 use crate::{
     app::{
         AppError,
-        trajectories::{self, TrajectoryView, WeekInput},
+        trajectories::{self, StatusInput, TrajectoryView, WeekInput},
     },
     state::AppState,
     web::{ctx::PageCtx, form::Pairs, routes::RouteTable},
@@ -21,6 +21,7 @@ use crate::{
 pub fn routes(t: RouteTable) -> RouteTable {
     t.get("/trajectories/{id}", show)
         .post("/trajectories/{id}/weeks/{week}", edit_week)
+        .post("/trajectories/{id}/status", change_status)
 }
 
 /// A plan week as the page shows it.
@@ -110,6 +111,23 @@ async fn edit_week(
     };
     match trajectories::edit_week(&state, &actor, &id, week, &input).await {
         Ok(()) => Ok(Redirect::to(&format!("/trajectories/{id}#week-{week}")).into_response()),
+        Err(e) => show_again(p.lang, e, |errors| page(&state, &p, &id, errors)).await,
+    }
+}
+
+async fn change_status(
+    State(state): State<AppState>,
+    p: PageCtx,
+    Path(id): Path<String>,
+    f: Pairs,
+) -> Result<Response, AppError> {
+    let actor = p.actor()?;
+    let input = StatusInput {
+        action: f.get("action"),
+        reason: f.get("reason"),
+    };
+    match trajectories::change_status(&state, &actor, &id, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/trajectories/{id}")).into_response()),
         Err(e) => show_again(p.lang, e, |errors| page(&state, &p, &id, errors)).await,
     }
 }
