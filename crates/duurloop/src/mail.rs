@@ -62,6 +62,10 @@ pub enum Mail<'a> {
     PlaceFreed {
         link: &'a str,
     },
+    /// To a participant: the sign-in link for the portal.
+    PortalLink {
+        link: &'a str,
+    },
 }
 
 #[derive(Template)]
@@ -174,6 +178,13 @@ fn compose(mail: &Mail<'_>, lang: Lang) -> Composed {
             paragraphs: vec![lang.t("mail-place-freed-body")],
             link: link.to_string(),
             action: lang.t("mail-referral-action"),
+        },
+        Mail::PortalLink { link } => Composed {
+            kind: "portal_link",
+            subject: lang.t("mail-portal-subject"),
+            paragraphs: vec![lang.t("mail-portal-body")],
+            link: link.to_string(),
+            action: lang.t("mail-portal-action"),
         },
         Mail::PasswordReset { link } => Composed {
             kind: "password_reset",

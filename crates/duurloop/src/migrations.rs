@@ -30,6 +30,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "calendar_feeds",
         include_str!("../migrations/0005_calendar_feeds.sql"),
     ),
+    (6, "portal", include_str!("../migrations/0006_portal.sql")),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {

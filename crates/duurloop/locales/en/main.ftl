@@ -620,3 +620,43 @@ mail-place-offered-subject = A place is free in running therapy
 mail-place-offered-body = Good news: a place became free in { $title }. Your therapist will contact you to start.
 mail-place-freed-subject = Place free: the next on the waiting list
 mail-place-freed-body = A place became free in your group. The referral that waited longest on the waiting list has been told.
+
+# Participant portal
+portal-title = My running therapy
+portal-login-title = Sign in as a participant
+portal-login-explain = Enter the e-mail address of your registration. You get a link to sign in; no password needed.
+portal-send-link = Send me a sign-in link
+portal-link-sent = If this address belongs to a running trajectory, an e-mail with a sign-in link is on its way. The link works once, for an hour.
+portal-open = Open my plan
+portal-hello = Good to see you, { $name }.
+portal-this-week = This week (week { $n })
+portal-intervals = { $run } min easy running,
+portal-intervals-walk = { $walk } min walking,
+portal-repeats = repeat { $n } times
+portal-next-sessions = Next group sessions
+portal-no-sessions = No sessions planned.
+portal-log-run = Log a run
+portal-save-run = Save
+portal-progress = Minutes per week
+portal-chart-label = Bar chart: planned minutes (light) and minutes run (dark) per week
+portal-chart-legend = Light: what the plan asks. Dark: what you ran. Every minute counts; it is about the good feeling, not speed.
+field-run-date = Date
+field-run-minutes = How many minutes?
+field-exertion = How hard did it feel? (0 = not at all, 10 = maximal)
+exertion-help = Easy running is about 2 to 4: you can still talk.
+field-mood-before = Mood before (1 = bad, 5 = very good)
+field-mood-after = Mood after (1 = bad, 5 = very good)
+field-pain = Something hurt
+field-pain-where = Where?
+field-distance = Distance (km, for the walking group)
+invalid-run-date = Choose a date from the start of your trajectory up to today.
+invalid-minutes = Enter the number of minutes (1 to 600).
+invalid-distance = Enter a distance in km, for example 4.5.
+invalid-mood = Choose a mood from 1 to 5.
+mail-portal-subject = Your sign-in link for running therapy
+mail-portal-body = The link below opens your plan, your group sessions and your runs. It works once, for an hour.
+mail-portal-action = Open my plan
+runs-title = Runs
+record-run = run
+record-portal = portal
+audit-action-request_portal_link = sign-in link requested

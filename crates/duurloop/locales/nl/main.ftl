@@ -620,3 +620,43 @@ mail-place-offered-subject = Er is een plek vrij bij runningtherapie
 mail-place-offered-body = Goed nieuws: in { $title } is een plek vrijgekomen. Uw therapeut neemt contact met u op om te beginnen.
 mail-place-freed-subject = Plek vrij: de volgende op de wachtlijst
 mail-place-freed-body = Er is een plek vrijgekomen in uw groep. De verwijzing die het langst op de wachtlijst staat, heeft bericht gekregen.
+
+# Deelnemersportaal
+portal-title = Mijn runningtherapie
+portal-login-title = Inloggen als deelnemer
+portal-login-explain = Vul het e-mailadres in dat bij uw aanmelding hoort. U krijgt een link waarmee u inlogt; een wachtwoord is niet nodig.
+portal-send-link = Stuur mij een inloglink
+portal-link-sent = Als dit adres bij een lopend traject hoort, is er nu een e-mail met een inloglink onderweg. De link werkt een uur en één keer.
+portal-open = Open mijn schema
+portal-hello = Fijn dat u er bent, { $name }.
+portal-this-week = Deze week (week { $n })
+portal-intervals = { $run } min rustig lopen,
+portal-intervals-walk = { $walk } min wandelen,
+portal-repeats = { $n } keer herhalen
+portal-next-sessions = Volgende groepstrainingen
+portal-no-sessions = Er staan geen trainingen gepland.
+portal-log-run = Een loopje noteren
+portal-save-run = Opslaan
+portal-progress = Minuten per week
+portal-chart-label = Staafdiagram: geplande minuten (licht) en gelopen minuten (donker) per week
+portal-chart-legend = Licht: wat het schema vraagt. Donker: wat u liep. Elke minuut telt; het gaat om het goede gevoel, niet om snelheid.
+field-run-date = Datum
+field-run-minutes = Hoeveel minuten?
+field-exertion = Hoe zwaar voelde het? (0 = helemaal niet, 10 = maximaal)
+exertion-help = Rustig lopen is ongeveer 2 tot 4: u kunt nog praten.
+field-mood-before = Stemming vooraf (1 = slecht, 5 = heel goed)
+field-mood-after = Stemming achteraf (1 = slecht, 5 = heel goed)
+field-pain = Ik had ergens pijn
+field-pain-where = Waar?
+field-distance = Afstand (km, voor de wandelgroep)
+invalid-run-date = Kies een datum vanaf de start van uw traject tot en met vandaag.
+invalid-minutes = Vul het aantal minuten in (1 tot 600).
+invalid-distance = Vul een afstand in km in, bijvoorbeeld 4,5.
+invalid-mood = Kies een stemming van 1 tot 5.
+mail-portal-subject = Uw inloglink voor runningtherapie
+mail-portal-body = Met de link hieronder opent u uw schema, uw groepstrainingen en uw loopjes. De link werkt een uur en één keer.
+mail-portal-action = Open mijn schema
+runs-title = Gelopen
+record-run = loopje
+record-portal = portaal
+audit-action-request_portal_link = inloglink aangevraagd

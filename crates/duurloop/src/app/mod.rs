@@ -8,6 +8,7 @@ pub mod auth;
 pub mod directory;
 pub mod groups;
 pub mod orgs;
+pub mod portal;
 pub mod referrals;
 pub mod trajectories;
 

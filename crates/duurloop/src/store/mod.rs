@@ -7,6 +7,7 @@ pub mod directory;
 pub mod groups;
 pub mod orgs;
 pub mod outbox;
+pub mod portal;
 pub mod referrals;
 pub mod security;
 pub mod trajectories;

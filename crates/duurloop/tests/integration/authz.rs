@@ -35,6 +35,9 @@ enum Who {
     TrajectoryTeam,
     /// The offering organisation's therapists and coordinators (not the administrator).
     GroupTeam,
+    /// Only a participant signed in to the portal by magic link: nobody in this matrix
+    /// (everyone is sent to the portal's sign-in page).
+    PortalParticipant,
 }
 
 const OFFERING_JSON: &str = r#"{"title":"","kind":"","schedule":"","start_date":"","weeks":"","capacity":"","price":"","therapist_id":"","location_id":""}"#;
@@ -690,6 +693,37 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
         "/api/v1/trajectories/{trajectory}/status",
         r#"{"action":"x"}"#,
     ),
+    ("GET", "/portal/login", Who::Anyone, "/portal/login", ""),
+    (
+        "POST",
+        "/portal/login",
+        Who::Anyone,
+        "/portal/login",
+        "email=niemand%40x.nl",
+    ),
+    (
+        "GET",
+        "/portal/magic/{token}",
+        Who::Anyone,
+        "/portal/magic/onbekend",
+        "",
+    ),
+    (
+        "POST",
+        "/portal/magic/{token}",
+        Who::Anyone,
+        "/portal/magic/onbekend",
+        "",
+    ),
+    ("GET", "/portal", Who::PortalParticipant, "/portal", ""),
+    (
+        "POST",
+        "/portal/runs",
+        Who::PortalParticipant,
+        "/portal/runs",
+        "minutes=1",
+    ),
+    ("POST", "/portal/logout", Who::Anyone, "/portal/logout", ""),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -728,6 +762,7 @@ fn allowed(who: Who, actor: Actor) -> bool {
         Who::ReferralCoordinator => actor == Actor::Coordinator,
         Who::TrajectoryTeam => matches!(actor, Actor::Therapist | Actor::Coordinator),
         Who::GroupTeam => matches!(actor, Actor::Therapist | Actor::Coordinator),
+        Who::PortalParticipant => false,
     }
 }
 
@@ -877,7 +912,11 @@ async fn every_route_allows_exactly_the_roles_in_the_table() {
                         | Who::ReferralCoordinator
                         | Who::TrajectoryTeam
                 );
-            let denied = status == StatusCode::UNAUTHORIZED && *pattern != "/login"
+            let to_portal_login = status == StatusCode::SEE_OTHER
+                && loc == "/portal/login"
+                && *who == Who::PortalParticipant;
+            let denied = to_portal_login
+                || status == StatusCode::UNAUTHORIZED && *pattern != "/login"
                 || status == StatusCode::FORBIDDEN
                 || sent_to_login
                 || hidden;

@@ -472,3 +472,140 @@ async fn a_drop_out_frees_a_place_that_is_offered_to_the_longest_waiting_person(
         .expect("referrer told");
     assert!(mail.subject.contains("afgerond"));
 }
+
+#[tokio::test]
+async fn a_participant_signs_in_by_magic_link_sees_the_week_and_logs_a_run() {
+    let app = TestApp::spawn().await;
+    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
+    let therapist = app
+        .user(
+            "poh@medi-stad.example",
+            false,
+            &[(&org, Role::Therapist)],
+            true,
+        )
+        .await;
+    let referrer = app
+        .user(
+            "huisarts@medi-stad.example",
+            false,
+            &[(&org, Role::Referrer)],
+            true,
+        )
+        .await;
+    let (_, offering) = offering_in(&app, &org, &therapist.id).await;
+    // The group started three weeks ago.
+    sqlx::query("UPDATE offerings SET start_date = '2026-11-03'")
+        .execute(&app.state.db.pool)
+        .await
+        .expect("start");
+    let trajectory = trajectory_for(&app, &offering, &referrer, &therapist).await;
+    sqlx::query("UPDATE trajectories SET start_date = '2026-11-03'")
+        .execute(&app.state.db.pool)
+        .await
+        .expect("start");
+    let browser = app.browser();
+    let r = app
+        .post_form(
+            &browser,
+            "/portal/login",
+            &[("email", "niemand@example.nl")],
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "the same answer for unknown addresses"
+    );
+    assert!(app.last_mail_to("niemand@example.nl").await.is_none());
+    app.post_form(&browser, "/portal/login", &[("email", "Jan@Example.nl")])
+        .await;
+    let mail = app.last_mail_to("jan@example.nl").await.expect("link sent");
+    let link = crate::helpers::link_in(&mail.body_text, &app.base);
+    assert_eq!(
+        app.get(&browser, "/portal").await.status(),
+        StatusCode::SEE_OTHER,
+        "not yet signed in"
+    );
+    assert_eq!(
+        app.get(&browser, &link).await.status(),
+        StatusCode::OK,
+        "looking at the link does not use it up"
+    );
+    let r = app.post_form(&browser, &link, &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.post_form(&app.browser(), &link, &[]).await.status(),
+        StatusCode::NOT_FOUND,
+        "a link works once"
+    );
+    let html = app
+        .get(&browser, "/portal")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        html.contains("Fijn dat u er bent, Jan Jansen") && html.contains("Deze week (week"),
+        "{html}"
+    );
+    assert!(html.contains("<svg") && html.contains("132–150"));
+    // Logging a run: bad input is explained, good input shows up for the therapist.
+    let today = jiff::Timestamp::from_millisecond(app.state.now())
+        .expect("now")
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .to_string();
+    let r = app
+        .post_form(
+            &browser,
+            "/portal/runs",
+            &[("date", "2031-01-01"), ("minutes", "0"), ("exertion", "12")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.expect("body");
+    assert!(
+        html.contains("tot en met vandaag")
+            && html.contains("aantal minuten")
+            && html.contains("0 tot 10")
+    );
+    let r = app
+        .post_form(
+            &browser,
+            "/portal/runs",
+            &[
+                ("date", &today),
+                ("minutes", "24"),
+                ("exertion", "3"),
+                ("mood_before", "2"),
+                ("mood_after", "4"),
+                ("pain", "yes"),
+                ("pain_where", "linkerknie"),
+                ("note", "lekker gelopen"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let therapist_page = app
+        .get(
+            &app.session_for(&therapist).await,
+            &format!("/trajectories/{trajectory}"),
+        )
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        therapist_page.contains("24 minuten in totaal") && therapist_page.contains("linkerknie")
+    );
+    assert!(
+        app.audit_count("create", "run").await == 1
+            && app.audit_count("login", "portal").await == 1
+    );
+    app.post_form(&browser, "/portal/logout", &[]).await;
+    assert_eq!(
+        app.get(&browser, "/portal").await.status(),
+        StatusCode::SEE_OTHER
+    );
+}

@@ -8,6 +8,7 @@ pub mod directory;
 pub mod groups;
 pub mod home;
 pub mod orgs;
+pub mod portal;
 pub mod referrals;
 pub mod trajectories;
 
@@ -27,6 +28,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
     let t = referrals::routes(t);
     let t = trajectories::routes(t);
     let t = groups::routes(t);
+    let t = portal::routes(t);
     audit::routes(t)
 }
 

@@ -1,0 +1,353 @@
+//! The participant portal (SPEC C11): sign in with a magic link sent to the address on the
+//! referral, see this week's plan and the next sessions, log runs, and follow minutes run per
+//! week against the plan. Friendly and never about speed: no pace is shown or asked for.
+
+use duurloop_domain::{EmailAddress, plan::Plan};
+use serde::Deserialize;
+
+use super::{
+    AppError, AppResult, FieldError, RequestCtx,
+    audit::{Event, record_anonymous},
+};
+use crate::{
+    mail,
+    state::AppState,
+    store::{self, groups::SessionRow, new_token, portal::RunRow, trajectories::TrajectoryRow},
+};
+
+/// How long a magic link works.
+pub const LINK_TTL_MS: i64 = 3_600_000;
+
+/// Sends a sign-in link when the address belongs to someone in an active trajectory. The
+/// answer is the same either way.
+pub async fn request_link(state: &AppState, email: &str, ctx: &RequestCtx) -> AppResult<()> {
+    let email = EmailAddress::parse(email).map_err(|e| AppError::field("email", e))?;
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    if let Some(trajectory) =
+        store::portal::active_trajectory_for_email(&mut tx, email.as_str()).await?
+    {
+        let token = new_token();
+        store::portal::insert_link(&mut tx, &token, &trajectory, now, now + LINK_TTL_MS).await?;
+        let link = format!("{}/portal/magic/{token}", state.config.base_url);
+        mail::queue(
+            &mut tx,
+            state,
+            mail::Mail::PortalLink { link: &link },
+            email.as_str(),
+            "nl",
+        )
+        .await?;
+        record_anonymous(
+            &mut tx,
+            now,
+            ctx,
+            Event::new("request_portal_link", "trajectory").record(&trajectory),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    state.mail_wakeup.notify_one();
+    Ok(())
+}
+
+pub async fn link_valid(state: &AppState, token: &str) -> AppResult<bool> {
+    let mut c = state.db.conn().await?;
+    Ok(store::portal::link_valid(&mut c, token, state.now()).await?)
+}
+
+/// Uses a magic link (once) and opens a portal session; returns the session token.
+pub async fn open_link(state: &AppState, token: &str, ctx: &RequestCtx) -> AppResult<String> {
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let trajectory = store::portal::use_link(&mut tx, token, now)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let session = new_token();
+    store::portal::create_session(&mut tx, &session, &trajectory, now).await?;
+    record_anonymous(
+        &mut tx,
+        now,
+        ctx,
+        Event::new("login", "portal").record(&trajectory),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(session)
+}
+
+/// The participant behind a portal session cookie, if the session is still valid.
+pub struct Participant {
+    pub session_hash: String,
+    pub trajectory: TrajectoryRow,
+}
+
+pub async fn participant(state: &AppState, token: &str) -> AppResult<Option<Participant>> {
+    let now = state.now();
+    let mut c = state.db.conn().await?;
+    let Some(s) = store::portal::session(&mut c, token).await? else {
+        return Ok(None);
+    };
+    if state
+        .session_policy
+        .is_expired(s.created_at, s.last_seen_at, now)
+    {
+        store::portal::delete_session(&mut c, &s.id_hash).await?;
+        return Ok(None);
+    }
+    if now - s.last_seen_at > 60_000 {
+        store::portal::touch_session(&mut c, &s.id_hash, now).await?;
+    }
+    let Some(trajectory) = store::trajectories::by_id(&mut c, &s.trajectory_id).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Participant {
+        session_hash: s.id_hash,
+        trajectory,
+    }))
+}
+
+pub async fn logout(state: &AppState, p: &Participant) -> AppResult<()> {
+    let mut c = state.db.conn().await?;
+    store::portal::delete_session(&mut c, &p.session_hash).await?;
+    Ok(())
+}
+
+/// One week in the participant's chart: planned minutes and minutes run.
+pub struct WeekBar {
+    pub number: u16,
+    pub planned: u16,
+    pub done: i64,
+}
+
+pub struct PortalView {
+    pub week: u16,
+    /// What this week asks for.
+    pub this_week: Option<duurloop_domain::plan::Week>,
+    pub plan: Plan,
+    pub next_sessions: Vec<SessionRow>,
+    pub runs: Vec<RunRow>,
+    pub bars: Vec<WeekBar>,
+}
+
+fn days_between(a: &str, b: &str) -> Option<i64> {
+    let a: jiff::civil::Date = a.parse().ok()?;
+    let b: jiff::civil::Date = b.parse().ok()?;
+    Some(i64::from((b - a).get_days()))
+}
+
+fn today(state: &AppState) -> String {
+    jiff::Timestamp::from_millisecond(state.now())
+        .map(|t| {
+            t.to_zoned(
+                jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC),
+            )
+            .date()
+            .to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// The week (1-based) a date falls in, counted from the trajectory's start.
+fn week_of(start: &str, date: &str) -> Option<i64> {
+    days_between(start, date).map(|d| d.div_euclid(7) + 1)
+}
+
+pub async fn home(state: &AppState, p: &Participant, ctx: &RequestCtx) -> AppResult<PortalView> {
+    let t = &p.trajectory;
+    let plan: Plan = serde_json::from_str(&t.plan).map_err(|e| AppError::Internal(e.into()))?;
+    let today = today(state);
+    let week = week_of(&t.start_date, &today)
+        .unwrap_or(1)
+        .clamp(1, plan.weeks.len().max(1) as i64) as u16;
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let next_sessions = store::groups::sessions(&mut tx, &t.offering_id)
+        .await?
+        .into_iter()
+        .filter(|s| s.session_date >= today && s.cancelled_at.is_none())
+        .take(3)
+        .collect();
+    let runs = store::portal::runs(&mut tx, &t.id).await?;
+    let bars = plan
+        .weeks
+        .iter()
+        .map(|w| WeekBar {
+            number: w.number,
+            planned: w.session.total_minutes().saturating_mul(w.sessions),
+            done: runs
+                .iter()
+                .filter(|r| week_of(&t.start_date, &r.run_date) == Some(i64::from(w.number)))
+                .map(|r| r.duration_s / 60)
+                .sum(),
+        })
+        .collect();
+    record_anonymous(
+        &mut tx,
+        now,
+        ctx,
+        Event::new("read", "portal").record(&t.id),
+    )
+    .await?;
+    tx.commit().await?;
+    let this_week = plan.week(week).copied();
+    Ok(PortalView {
+        week,
+        this_week,
+        plan,
+        next_sessions,
+        runs,
+        bars,
+    })
+}
+
+/// A run logged by hand.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct RunInput {
+    /// `jjjj-mm-dd`, not in the future.
+    pub date: String,
+    /// Whole minutes, 1–600.
+    pub minutes: String,
+    /// Optional, km (walking groups track distance).
+    #[serde(default)]
+    pub distance_km: String,
+    /// Borg CR10, 0–10.
+    #[serde(default)]
+    pub exertion: String,
+    /// 1 (bad) to 5 (very good).
+    #[serde(default)]
+    pub mood_before: String,
+    #[serde(default)]
+    pub mood_after: String,
+    /// "yes" when something hurt.
+    #[serde(default)]
+    pub pain: String,
+    #[serde(default)]
+    pub pain_where: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+fn optional<T>(
+    e: &mut Vec<FieldError>,
+    field: &'static str,
+    key: &'static str,
+    raw: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Option<T> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return None;
+    }
+    let v = parse(raw);
+    if v.is_none() {
+        e.push(FieldError { field, key });
+    }
+    v
+}
+
+pub async fn log_run(
+    state: &AppState,
+    p: &Participant,
+    input: &RunInput,
+    ctx: &RequestCtx,
+) -> AppResult<String> {
+    let mut e = Vec::new();
+    let today = today(state);
+    let date = input.date.trim();
+    let date_ok = date.parse::<jiff::civil::Date>().is_ok()
+        && date <= today.as_str()
+        && date >= p.trajectory.start_date.as_str();
+    if !date_ok {
+        e.push(FieldError {
+            field: "date",
+            key: "invalid-run-date",
+        });
+    }
+    let minutes = input
+        .minutes
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|m| (1..=600).contains(m));
+    if minutes.is_none() {
+        e.push(FieldError {
+            field: "minutes",
+            key: "invalid-minutes",
+        });
+    }
+    let distance = optional(
+        &mut e,
+        "distance_km",
+        "invalid-distance",
+        &input.distance_km,
+        |s| {
+            s.replace(',', ".")
+                .parse::<f64>()
+                .ok()
+                .filter(|d| (0.0..=100.0).contains(d))
+                .map(|d| (d * 1000.0).round() as i64)
+        },
+    );
+    let exertion = optional(
+        &mut e,
+        "exertion",
+        "invalid-exertion",
+        &input.exertion,
+        |s| duurloop_domain::plan::parse_exertion(s).ok().map(i64::from),
+    );
+    let mood = |s: &str| s.parse::<i64>().ok().filter(|m| (1..=5).contains(m));
+    let mood_before = optional(
+        &mut e,
+        "mood_before",
+        "invalid-mood",
+        &input.mood_before,
+        mood,
+    );
+    let mood_after = optional(
+        &mut e,
+        "mood_after",
+        "invalid-mood",
+        &input.mood_after,
+        mood,
+    );
+    let pain = matches!(input.pain.trim(), "yes" | "ja" | "on");
+    if input.note.chars().count() > 1000 || input.pain_where.chars().count() > 200 {
+        e.push(FieldError {
+            field: "note",
+            key: "text-too-long",
+        });
+    }
+    let Some(minutes) = minutes.filter(|_| e.is_empty()) else {
+        return Err(AppError::Invalid(e));
+    };
+    let run = RunRow {
+        run_date: date.to_string(),
+        duration_s: minutes * 60,
+        distance_m: distance,
+        exertion,
+        mood_before,
+        mood_after,
+        pain: i64::from(pain),
+        pain_where: if pain {
+            input.pain_where.trim().to_string()
+        } else {
+            String::new()
+        },
+        note: input.note.trim().to_string(),
+        source: "manual".into(),
+        ..Default::default()
+    };
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let id = store::portal::insert_run(&mut tx, &p.trajectory.id, &run, now).await?;
+    record_anonymous(&mut tx, now, ctx, Event::new("create", "run").record(&id)).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The runs of a trajectory, for its therapist (the caller checked access).
+pub async fn runs(state: &AppState, trajectory_id: &str) -> AppResult<Vec<RunRow>> {
+    let mut c = state.db.conn().await?;
+    Ok(store::portal::runs(&mut c, trajectory_id).await?)
+}

@@ -1,0 +1,241 @@
+//! The participant portal pages (mobile first): magic-link sign-in, this week's plan, next
+//! sessions, logging a run, and minutes per week against the plan.
+
+use askama::Template;
+use axum::{
+    extract::{Path, State},
+    http::{HeaderMap, header},
+    response::{IntoResponse, Redirect, Response},
+};
+
+use super::{Base, FormErrors, render, show_again};
+use crate::{
+    app::{
+        AppError,
+        portal::{self, Participant, PortalView, RunInput},
+    },
+    state::AppState,
+    web::{
+        ctx::{PageCtx, cookie},
+        form::Pairs,
+        routes::RouteTable,
+    },
+};
+
+pub const PORTAL_COOKIE: &str = "dl_portal";
+
+pub fn routes(t: RouteTable) -> RouteTable {
+    t.get("/portal/login", login_form)
+        .post("/portal/login", request_link)
+        .get("/portal/magic/{token}", magic_form)
+        .post("/portal/magic/{token}", open_link)
+        .get("/portal", home)
+        .post("/portal/runs", log_run)
+        .post("/portal/logout", logout)
+}
+
+async fn participant(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Participant>, AppError> {
+    match cookie(headers, PORTAL_COOKIE) {
+        Some(token) => portal::participant(state, token).await,
+        None => Ok(None),
+    }
+}
+
+fn to_login() -> Response {
+    Redirect::to("/portal/login").into_response()
+}
+
+#[derive(Template)]
+#[template(path = "portal_login.html")]
+struct LoginPage {
+    base: Base,
+    sent: bool,
+    errors: FormErrors,
+}
+
+async fn login_form(page: PageCtx) -> Result<Response, AppError> {
+    render(LoginPage {
+        base: Base::new(&page, "portal-login-title"),
+        sent: false,
+        errors: FormErrors::default(),
+    })
+}
+
+async fn request_link(
+    State(state): State<AppState>,
+    page: PageCtx,
+    f: Pairs,
+) -> Result<Response, AppError> {
+    match portal::request_link(&state, &f.get("email"), &page.ctx).await {
+        Ok(()) => render(LoginPage {
+            base: Base::new(&page, "portal-login-title"),
+            sent: true,
+            errors: FormErrors::default(),
+        }),
+        Err(e) => {
+            let base = Base::new(&page, "portal-login-title");
+            show_again(page.lang, e, |errors| async {
+                render(LoginPage {
+                    base,
+                    sent: false,
+                    errors,
+                })
+            })
+            .await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "portal_magic.html")]
+struct MagicPage {
+    base: Base,
+    token: String,
+}
+
+/// The link from the e-mail shows a button: mail scanners that follow links must not use it up.
+async fn magic_form(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    if !portal::link_valid(&state, &token).await? {
+        return Err(AppError::NotFound);
+    }
+    render(MagicPage {
+        base: Base::new(&page, "portal-login-title"),
+        token,
+    })
+}
+
+async fn open_link(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    let session = portal::open_link(&state, &token, &page.ctx).await?;
+    let secure = if state.config.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!("{PORTAL_COOKIE}={session}; Path=/portal; HttpOnly; SameSite=Lax{secure}");
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/portal")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "portal.html")]
+struct HomePage {
+    base: Base,
+    p: Participant,
+    v: PortalView,
+    chart: String,
+    errors: FormErrors,
+}
+
+/// Minutes per week against the plan as an SVG bar chart (attributes only, so the strict
+/// content security policy needs no inline styles).
+fn chart(v: &PortalView, label: &str) -> String {
+    let max = v
+        .bars
+        .iter()
+        .map(|b| i64::from(b.planned).max(b.done))
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let w = 24.0;
+    let mut svg = format!(
+        "<svg viewBox=\"0 0 {} 120\" role=\"img\" aria-label=\"{}\" class=\"chart\">",
+        v.bars.len() as f64 * w + 4.0,
+        label
+            .replace('&', "&amp;")
+            .replace('"', "&quot;")
+            .replace('<', "&lt;")
+    );
+    for (i, b) in v.bars.iter().enumerate() {
+        let x = i as f64 * w + 4.0;
+        let ph = f64::from(b.planned) / max * 100.0;
+        let dh = b.done as f64 / max * 100.0;
+        svg.push_str(&format!(
+            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"9\" height=\"{ph:.1}\" fill=\"#b7c9bd\"/>",
+            104.0 - ph
+        ));
+        svg.push_str(&format!(
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"9\" height=\"{dh:.1}\" fill=\"#0b5d3b\"/>",
+            x + 10.0,
+            104.0 - dh
+        ));
+        svg.push_str(&format!(
+            "<text x=\"{:.1}\" y=\"117\" font-size=\"9\" fill=\"#1a1a1a\">{}</text>",
+            x + 4.0,
+            b.number
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+async fn home_page(
+    state: &AppState,
+    page: &PageCtx,
+    p: Participant,
+    errors: FormErrors,
+) -> Result<Response, AppError> {
+    let v = portal::home(state, &p, &page.ctx).await?;
+    let chart = chart(&v, &page.lang.t("portal-chart-label"));
+    render(HomePage {
+        base: Base::new(page, "portal-title"),
+        p,
+        v,
+        chart,
+        errors,
+    })
+}
+
+async fn home(
+    State(state): State<AppState>,
+    page: PageCtx,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    match participant(&state, &headers).await? {
+        Some(p) => home_page(&state, &page, p, FormErrors::default()).await,
+        None => Ok(to_login()),
+    }
+}
+
+async fn log_run(
+    State(state): State<AppState>,
+    page: PageCtx,
+    headers: HeaderMap,
+    f: Pairs,
+) -> Result<Response, AppError> {
+    let Some(p) = participant(&state, &headers).await? else {
+        return Ok(to_login());
+    };
+    let input = RunInput {
+        date: f.get("date"),
+        minutes: f.get("minutes"),
+        distance_km: f.get("distance_km"),
+        exertion: f.get("exertion"),
+        mood_before: f.get("mood_before"),
+        mood_after: f.get("mood_after"),
+        pain: f.get("pain"),
+        pain_where: f.get("pain_where"),
+        note: f.get("note"),
+    };
+    match portal::log_run(&state, &p, &input, &page.ctx).await {
+        Ok(_) => Ok(Redirect::to("/portal#runs").into_response()),
+        Err(e) => show_again(page.lang, e, |errors| home_page(&state, &page, p, errors)).await,
+    }
+}
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+    if let Some(p) = participant(&state, &headers).await? {
+        portal::logout(&state, &p).await?;
+    }
+    let clear = format!("{PORTAL_COOKIE}=; Path=/portal; HttpOnly; SameSite=Lax; Max-Age=0");
+    Ok(([(header::SET_COOKIE, clear)], to_login()).into_response())
+}
