@@ -351,3 +351,103 @@ pub async fn runs(state: &AppState, trajectory_id: &str) -> AppResult<Vec<RunRow
     let mut c = state.db.conn().await?;
     Ok(store::portal::runs(&mut c, trajectory_id).await?)
 }
+
+/// A run from a watch or phone file (GPX, TCX or FIT). The file is summarised and dropped:
+/// no track is stored, so no route (and no start or end near someone's home) can ever be
+/// shown. Broken, oversized or hostile files are refused with a clear message and nothing is
+/// stored.
+pub async fn upload_run(
+    state: &AppState,
+    p: &Participant,
+    file_name: &str,
+    bytes: &[u8],
+    input: &RunInput,
+    ctx: &RequestCtx,
+) -> AppResult<String> {
+    use duurloop_tracks::{Format, HrZone, detect, parse, summarise};
+    let format = detect(bytes, file_name).ok_or(AppError::invalid("file", "track-unsupported"))?;
+    let track = parse(bytes, format).map_err(|e| AppError::invalid("file", e.key()))?;
+    let zone = match (p.trajectory.hr_low, p.trajectory.hr_high) {
+        (Some(low), Some(high)) => Some(HrZone {
+            low: u16::try_from(low).unwrap_or(0),
+            high: u16::try_from(high).unwrap_or(0),
+        }),
+        _ => None,
+    };
+    let s = summarise(&track, zone);
+    let today = today(state);
+    let date = s
+        .start_s
+        .and_then(|t| jiff::Timestamp::from_second(t).ok())
+        .map(|t| {
+            t.to_zoned(
+                jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC),
+            )
+            .date()
+            .to_string()
+        })
+        .unwrap_or_else(|| today.clone());
+    if s.duration_s < 60 {
+        return Err(AppError::invalid("file", "track-too-short"));
+    }
+    let mut e = Vec::new();
+    let exertion = optional(
+        &mut e,
+        "exertion",
+        "invalid-exertion",
+        &input.exertion,
+        |s| duurloop_domain::plan::parse_exertion(s).ok().map(i64::from),
+    );
+    let mood = |s: &str| s.parse::<i64>().ok().filter(|m| (1..=5).contains(m));
+    let mood_before = optional(
+        &mut e,
+        "mood_before",
+        "invalid-mood",
+        &input.mood_before,
+        mood,
+    );
+    let mood_after = optional(
+        &mut e,
+        "mood_after",
+        "invalid-mood",
+        &input.mood_after,
+        mood,
+    );
+    if !e.is_empty() {
+        return Err(AppError::Invalid(e));
+    }
+    let pain = matches!(input.pain.trim(), "yes" | "ja" | "on");
+    let run = RunRow {
+        run_date: date,
+        duration_s: s.duration_s,
+        moving_s: Some(s.moving_s),
+        distance_m: Some(s.distance_m.round() as i64),
+        elevation_gain_m: s.elevation_gain_m.map(|g| g.round() as i64),
+        avg_hr: s.avg_hr.map(i64::from),
+        max_hr: s.max_hr.map(i64::from),
+        in_zone_s: s.in_zone_s,
+        exertion,
+        mood_before,
+        mood_after,
+        pain: i64::from(pain),
+        pain_where: if pain {
+            input.pain_where.trim().chars().take(200).collect()
+        } else {
+            String::new()
+        },
+        note: input.note.trim().chars().take(1000).collect(),
+        source: match format {
+            Format::Gpx => "gpx",
+            Format::Tcx => "tcx",
+            Format::Fit => "fit",
+        }
+        .into(),
+        ..Default::default()
+    };
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let id = store::portal::insert_run(&mut tx, &p.trajectory.id, &run, now).await?;
+    record_anonymous(&mut tx, now, ctx, Event::new("create", "run").record(&id)).await?;
+    tx.commit().await?;
+    Ok(id)
+}

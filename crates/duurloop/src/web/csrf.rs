@@ -3,7 +3,8 @@
 //! A random token lives in an HttpOnly, SameSite=Strict cookie; every page gets it (through the
 //! request extension [`CsrfToken`]) to put in its forms as `csrf_token`. Any POST, PUT, PATCH or
 //! DELETE outside `/api/` must carry the same value in its form body (or an `X-CSRF-Token`
-//! header), or it is refused with 403 before a handler runs. The API does not use cookies
+//! header, or for file uploads the `csrf_token` query parameter), or it is refused with 403
+//! before a handler runs. The API does not use cookies
 //! (bearer tokens only), so it needs no CSRF token.
 
 use axum::{
@@ -72,6 +73,29 @@ async fn check(req: Request, cookie_token: Option<&str>) -> Result<Request, Resp
         .and_then(|v| v.to_str().ok())
     {
         return if constant_time_eq(h.as_bytes(), expected.as_bytes()) {
+            Ok(req)
+        } else {
+            Err(forbidden())
+        };
+    }
+    // A file upload form cannot send a header and its body is too large to buffer here: it
+    // carries the token in its action URL (`?csrf_token=…`; query strings are never logged).
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if is_multipart {
+        let given = req
+            .uri()
+            .query()
+            .and_then(|q| {
+                form_urlencoded::parse(q.as_bytes())
+                    .find(|(k, _)| k == "csrf_token")
+                    .map(|(_, v)| v.into_owned())
+            })
+            .unwrap_or_default();
+        return if constant_time_eq(given.as_bytes(), expected.as_bytes()) {
             Ok(req)
         } else {
             Err(forbidden())

@@ -41,6 +41,19 @@ impl RouteTable {
     pub fn post<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
         self.add("POST", path, axum::routing::post(h))
     }
+    /// A POST route for file uploads, with its own body limit (the default is 2 MiB).
+    pub fn post_upload<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        h: H,
+        limit: usize,
+    ) -> Self {
+        self.add(
+            "POST",
+            path,
+            axum::routing::post(h).layer(axum::extract::DefaultBodyLimit::max(limit)),
+        )
+    }
     pub fn put<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
         self.add("PUT", path, axum::routing::put(h))
     }

@@ -724,6 +724,13 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
         "minutes=1",
     ),
     ("POST", "/portal/logout", Who::Anyone, "/portal/logout", ""),
+    (
+        "POST",
+        "/portal/runs/upload",
+        Who::PortalParticipant,
+        "/portal/runs/upload",
+        "file=",
+    ),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

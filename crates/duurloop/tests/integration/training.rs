@@ -609,3 +609,157 @@ async fn a_participant_signs_in_by_magic_link_sees_the_week_and_logs_a_run() {
         StatusCode::SEE_OTHER
     );
 }
+
+/// A small GPX track: 20 minutes at 1 point a minute, with heart rate, starting today.
+fn gpx(today: &str) -> String {
+    let mut points = String::new();
+    for i in 0..=20 {
+        let lat = 52.5076 + f64::from(i) * 0.0015;
+        points.push_str(&format!(
+            "<trkpt lat=\"{lat:.6}\" lon=\"5.4694\"><ele>{}</ele><time>{today}T07:{i:02}:00Z</time><extensions><gpxtpx:TrackPointExtension><gpxtpx:hr>{}</gpxtpx:hr></gpxtpx:TrackPointExtension></extensions></trkpt>",
+            2 + i % 3,
+            135 + i % 5
+        ));
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><gpx version=\"1.1\" creator=\"test\" xmlns=\"http://www.topografix.com/GPX/1/1\" xmlns:gpxtpx=\"http://www.garmin.com/xmlschemas/TrackPointExtension/v1\"><trk><trkseg>{points}</trkseg></trk></gpx>"
+    )
+}
+
+#[tokio::test]
+async fn a_participant_uploads_a_watch_file_and_hostile_files_are_refused() {
+    let app = TestApp::spawn().await;
+    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
+    let therapist = app
+        .user(
+            "poh@medi-stad.example",
+            false,
+            &[(&org, Role::Therapist)],
+            true,
+        )
+        .await;
+    let referrer = app
+        .user(
+            "huisarts@medi-stad.example",
+            false,
+            &[(&org, Role::Referrer)],
+            true,
+        )
+        .await;
+    let (_, offering) = offering_in(&app, &org, &therapist.id).await;
+    sqlx::query("UPDATE offerings SET start_date = '2026-11-03'")
+        .execute(&app.state.db.pool)
+        .await
+        .expect("start");
+    let trajectory = trajectory_for(&app, &offering, &referrer, &therapist).await;
+    sqlx::query("UPDATE trajectories SET start_date = '2026-11-03'")
+        .execute(&app.state.db.pool)
+        .await
+        .expect("start");
+    let browser = app.browser();
+    app.post_form(&browser, "/portal/login", &[("email", "jan@example.nl")])
+        .await;
+    let link = crate::helpers::link_in(
+        &app.last_mail_to("jan@example.nl")
+            .await
+            .expect("mail")
+            .body_text,
+        &app.base,
+    );
+    app.post_form(&browser, &link, &[]).await;
+    let upload = |name: &'static str, body: Vec<u8>, csrf: &'static str| {
+        let form = reqwest::multipart::Form::new()
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(body).file_name(name),
+            )
+            .text("exertion", "3");
+        browser
+            .post(app.url(&format!("/portal/runs/upload?csrf_token={csrf}")))
+            .multipart(form)
+            .send()
+    };
+    let today = jiff::Timestamp::from_millisecond(app.state.now())
+        .expect("now")
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .to_string();
+    let r = upload(
+        "ochtend.gpx",
+        gpx(&today).into_bytes(),
+        "fout-fout-fout-fout-fout-fout-fout",
+    )
+    .await
+    .expect("req");
+    assert_eq!(
+        r.status(),
+        StatusCode::FORBIDDEN,
+        "the upload form carries the CSRF token too"
+    );
+    let r = upload(
+        "ochtend.gpx",
+        gpx(&today).into_bytes(),
+        crate::helpers::CSRF,
+    )
+    .await
+    .expect("req");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let hostile = "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;\">]><gpx>&lol2;</gpx>";
+    let r = upload(
+        "boos.gpx",
+        hostile.as_bytes().to_vec(),
+        crate::helpers::CSRF,
+    )
+    .await
+    .expect("req");
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("om veiligheidsredenen")
+    );
+    let r = upload(
+        "kapot.gpx",
+        gpx(&today).into_bytes()[..400].to_vec(),
+        crate::helpers::CSRF,
+    )
+    .await
+    .expect("req");
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = upload(
+        "foto.jpg",
+        vec![0xff, 0xd8, 0xff, 0xe0, 1, 2, 3],
+        crate::helpers::CSRF,
+    )
+    .await
+    .expect("req");
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let rows: Vec<(String, i64, Option<i64>, Option<i64>)> =
+        sqlx::query_as("SELECT source, duration_s, distance_m, avg_hr FROM runs")
+            .fetch_all(&app.state.db.pool)
+            .await
+            .expect("runs");
+    assert_eq!(rows.len(), 1, "only the good file was stored");
+    assert_eq!(rows[0].0, "gpx");
+    assert_eq!(rows[0].1, 1200);
+    assert!(rows[0].2.expect("distance") > 3000);
+    assert!((135..=139).contains(&rows[0].3.expect("heart rate")));
+    let html = app
+        .get(&browser, "/portal")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(html.contains("20 minuten in totaal") && html.contains("in de rustige zone"));
+    let page = app
+        .get(
+            &app.session_for(&therapist).await,
+            &format!("/trajectories/{trajectory}"),
+        )
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(page.contains("20 minuten in totaal"));
+}

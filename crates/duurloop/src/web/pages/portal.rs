@@ -31,6 +31,11 @@ pub fn routes(t: RouteTable) -> RouteTable {
         .post("/portal/magic/{token}", open_link)
         .get("/portal", home)
         .post("/portal/runs", log_run)
+        .post_upload(
+            "/portal/runs/upload",
+            upload_run,
+            duurloop_tracks::MAX_FILE_BYTES + 64 * 1024,
+        )
         .post("/portal/logout", logout)
 }
 
@@ -238,4 +243,55 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
     }
     let clear = format!("{PORTAL_COOKIE}=; Path=/portal; HttpOnly; SameSite=Lax; Max-Age=0");
     Ok(([(header::SET_COOKIE, clear)], to_login()).into_response())
+}
+
+async fn upload_run(
+    State(state): State<AppState>,
+    page: PageCtx,
+    headers: HeaderMap,
+    form: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, AppError> {
+    // Who is asking comes first; only then is the body looked at.
+    let Some(p) = participant(&state, &headers).await? else {
+        return Ok(to_login());
+    };
+    let mut form = form.map_err(|_| AppError::invalid("file", "track-empty"))?;
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut input = RunInput::default();
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|_| AppError::invalid("file", "track-malformed"))?
+    {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "file" {
+            let file_name = field.file_name().unwrap_or_default().to_string();
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|_| AppError::invalid("file", "track-too-large"))?;
+            file = Some((file_name, bytes.to_vec()));
+        } else {
+            let value = field.text().await.unwrap_or_default();
+            match name.as_str() {
+                "exertion" => input.exertion = value,
+                "mood_before" => input.mood_before = value,
+                "mood_after" => input.mood_after = value,
+                "pain" => input.pain = value,
+                "pain_where" => input.pain_where = value,
+                "note" => input.note = value,
+                _ => {}
+            }
+        }
+    }
+    let r = match &file {
+        Some((name, bytes)) if !bytes.is_empty() => {
+            portal::upload_run(&state, &p, name, bytes, &input, &page.ctx).await
+        }
+        _ => Err(AppError::invalid("file", "track-empty")),
+    };
+    match r {
+        Ok(_) => Ok(Redirect::to("/portal#runs").into_response()),
+        Err(e) => show_again(page.lang, e, |errors| home_page(&state, &page, p, errors)).await,
+    }
 }
