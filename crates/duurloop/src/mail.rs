@@ -333,6 +333,9 @@ pub async fn run_worker(state: AppState, mut shutdown: tokio::sync::watch::Recei
         if let Err(e) = crate::app::referrals::send_response_reminders(&state).await {
             tracing::error!(error = %e, "response reminders failed");
         }
+        if let Err(e) = crate::app::trajectories::review_weeks(&state).await {
+            tracing::error!(error = %e, "weekly plan review failed");
+        }
         if let Err(e) = deliver_due(&state).await {
             tracing::error!(error = %e, "outbox worker run failed");
         }

@@ -675,3 +675,11 @@ track-no-points = This file has no route with times.
 track-too-many-points = This file has too many points.
 track-unsupported = We do not know this kind of file; use GPX, TCX or FIT.
 track-too-short = This recording is shorter than a minute.
+
+event-plan_repeated = plan week repeated
+repeat-pain = pain reported
+repeat-exertion_too_high = exertion too high
+repeat-missed_runs = runs missed
+group-this-week = this week { $done } of { $planned }
+group-pain = pain reported
+group-behind = falling behind

@@ -675,3 +675,11 @@ track-no-points = In dit bestand staat geen route met tijden.
 track-too-many-points = Dit bestand bevat te veel punten.
 track-unsupported = Dit soort bestand kennen we niet; gebruik GPX, TCX of FIT.
 track-too-short = Deze opname is korter dan een minuut.
+
+event-plan_repeated = schemaweek herhaald
+repeat-pain = pijn gemeld
+repeat-exertion_too_high = inspanning te hoog
+repeat-missed_runs = loopjes gemist
+group-this-week = deze week { $done } van { $planned }
+group-pain = pijn gemeld
+group-behind = loopt achter

@@ -53,6 +53,71 @@ pub struct GroupView {
     pub slots: Vec<SlotRow>,
     pub sessions: Vec<SessionRow>,
     pub participants: Vec<ParticipantRow>,
+    /// Per participant: how this week goes (for spotting who falls behind or hurts).
+    pub progress: Vec<Progress>,
+}
+
+/// This week's runs and attended sessions against the plan, and recent pain.
+pub struct Progress {
+    pub trajectory_id: String,
+    pub done: i64,
+    pub planned: i64,
+    /// Pain reported in a run in the last 14 days.
+    pub pain: bool,
+}
+
+impl Progress {
+    /// Behind when, past the middle of the week, less than half of it is done.
+    pub fn behind(&self) -> bool {
+        self.done * 2 < self.planned
+    }
+}
+
+async fn progress(c: &mut Conn, offering_id: &str, today: &str) -> AppResult<Vec<Progress>> {
+    let mut out = Vec::new();
+    for t in store::trajectories::active(c)
+        .await?
+        .into_iter()
+        .filter(|t| t.offering_id == offering_id)
+    {
+        let plan: duurloop_domain::plan::Plan =
+            serde_json::from_str(&t.plan).map_err(|e| AppError::Internal(e.into()))?;
+        let Ok(start) = t.start_date.parse::<jiff::civil::Date>() else {
+            continue;
+        };
+        let Ok(now) = today.parse::<jiff::civil::Date>() else {
+            continue;
+        };
+        let days = i64::from((now - start).get_days());
+        if days < 0 {
+            continue;
+        }
+        let week = days / 7 + 1;
+        let week_start = start
+            .checked_add(jiff::Span::new().days((week - 1) * 7))
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+        let fortnight = now
+            .checked_sub(jiff::Span::new().days(14))
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+        let runs = store::portal::runs(c, &t.id).await?;
+        let attended = store::trajectories::attended_between(c, &t.id, &week_start, today).await?;
+        out.push(Progress {
+            trajectory_id: t.id.clone(),
+            done: runs
+                .iter()
+                .filter(|r| r.run_date >= week_start && r.run_date.as_str() <= today)
+                .count() as i64
+                + attended,
+            planned: plan
+                .week(u16::try_from(week).unwrap_or(u16::MAX))
+                .map(|w| i64::from(w.sessions))
+                .unwrap_or(0),
+            pain: runs.iter().any(|r| r.pain == 1 && r.run_date >= fortnight),
+        });
+    }
+    Ok(out)
 }
 
 pub async fn group(state: &AppState, actor: &Actor, offering_id: &str) -> AppResult<GroupView> {
@@ -62,6 +127,16 @@ pub async fn group(state: &AppState, actor: &Actor, offering_id: &str) -> AppRes
     let slots = store::groups::slots(&mut tx, offering_id).await?;
     let sessions = store::groups::sessions(&mut tx, offering_id).await?;
     let participants = store::groups::participants(&mut tx, offering_id, "").await?;
+    let today = jiff::Timestamp::from_millisecond(now)
+        .map(|t| {
+            t.to_zoned(
+                jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC),
+            )
+            .date()
+            .to_string()
+        })
+        .unwrap_or_default();
+    let progress = progress(&mut tx, offering_id, &today).await?;
     record(
         &mut tx,
         now,
@@ -77,6 +152,7 @@ pub async fn group(state: &AppState, actor: &Actor, offering_id: &str) -> AppRes
         slots,
         sessions,
         participants,
+        progress,
     })
 }
 

@@ -318,3 +318,99 @@ async fn offer_freed_place(
     }
     Ok(())
 }
+
+fn date_plus(date: &str, days: i64) -> Option<String> {
+    let d: jiff::civil::Date = date.parse().ok()?;
+    d.checked_add(jiff::Span::new().days(days))
+        .ok()
+        .map(|d| d.to_string())
+}
+
+/// The weekly review: for every active trajectory whose current week has ended, the week's
+/// runs and attended sessions decide (domain `plan::adapt`) whether the plan moves on or the
+/// week is repeated (pain, exertion too high, runs missed). A repeat lengthens the plan and
+/// shows on the referral's timeline. Idempotent: each week is evaluated once. Returns the
+/// number of weeks evaluated.
+pub async fn review_weeks(state: &AppState) -> anyhow::Result<usize> {
+    let now = state.now();
+    let today = jiff::Timestamp::from_millisecond(now)?
+        .to_zoned(jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC))
+        .date()
+        .to_string();
+    let active = {
+        let mut c = state.db.conn().await?;
+        store::trajectories::active(&mut c).await?
+    };
+    let mut done = 0;
+    for t in active {
+        // At most a few weeks per run, so a long pause cannot stall the worker.
+        for _ in 0..4 {
+            let mut tx = state.db.begin().await?;
+            let Some(t) = store::trajectories::by_id(&mut tx, &t.id).await? else {
+                break;
+            };
+            let Some(week_start) = date_plus(&t.start_date, (t.current_week - 1) * 7) else {
+                break;
+            };
+            let Some(week_end) = date_plus(&week_start, 6) else {
+                break;
+            };
+            let plan: Plan = serde_json::from_str(&t.plan)?;
+            let week = u16::try_from(t.current_week).unwrap_or(u16::MAX);
+            if week_end >= today || usize::from(week) > plan.weeks.len() {
+                break;
+            }
+            let runs: Vec<_> = store::portal::runs(&mut tx, &t.id)
+                .await?
+                .into_iter()
+                .filter(|r| r.run_date >= week_start && r.run_date <= week_end)
+                .collect();
+            let attended =
+                store::trajectories::attended_between(&mut tx, &t.id, &week_start, &week_end)
+                    .await?;
+            let report = plan::WeekReport {
+                planned_sessions: plan.week(week).map(|w| w.sessions).unwrap_or(0),
+                done_sessions: u16::try_from(runs.len() as i64 + attended).unwrap_or(u16::MAX),
+                max_exertion: runs
+                    .iter()
+                    .filter_map(|r| r.exertion)
+                    .max()
+                    .and_then(|e| u8::try_from(e).ok()),
+                pain: runs.iter().any(|r| r.pain == 1),
+            };
+            let adaptation = plan::adapt(&report);
+            let (next, _) = plan::apply(&plan, week, adaptation);
+            let json = serde_json::to_string(&next)?;
+            if !store::trajectories::advance_week(
+                &mut tx,
+                &t.id,
+                t.current_week,
+                &json,
+                next.weeks.len() as i64,
+                now,
+            )
+            .await?
+            {
+                break;
+            }
+            if let plan::Adaptation::Repeat(reason) = adaptation {
+                store::referrals::add_event(
+                    &mut tx,
+                    &store::referrals::NewEvent {
+                        referral_id: &t.referral_id,
+                        actor_user_id: None,
+                        kind: "plan_repeated",
+                        from_status: None,
+                        to_status: None,
+                        note: reason.as_str(),
+                        now,
+                    },
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            done += 1;
+        }
+    }
+    Ok(done)
+}

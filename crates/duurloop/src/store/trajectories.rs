@@ -116,3 +116,57 @@ pub async fn set_status(c: &mut Conn, id: &str, status: &str, now: i64) -> Resul
         .await
         .map(|_| ())
 }
+
+/// Active trajectories whose evaluated week has ended by `today` (ISO date text comparisons
+/// are done by the caller; this returns every active trajectory, which stays small per run).
+pub async fn active(c: &mut Conn) -> Result<Vec<TrajectoryRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        trajectory_select!(),
+        "WHERE t.status = 'active' ORDER BY t.id LIMIT 5000"
+    ))
+    .fetch_all(c)
+    .await
+}
+
+/// Moves the evaluated week on and stores the (possibly lengthened) plan, only if nobody else
+/// did it meanwhile (the worker may run on several instances).
+pub async fn advance_week(
+    c: &mut Conn,
+    id: &str,
+    from_week: i64,
+    plan: &str,
+    weeks: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE trajectories SET current_week = $1, plan = $2, weeks = $3, updated_at = $4 WHERE id = $5 AND current_week = $6",
+    )
+    .bind(from_week + 1)
+    .bind(plan)
+    .bind(weeks)
+    .bind(now)
+    .bind(id)
+    .bind(from_week)
+    .execute(c)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Sessions a participant attended (present) between two dates, inclusive.
+pub async fn attended_between(
+    c: &mut Conn,
+    id: &str,
+    from: &str,
+    to: &str,
+) -> Result<i64, sqlx::Error> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM attendance a JOIN group_sessions s ON s.id = a.session_id \
+         WHERE a.trajectory_id = $1 AND a.status = 'present' AND s.session_date >= $2 AND s.session_date <= $3",
+    )
+    .bind(id)
+    .bind(from)
+    .bind(to)
+    .fetch_one(c)
+    .await?;
+    Ok(n)
+}

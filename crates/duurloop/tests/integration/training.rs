@@ -763,3 +763,146 @@ async fn a_participant_uploads_a_watch_file_and_hostile_files_are_refused() {
         .expect("body");
     assert!(page.contains("20 minuten in totaal"));
 }
+
+#[tokio::test]
+async fn each_ended_week_advances_the_plan_or_repeats_it_on_pain_or_missed_runs() {
+    let app = TestApp::spawn().await;
+    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
+    let therapist = app
+        .user(
+            "poh@medi-stad.example",
+            false,
+            &[(&org, Role::Therapist)],
+            true,
+        )
+        .await;
+    let referrer = app
+        .user(
+            "huisarts@medi-stad.example",
+            false,
+            &[(&org, Role::Referrer)],
+            true,
+        )
+        .await;
+    let (_, offering) = offering_in(&app, &org, &therapist.id).await;
+    let trajectory = trajectory_for(&app, &offering, &referrer, &therapist).await;
+    // The trajectory started 22 days ago: weeks 1, 2 and 3 have ended.
+    let day = |offset: i64| {
+        jiff::Timestamp::from_millisecond(app.state.now())
+            .expect("now")
+            .to_zoned(jiff::tz::TimeZone::get("Europe/Amsterdam").expect("tz"))
+            .date()
+            .checked_sub(jiff::Span::new().days(offset))
+            .expect("date")
+            .to_string()
+    };
+    sqlx::query("UPDATE trajectories SET start_date = $1")
+        .bind(day(22))
+        .execute(&app.state.db.pool)
+        .await
+        .expect("start");
+    let run = |date: String, pain: bool| duurloop::store::portal::RunRow {
+        run_date: date,
+        duration_s: 1200,
+        pain: i64::from(pain),
+        source: "manual".into(),
+        exertion: Some(3),
+        ..Default::default()
+    };
+    {
+        let mut c = app.conn().await;
+        let now = app.state.now();
+        for offset in [21, 19, 17] {
+            duurloop::store::portal::insert_run(&mut c, &trajectory, &run(day(offset), false), now)
+                .await
+                .expect("week 1");
+        }
+        for (offset, pain) in [(14, false), (12, true), (10, false)] {
+            duurloop::store::portal::insert_run(&mut c, &trajectory, &run(day(offset), pain), now)
+                .await
+                .expect("week 2");
+        }
+        // Week 3: nothing.
+    }
+    let before: Value = {
+        let token = app.api_token(&therapist).await;
+        app.api(
+            &token,
+            Method::GET,
+            &format!("/api/v1/trajectories/{trajectory}"),
+        )
+        .send()
+        .await
+        .expect("req")
+        .json()
+        .await
+        .expect("json")
+    };
+    let weeks_before = before["plan"]["weeks"].as_array().expect("weeks").len();
+    assert_eq!(
+        duurloop::app::trajectories::review_weeks(&app.state)
+            .await
+            .expect("review"),
+        3
+    );
+    assert_eq!(
+        duurloop::app::trajectories::review_weeks(&app.state)
+            .await
+            .expect("again"),
+        0,
+        "each week once"
+    );
+    let token = app.api_token(&therapist).await;
+    let after: Value = app
+        .api(
+            &token,
+            Method::GET,
+            &format!("/api/v1/trajectories/{trajectory}"),
+        )
+        .send()
+        .await
+        .expect("req")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        after["plan"]["weeks"].as_array().expect("weeks").len(),
+        weeks_before + 2,
+        "week 2 (pain) and week 3 (missed) repeated"
+    );
+    assert_eq!(after["trajectory"]["current_week"], 4);
+    let referral = after["trajectory"]["referral_id"]
+        .as_str()
+        .expect("referral");
+    let r: Value = app
+        .api(
+            &token,
+            Method::GET,
+            &format!("/api/v1/referrals/{referral}"),
+        )
+        .send()
+        .await
+        .expect("req")
+        .json()
+        .await
+        .expect("json");
+    let reasons: Vec<&str> = r["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .filter(|e| e["kind"] == "plan_repeated")
+        .filter_map(|e| e["note"].as_str())
+        .collect();
+    assert_eq!(reasons, vec!["pain", "missed_runs"]);
+    // The therapist's group page shows who reported pain.
+    let html = app
+        .get(
+            &app.session_for(&therapist).await,
+            &format!("/offerings/{offering}/group"),
+        )
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(html.contains("pijn gemeld"), "{html}");
+}

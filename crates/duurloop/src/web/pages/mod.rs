@@ -99,6 +99,18 @@ impl Base {
         self.lang.t_args(key, &[(name, &value.to_string())])
     }
 
+    pub fn ta2(
+        &self,
+        key: &str,
+        n1: &'static str,
+        v1: impl std::fmt::Display,
+        n2: &'static str,
+        v2: impl std::fmt::Display,
+    ) -> String {
+        self.lang
+            .t_args(key, &[(n1, &v1.to_string()), (n2, &v2.to_string())])
+    }
+
     pub fn role(&self, role: &str) -> String {
         self.lang.t(&format!("role-{role}"))
     }
