@@ -429,3 +429,181 @@ async fn a_referral_walks_from_search_to_acceptance_through_the_dutch_front_door
     screenshot(&c, "front-door-accepted").await;
     c.close().await.expect("close");
 }
+
+/// A 25-minute GPX track, a point every 10 seconds with heart rate, ending now.
+fn watch_file(now_s: i64) -> String {
+    let start = now_s - 25 * 60;
+    let mut pts = String::new();
+    for i in 0..=150i64 {
+        let t = jiff::Timestamp::from_second(start + i * 10).expect("time");
+        pts.push_str(&format!(
+            "<trkpt lat=\"{:.6}\" lon=\"5.4694\"><ele>3</ele><time>{}</time><extensions><gpxtpx:TrackPointExtension><gpxtpx:hr>{}</gpxtpx:hr></gpxtpx:TrackPointExtension></extensions></trkpt>",
+            52.5076 + i as f64 * 0.00023,
+            t.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            136 + i % 4
+        ));
+    }
+    format!(
+        "<?xml version=\"1.0\"?><gpx version=\"1.1\" creator=\"Forerunner\" xmlns=\"http://www.topografix.com/GPX/1/1\" xmlns:gpxtpx=\"http://www.garmin.com/xmlschemas/TrackPointExtension/v1\"><trk><trkseg>{pts}</trkseg></trk></gpx>"
+    )
+}
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver; CI runs it with --ignored"]
+async fn a_participant_uploads_a_watch_file_on_a_phone_and_sees_the_run() {
+    use duurloop::app::{Actor, AuthVia, auth, portal, referrals};
+    let app = TestApp::spawn().await;
+    demo::seed(&app.state.db, app.state.now())
+        .await
+        .expect("demo");
+    // A participant accepted into the Medi-Stad group, through the real actions.
+    let identity = |email: &'static str| {
+        let state = app.state.clone();
+        async move {
+            let mut c = state.db.conn().await.expect("conn");
+            let u = duurloop::store::users::by_email(&mut c, email)
+                .await
+                .expect("user")
+                .expect("exists");
+            let identity = auth::identity(&state, &u.id, AuthVia::ApiToken)
+                .await
+                .expect("identity")
+                .expect("exists");
+            Actor {
+                identity,
+                ctx: Default::default(),
+            }
+        }
+    };
+    let gp = identity("huisarts@medi-stad.example").await;
+    let poh = identity("poh@medi-stad.example").await;
+    let offering = duurloop::app::directory::search(
+        &app.state,
+        &duurloop::app::directory::SearchQuery {
+            postcode: "8232".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("search")[0]
+        .offering
+        .id
+        .clone();
+    let input = referrals::ReferralInput {
+        offering_id: offering,
+        client_name: "Sanne Verbeek".into(),
+        client_email: "sanne@example.nl".into(),
+        indications: vec!["stress".into()],
+        motivation: "high".into(),
+        funding_route: "gp_module".into(),
+        consent: "yes".into(),
+        ..Default::default()
+    };
+    let id = referrals::refer(&app.state, &gp, &input)
+        .await
+        .expect("refer")
+        .id;
+    referrals::plan_intake(&app.state, &poh, &id, "maandag")
+        .await
+        .expect("plan");
+    let screen = referrals::screen_questions()
+        .into_iter()
+        .map(|q| (q.to_string(), "no".to_string()))
+        .collect();
+    referrals::record_intake(
+        &app.state,
+        &poh,
+        &id,
+        &referrals::IntakeInput {
+            screen,
+            resting_hr: "62".into(),
+            age: "44".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("intake");
+    referrals::decide(
+        &app.state,
+        &poh,
+        &id,
+        &referrals::DecisionInput {
+            decision: "accept".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("accept");
+    // The group has started: the trajectory began a week ago.
+    let week_ago = jiff::Timestamp::from_millisecond(app.state.now() - 7 * 86_400_000)
+        .expect("t")
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .to_string();
+    sqlx::query("UPDATE trajectories SET start_date = $1")
+        .bind(&week_ago)
+        .execute(&app.state.db.pool)
+        .await
+        .expect("start");
+    portal::request_link(&app.state, "sanne@example.nl", &Default::default())
+        .await
+        .expect("link");
+    let mut c = app.conn().await;
+    let mail = duurloop::store::outbox::recent(&mut c, 10)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .find(|m| m.to_addr == "sanne@example.nl")
+        .expect("mail");
+    drop(c);
+    let link = mail
+        .body_text
+        .split_whitespace()
+        .find(|w| w.contains("/portal/magic/"))
+        .expect("link")
+        .to_string();
+    let file = app.dir.path().join("ochtendloop.gpx");
+    std::fs::write(&file, watch_file(app.state.now() / 1000)).expect("write file");
+
+    let (_driver, port) = chromedriver().await;
+    let profile = tempfile::tempdir().expect("profile dir");
+    let c = browser(port, profile.path()).await;
+    c.goto(&link).await.expect("magic link");
+    click_and_wait(&c, "form[action^='/portal/magic/'] button[type=submit]").await;
+    assert!(text(&c, "h1").await.contains("Mijn runningtherapie"));
+    assert!(text(&c, "#this-week").await.contains("Deze week"));
+    c.find(Locator::Css("#file"))
+        .await
+        .expect("file input")
+        .send_keys(file.to_str().expect("path"))
+        .await
+        .expect("choose file");
+    fill(&c, "#u-exertion", "3").await;
+    screenshot(&c, "portal-upload").await;
+    click_and_wait(
+        &c,
+        "form[action^='/portal/runs/upload'] button[type=submit]",
+    )
+    .await;
+    let runs = text(&c, "#runs").await;
+    assert!(runs.contains("25 minuten in totaal"), "{runs}");
+    assert!(runs.contains("slagen per minuut"), "{runs}");
+    assert!(runs.contains(" min in de rustige zone"), "{runs}");
+    let fits = c
+        .execute(
+            "return document.documentElement.scrollWidth <= document.documentElement.clientWidth",
+            vec![],
+        )
+        .await
+        .expect("measure");
+    assert_eq!(
+        fits,
+        serde_json::Value::Bool(true),
+        "the portal fits a phone"
+    );
+    c.execute("document.getElementById('runs').scrollIntoView()", vec![])
+        .await
+        .expect("scroll");
+    screenshot(&c, "portal-run").await;
+    c.close().await.expect("close");
+}

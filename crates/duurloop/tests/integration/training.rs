@@ -610,14 +610,16 @@ async fn a_participant_signs_in_by_magic_link_sees_the_week_and_logs_a_run() {
     );
 }
 
-/// A small GPX track: 20 minutes at 1 point a minute, with heart rate, starting today.
+/// A small GPX track: 20 minutes, a point every 10 seconds, with heart rate, starting today.
 fn gpx(today: &str) -> String {
     let mut points = String::new();
-    for i in 0..=20 {
-        let lat = 52.5076 + f64::from(i) * 0.0015;
+    for i in 0..=120 {
+        let lat = 52.5076 + f64::from(i) * 0.00025;
         points.push_str(&format!(
-            "<trkpt lat=\"{lat:.6}\" lon=\"5.4694\"><ele>{}</ele><time>{today}T07:{i:02}:00Z</time><extensions><gpxtpx:TrackPointExtension><gpxtpx:hr>{}</gpxtpx:hr></gpxtpx:TrackPointExtension></extensions></trkpt>",
+            "<trkpt lat=\"{lat:.6}\" lon=\"5.4694\"><ele>{}</ele><time>{today}T07:{:02}:{:02}Z</time><extensions><gpxtpx:TrackPointExtension><gpxtpx:hr>{}</gpxtpx:hr></gpxtpx:TrackPointExtension></extensions></trkpt>",
             2 + i % 3,
+            i / 6,
+            (i % 6) * 10,
             135 + i % 5
         ));
     }
@@ -751,7 +753,10 @@ async fn a_participant_uploads_a_watch_file_and_hostile_files_are_refused() {
         .text()
         .await
         .expect("body");
-    assert!(html.contains("20 minuten in totaal") && html.contains("in de rustige zone"));
+    assert!(
+        html.contains("20 minuten in totaal") && html.contains(" min in de rustige zone"),
+        "{html}"
+    );
     let page = app
         .get(
             &app.session_for(&therapist).await,
