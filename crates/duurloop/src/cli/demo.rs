@@ -168,6 +168,7 @@ pub async fn seed(db: &Db, now: i64) -> anyhow::Result<Vec<DemoLogin>> {
         });
     }
     seed_directory(&mut tx, now).await?;
+    seed_running_group(&mut tx, now).await?;
     tx.commit().await?;
     Ok(logins)
 }
@@ -413,4 +414,255 @@ pub fn demo_code(email: &str, now_ms: i64) -> Option<String> {
         .find(|p| p.email == email)
         .and_then(|p| p.totp_seed)
         .map(|s| TotpSecret::from_bytes(s.to_vec()).code_at(now_ms / 1000))
+}
+
+const RUNNING_GROUP: &str = "Runningtherapie Medi-Stad: donderdaggroep (loopt)";
+
+/// A Medi-Stad group halfway through its twelve weeks: five participants with intakes,
+/// plans, attendance at the sessions so far and runs summarised from generated watch files
+/// (so the group page, the trajectories and the portal have something to show).
+async fn seed_running_group(c: &mut crate::store::Conn, now: i64) -> anyhow::Result<()> {
+    use crate::store::{directory as dir, groups, portal, referrals, trajectories};
+    use duurloop_domain::plan::{self, StartLevel};
+    let Some(org) = store::orgs::by_name(c, MEDI_STAD).await? else {
+        return Ok(());
+    };
+    let filter = dir::OfferingFilter {
+        listed_only: false,
+        org_id: Some(&org.id),
+        kind: None,
+        weekday: None,
+        indication: None,
+        funding: None,
+    };
+    let existing = dir::offerings(c, &filter).await?;
+    if existing.iter().any(|o| o.title == RUNNING_GROUP) {
+        return Ok(());
+    }
+    let Some(base) = existing.first() else {
+        return Ok(());
+    };
+    let tz = jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC);
+    let today = jiff::Timestamp::from_millisecond(now)?.to_zoned(tz).date();
+    // Thursdays: the group started on the Thursday six weeks ago.
+    let mut start = today.checked_sub(jiff::Span::new().days(42))?;
+    while start.weekday() != jiff::civil::Weekday::Thursday {
+        start = start.checked_sub(jiff::Span::new().days(1))?;
+    }
+    let start_s = start.to_string();
+    let input = dir::OfferingInput {
+        org_id: &org.id,
+        therapist_id: &base.therapist_id,
+        location_id: &base.location_id,
+        title: RUNNING_GROUP,
+        kind: "running_group",
+        description: "Lopende groep voor patiënten van Medi-Stad: halverwege de twaalf weken.",
+        schedule: "donderdag 18:30",
+        weekdays: ",4,",
+        start_date: &start_s,
+        weeks: 12,
+        capacity: 8,
+        funding: ",gp_module,subsidy,",
+        indications: ",burnout,depression,stress,",
+        price_cents: 0,
+    };
+    let offering = dir::insert_offering(c, &input, true, now).await?;
+    groups::insert_slot(c, &offering, 4, "18:30", 60, now).await?;
+    for (y, m, d) in duurloop_domain::attendance::weekly_dates(
+        (start.year().into(), start.month() as u8, start.day() as u8),
+        &[4],
+        12,
+    ) {
+        groups::insert_session_once(
+            c,
+            &offering,
+            &format!("{y:04}-{m:02}-{d:02}"),
+            "18:30",
+            60,
+            now,
+        )
+        .await?;
+    }
+    let referrer = users::by_email(c, "huisarts@medi-stad.example")
+        .await?
+        .map(|u| u.id);
+    let therapist = users::by_email(c, "poh@medi-stad.example")
+        .await?
+        .map(|u| u.id);
+    let sessions = groups::sessions(c, &offering).await?;
+    let people = [
+        ("Anouk Smit", 58, 38, StartLevel::Walker, 0.95),
+        ("Bram de Graaf", 66, 52, StartLevel::Inactive, 0.8),
+        ("Chantal Peters", 61, 29, StartLevel::Occasional, 1.0),
+        ("Dirk Hendriks", 72, 61, StartLevel::Inactive, 0.6),
+        ("Esra Yilmaz", 64, 45, StartLevel::Walker, 0.9),
+    ];
+    for (i, (name, hr, age, level, keenness)) in people.into_iter().enumerate() {
+        let email = format!("deelnemer{}@example.nl", i + 1);
+        let key = format!("demo-running-group-{i}");
+        let referral = referrals::insert(
+            c,
+            &referrals::NewReferral {
+                status: "started",
+                source: "professional",
+                offering_id: Some(&offering),
+                region_org_id: None,
+                referrer_user_id: referrer.as_deref(),
+                referrer_org_id: Some(&org.id),
+                client_name: name,
+                client_email: &email,
+                client_phone: "",
+                client_postcode: "8232 AB",
+                indications: ",stress,",
+                medication: "",
+                physical_limits: "",
+                motivation: "high",
+                funding_route: "gp_module",
+                consent_by: "Pieter Jansen",
+                consent_text: &crate::i18n::Lang::Nl.t(crate::app::referrals::CONSENT_TEXT_KEY),
+                note: "",
+                submission_key: &key,
+                respond_by: now,
+                now,
+            },
+        )
+        .await?;
+        referrals::add_event(
+            c,
+            &referrals::NewEvent {
+                referral_id: &referral,
+                actor_user_id: None,
+                kind: "created",
+                from_status: None,
+                to_status: Some("sent"),
+                note: "professional",
+                now,
+            },
+        )
+        .await?;
+        referrals::add_event(
+            c,
+            &referrals::NewEvent {
+                referral_id: &referral,
+                actor_user_id: therapist.as_deref(),
+                kind: "status",
+                from_status: Some("accepted"),
+                to_status: Some("started"),
+                note: "",
+                now,
+            },
+        )
+        .await?;
+        let p = plan::generate(level, 12);
+        let zone = plan::easy_zone(hr, age);
+        let trajectory = trajectories::insert(
+            c,
+            &trajectories::NewTrajectory {
+                referral_id: &referral,
+                offering_id: &offering,
+                org_id: &org.id,
+                therapist_user_id: therapist.as_deref(),
+                start_date: &start_s,
+                weeks: 12,
+                start_level: level.as_str(),
+                plan: &serde_json::to_string(&p)?,
+                hr_low: Some(i64::from(zone.low)),
+                hr_high: Some(i64::from(zone.high)),
+                now,
+            },
+        )
+        .await?;
+        // Attendance at the sessions so far, and two runs a week of their own.
+        for (n, s) in sessions
+            .iter()
+            .filter(|s| s.session_date < today.to_string())
+            .enumerate()
+        {
+            let present = ((n * 7 + i * 3) % 10) as f64 / 10.0 < keenness;
+            groups::record_attendance(
+                c,
+                &s.id,
+                &trajectory,
+                if present { "present" } else { "absent_notice" },
+                "",
+                therapist.as_deref().unwrap_or_default(),
+                now,
+            )
+            .await?;
+            if !present {
+                continue;
+            }
+            for extra in [2i64, 4] {
+                let date = s
+                    .session_date
+                    .parse::<jiff::civil::Date>()?
+                    .checked_add(jiff::Span::new().days(extra))?;
+                if date >= today {
+                    continue;
+                }
+                let minutes = 18 + (n as i64) * 2 + i as i64;
+                let file = demo_gpx(
+                    &date.to_string(),
+                    minutes,
+                    i64::from((zone.low + zone.high) / 2),
+                );
+                let track = duurloop_tracks::parse(file.as_bytes(), duurloop_tracks::Format::Gpx)
+                    .map_err(|e| anyhow::anyhow!("demo track: {}", e.key()))?;
+                let sum = duurloop_tracks::summarise(
+                    &track,
+                    Some(duurloop_tracks::HrZone {
+                        low: zone.low,
+                        high: zone.high,
+                    }),
+                );
+                let run = portal::RunRow {
+                    run_date: date.to_string(),
+                    duration_s: sum.duration_s,
+                    moving_s: Some(sum.moving_s),
+                    distance_m: Some(sum.distance_m.round() as i64),
+                    elevation_gain_m: sum.elevation_gain_m.map(|g| g.round() as i64),
+                    avg_hr: sum.avg_hr.map(i64::from),
+                    max_hr: sum.max_hr.map(i64::from),
+                    in_zone_s: sum.in_zone_s,
+                    exertion: Some(3),
+                    mood_before: Some(3),
+                    mood_after: Some(4),
+                    pain: i64::from(i == 3 && n == 4),
+                    pain_where: if i == 3 && n == 4 {
+                        "rechterkuit".into()
+                    } else {
+                        String::new()
+                    },
+                    source: "gpx".into(),
+                    ..Default::default()
+                };
+                portal::insert_run(c, &trajectory, &run, now).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A plausible watch recording: a point every 10 seconds, easy running in Lelystad's
+/// Zuiderzeepark with a gently varying heart rate around `hr`.
+fn demo_gpx(date: &str, minutes: i64, hr: i64) -> String {
+    let mut pts = String::new();
+    for i in 0..=(minutes * 6) {
+        let angle = i as f64 / (minutes * 6) as f64 * std::f64::consts::TAU;
+        let (lat, lon) = (
+            52.5076 + 0.006 * angle.sin(),
+            5.4694 + 0.01 * (1.0 - angle.cos()),
+        );
+        let s = i * 10;
+        pts.push_str(&format!(
+            "<trkpt lat=\"{lat:.6}\" lon=\"{lon:.6}\"><ele>{:.1}</ele><time>{date}T17:{:02}:{:02}Z</time><extensions><gpxtpx:TrackPointExtension><gpxtpx:hr>{}</gpxtpx:hr></gpxtpx:TrackPointExtension></extensions></trkpt>",
+            -3.0 + (angle * 3.0).sin(),
+            (s / 60) % 60,
+            s % 60,
+            hr + (i % 9) - 4
+        ));
+    }
+    format!(
+        "<?xml version=\"1.0\"?><gpx version=\"1.1\" creator=\"Duurloop demo\" xmlns=\"http://www.topografix.com/GPX/1/1\" xmlns:gpxtpx=\"http://www.garmin.com/xmlschemas/TrackPointExtension/v1\"><trk><trkseg>{pts}</trkseg></trk></gpx>"
+    )
 }
