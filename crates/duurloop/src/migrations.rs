@@ -31,6 +31,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0005_calendar_feeds.sql"),
     ),
     (6, "portal", include_str!("../migrations/0006_portal.sql")),
+    (
+        7,
+        "participant_calendar",
+        include_str!("../migrations/0007_participant_calendar.sql"),
+    ),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {

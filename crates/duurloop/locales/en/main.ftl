@@ -683,3 +683,5 @@ repeat-missed_runs = runs missed
 group-this-week = this week { $done } of { $planned }
 group-pain = pain reported
 group-behind = falling behind
+attendance-title = Attendance and notes
+attendance-none = No attendance recorded yet.

@@ -683,3 +683,5 @@ repeat-missed_runs = loopjes gemist
 group-this-week = deze week { $done } van { $planned }
 group-pain = pijn gemeld
 group-behind = loopt achter
+attendance-title = Aanwezigheid en notities
+attendance-none = Nog geen aanwezigheid geregistreerd.

@@ -420,16 +420,28 @@ fn ical_text(s: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// The calendar (RFC 5545) behind a secret link: the sessions the person runs as therapist,
-/// in Europe/Amsterdam time, cancelled ones marked as such. The link is the credential, so
-/// the feed holds no participant data.
+/// The calendar (RFC 5545) behind a secret link: the sessions a person runs as therapist, or
+/// for a participant's link the sessions of their group while their trajectory runs. Times
+/// are in Europe/Amsterdam, cancelled sessions are marked as such. The link is the
+/// credential, so the feed holds no participant data (no names, no notes).
 pub async fn calendar(state: &AppState, token: &str) -> AppResult<String> {
     let mut c = state.db.conn().await?;
-    let user = store::groups::feed_user(&mut c, token)
-        .await?
+    let rows = if let Some(user) = store::groups::feed_user(&mut c, token).await? {
+        store::groups::therapist_calendar(&mut c, &user).await?
+    } else {
+        let trajectory = match store::portal::feed_trajectory(&mut c, token).await? {
+            Some(id) => store::trajectories::by_id(&mut c, &id).await?,
+            None => None,
+        }
+        .filter(|t| t.status == "active")
         .ok_or(AppError::NotFound)?;
-    let rows = store::groups::therapist_calendar(&mut c, &user).await?;
-    let stamp = jiff::Timestamp::from_millisecond(state.now())
+        store::groups::offering_calendar(&mut c, &trajectory.offering_id).await?
+    };
+    Ok(ical(&rows, state.now()))
+}
+
+fn ical(rows: &[store::groups::CalendarRow], now: i64) -> String {
+    let stamp = jiff::Timestamp::from_millisecond(now)
         .map(|t| t.strftime("%Y%m%dT%H%M%SZ").to_string())
         .unwrap_or_default();
     let mut out = String::from(
@@ -467,5 +479,5 @@ pub async fn calendar(state: &AppState, token: &str) -> AppResult<String> {
         out.push_str("END:VEVENT\r\n");
     }
     out.push_str("END:VCALENDAR\r\n");
-    Ok(out)
+    out
 }

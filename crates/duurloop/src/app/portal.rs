@@ -114,6 +114,7 @@ pub async fn logout(state: &AppState, p: &Participant) -> AppResult<()> {
 }
 
 /// One week in the participant's chart: planned minutes and minutes run.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct WeekBar {
     pub number: u16,
     pub planned: u16,
@@ -346,12 +347,6 @@ pub async fn log_run(
     Ok(id)
 }
 
-/// The runs of a trajectory, for its therapist (the caller checked access).
-pub async fn runs(state: &AppState, trajectory_id: &str) -> AppResult<Vec<RunRow>> {
-    let mut c = state.db.conn().await?;
-    Ok(store::portal::runs(&mut c, trajectory_id).await?)
-}
-
 /// A run from a watch or phone file (GPX, TCX or FIT). The file is summarised and dropped:
 /// no track is stored, so no route (and no start or end near someone's home) can ever be
 /// shown. Broken, oversized or hostile files are refused with a clear message and nothing is
@@ -450,4 +445,26 @@ pub async fn upload_run(
     record_anonymous(&mut tx, now, ctx, Event::new("create", "run").record(&id)).await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Makes (or replaces) the participant's secret calendar link with their group's sessions;
+/// returns the token for the URL.
+pub async fn new_calendar_feed(
+    state: &AppState,
+    p: &Participant,
+    ctx: &RequestCtx,
+) -> AppResult<String> {
+    let token = new_token();
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    store::portal::set_feed_token(&mut tx, &p.trajectory.id, &token, now).await?;
+    record_anonymous(
+        &mut tx,
+        now,
+        ctx,
+        Event::new("create", "calendar_feed").record(&p.trajectory.id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(token)
 }

@@ -106,6 +106,10 @@ fn may_see(actor: &Actor, t: &TrajectoryRow) -> bool {
 pub struct TrajectoryView {
     pub row: TrajectoryRow,
     pub plan: Plan,
+    /// The participant's run log, oldest first.
+    pub runs: Vec<store::portal::RunRow>,
+    /// Attendance at the group's sessions, with the therapist's notes.
+    pub attendance: Vec<store::groups::AttendanceLine>,
 }
 
 async fn load(c: &mut Conn, actor: &Actor, id: &str) -> AppResult<(TrajectoryRow, Plan)> {
@@ -123,6 +127,8 @@ pub async fn view(state: &AppState, actor: &Actor, id: &str) -> AppResult<Trajec
     let now = state.now();
     let mut tx = state.db.begin().await?;
     let (row, plan) = load(&mut tx, actor, id).await?;
+    let runs = store::portal::runs(&mut tx, id).await?;
+    let attendance = store::groups::attendance_of(&mut tx, id).await?;
     record(
         &mut tx,
         now,
@@ -131,7 +137,12 @@ pub async fn view(state: &AppState, actor: &Actor, id: &str) -> AppResult<Trajec
     )
     .await?;
     tx.commit().await?;
-    Ok(TrajectoryView { row, plan })
+    Ok(TrajectoryView {
+        row,
+        plan,
+        runs,
+        attendance,
+    })
 }
 
 /// The trajectory started from a referral, if any (for a link on the referral page).

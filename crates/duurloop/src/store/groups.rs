@@ -195,6 +195,21 @@ pub struct CalendarRow {
     pub place: String,
 }
 
+/// Sessions of one offering, for a participant's calendar.
+pub async fn offering_calendar(
+    c: &mut Conn,
+    offering_id: &str,
+) -> Result<Vec<CalendarRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.id, s.session_date, s.start_time, s.duration_min, s.cancelled_at, o.title, l.address, l.place \
+         FROM group_sessions s JOIN offerings o ON o.id = s.offering_id \
+         JOIN locations l ON l.id = o.location_id WHERE s.offering_id = $1 ORDER BY s.session_date, s.start_time LIMIT 2000",
+    )
+    .bind(offering_id)
+    .fetch_all(c)
+    .await
+}
+
 /// Sessions of the offerings a person runs as therapist.
 pub async fn therapist_calendar(
     c: &mut Conn,
@@ -206,6 +221,31 @@ pub async fn therapist_calendar(
          JOIN locations l ON l.id = o.location_id WHERE t.user_id = $1 ORDER BY s.session_date, s.start_time LIMIT 2000",
     )
     .bind(user_id)
+    .fetch_all(c)
+    .await
+}
+
+/// One participant's attendance at a session, with the therapist's note.
+#[derive(Debug, Clone, FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct AttendanceLine {
+    pub session_date: String,
+    pub start_time: String,
+    /// present, absent_notice or absent
+    pub status: String,
+    pub note: String,
+}
+
+/// Everything recorded about one trajectory's attendance, oldest session first.
+pub async fn attendance_of(
+    c: &mut Conn,
+    trajectory_id: &str,
+) -> Result<Vec<AttendanceLine>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.session_date, s.start_time, a.status, a.note FROM attendance a \
+         JOIN group_sessions s ON s.id = a.session_id WHERE a.trajectory_id = $1 \
+         ORDER BY s.session_date, s.start_time",
+    )
+    .bind(trajectory_id)
     .fetch_all(c)
     .await
 }

@@ -181,3 +181,33 @@ pub async fn runs(c: &mut Conn, trajectory_id: &str) -> Result<Vec<RunRow>, sqlx
     .fetch_all(c)
     .await
 }
+
+/// Replaces a participant's calendar feed token (the old link stops working).
+pub async fn set_feed_token(
+    c: &mut Conn,
+    trajectory_id: &str,
+    token: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO participant_calendar_feeds (trajectory_id, token_hash, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (trajectory_id) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at",
+    )
+    .bind(trajectory_id)
+    .bind(hash_token(token))
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|_| ())
+}
+
+/// The trajectory behind a participant's calendar link.
+pub async fn feed_trajectory(c: &mut Conn, token: &str) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT trajectory_id FROM participant_calendar_feeds WHERE token_hash = $1",
+    )
+    .bind(hash_token(token))
+    .fetch_optional(c)
+    .await?;
+    Ok(row.map(|r| r.0))
+}

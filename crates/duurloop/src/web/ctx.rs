@@ -49,7 +49,7 @@ pub fn request_lang(headers: &HeaderMap, is_api: bool) -> Lang {
         .unwrap_or_default()
 }
 
-fn request_ctx(parts: &Parts) -> RequestCtx {
+pub(crate) fn request_ctx(parts: &Parts) -> RequestCtx {
     let ip = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
@@ -117,6 +117,21 @@ impl FromRequestParts<AppState> for PageCtx {
             session,
             identity,
         })
+    }
+}
+
+/// Where a request comes from (IP, user agent), for the audit log of calls without an
+/// account.
+pub struct FromWhere(pub RequestCtx);
+
+impl FromRequestParts<AppState> for FromWhere {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _: &AppState,
+    ) -> Result<Self, std::convert::Infallible> {
+        Ok(FromWhere(request_ctx(parts)))
     }
 }
 

@@ -208,6 +208,30 @@ async fn a_weekly_time_makes_the_sessions_and_attendance_takes_one_tap() {
         .await
         .expect("body");
     assert!(html.contains("aria-pressed=\"true\"") && html.contains("aanwezig"));
+    // Per participant, the therapist sees the attendance with its notes (page and API).
+    let html = app
+        .get(&client, &format!("/trajectories/{trajectory}"))
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        html.contains("2027-01-12 19:00: aanwezig — mooie rechte houding"),
+        "{html}"
+    );
+    let t: Value = app
+        .api(
+            &token,
+            Method::GET,
+            &format!("/api/v1/trajectories/{trajectory}"),
+        )
+        .send()
+        .await
+        .expect("req")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(t["attendance"][0]["note"], "mooie rechte houding");
     let r = app
         .api(
             &token,
@@ -910,4 +934,209 @@ async fn each_ended_week_advances_the_plan_or_repeats_it_on_pain_or_missed_runs(
         .await
         .expect("body");
     assert!(html.contains("pijn gemeld"), "{html}");
+}
+
+#[tokio::test]
+async fn a_participant_uses_the_portal_over_the_api_and_subscribes_to_the_group_calendar() {
+    let app = TestApp::spawn().await;
+    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
+    let therapist = app
+        .user(
+            "poh@medi-stad.example",
+            false,
+            &[(&org, Role::Therapist)],
+            true,
+        )
+        .await;
+    let referrer = app
+        .user(
+            "huisarts@medi-stad.example",
+            false,
+            &[(&org, Role::Referrer)],
+            true,
+        )
+        .await;
+    let (_, offering) = offering_in(&app, &org, &therapist.id).await;
+    first_session(&app, &offering, &therapist).await;
+    let trajectory = trajectory_for(&app, &offering, &referrer, &therapist).await;
+    sqlx::query("UPDATE trajectories SET start_date = '2026-11-03'")
+        .execute(&app.state.db.pool)
+        .await
+        .expect("start");
+    let client = reqwest::Client::new();
+    let post = |path: &str| client.post(app.url(path));
+    let r = post("/api/v1/portal/link")
+        .json(&json!({"email": "Jan@Example.nl"}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let magic = |body: &str| {
+        crate::helpers::link_in(body, &app.base)
+            .rsplit('/')
+            .next()
+            .expect("token")
+            .to_string()
+    };
+    let token = magic(
+        &app.last_mail_to("jan@example.nl")
+            .await
+            .expect("mail")
+            .body_text,
+    );
+    let r = post("/api/v1/portal/session")
+        .json(&json!({"token": token}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let session = r.json::<Value>().await.expect("json")["session"]
+        .as_str()
+        .expect("session")
+        .to_string();
+    let again = post("/api/v1/portal/session")
+        .json(&json!({"token": token}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(again.status(), StatusCode::NOT_FOUND, "a link works once");
+    let staff = app.api_token(&therapist).await;
+    assert_eq!(
+        app.api(&staff, Method::GET, "/api/v1/portal")
+            .send()
+            .await
+            .expect("req")
+            .status(),
+        StatusCode::UNAUTHORIZED,
+        "a staff token is not a portal session"
+    );
+    let me = |method: Method, path: &str| app.api(&session, method, path);
+    let today = jiff::Timestamp::from_millisecond(app.state.now())
+        .expect("now")
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .to_string();
+    let bad = me(Method::POST, "/api/v1/portal/runs")
+        .json(&json!({"date": "2031-01-01", "minutes": "0"}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let bad: Value = bad.json().await.expect("json");
+    assert!(bad["error"]["fields"]["minutes"].is_string(), "{bad}");
+    let r = me(Method::POST, "/api/v1/portal/runs")
+        .json(&json!({"date": today, "minutes": "25", "exertion": "3", "pain": "yes", "pain_where": "kuit"}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = me(
+        Method::POST,
+        "/api/v1/portal/runs/upload?name=ochtend.gpx&exertion=2",
+    )
+    .body(gpx(&today))
+    .send()
+    .await
+    .expect("req");
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let hostile = me(Method::POST, "/api/v1/portal/runs/upload?name=x.gpx")
+        .body("<?xml version=\"1.0\"?><!DOCTYPE gpx [<!ENTITY a \"aaaa\">]><gpx>&a;</gpx>")
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(hostile.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let v: Value = me(Method::GET, "/api/v1/portal")
+        .send()
+        .await
+        .expect("req")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v["runs"].as_array().expect("runs").len(), 2, "{v}");
+    assert_eq!(v["weeks"].as_array().expect("weeks").len(), 12);
+    assert!(v["week"].as_u64().expect("week") >= 3);
+    assert_eq!(v["hr_low"], json!(132));
+    assert!(v["runs"].to_string().contains("kuit"));
+    assert!(!v.to_string().contains("pace"), "never about speed");
+    // The calendar link holds the group's sessions and nothing about the participant.
+    let feed: Value = me(Method::POST, "/api/v1/portal/calendar-feed")
+        .send()
+        .await
+        .expect("req")
+        .json()
+        .await
+        .expect("json");
+    let url = feed["url"].as_str().expect("url").to_string();
+    let ics = reqwest::get(&url)
+        .await
+        .expect("req")
+        .text()
+        .await
+        .expect("body");
+    assert_eq!(ics.matches("BEGIN:VEVENT").count(), 12, "{ics}");
+    assert!(!ics.contains("Jan") && !ics.contains("kuit"));
+    // The same from the portal page: a new link replaces the old one.
+    post("/api/v1/portal/link")
+        .json(&json!({"email": "jan@example.nl"}))
+        .send()
+        .await
+        .expect("req");
+    let link = crate::helpers::link_in(
+        &app.last_mail_to("jan@example.nl")
+            .await
+            .expect("mail")
+            .body_text,
+        &app.base,
+    );
+    let browser = app.browser();
+    app.post_form(&browser, &link, &[]).await;
+    let html = app
+        .post_form(&browser, "/portal/calendar", &[])
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(html.contains("id=\"calendar-link\"") && html.contains("href=\"/portal\""));
+    assert_eq!(
+        reqwest::get(&url).await.expect("req").status(),
+        StatusCode::NOT_FOUND,
+        "the old link stops"
+    );
+    assert!(app.audit_count("create", "calendar_feed").await == 2);
+    // Once the trajectory has ended, the participant's feed is gone.
+    let page_link = html
+        .split("id=\"calendar-link\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("link")
+        .to_string();
+    assert_eq!(
+        reqwest::get(&page_link).await.expect("req").status(),
+        StatusCode::OK
+    );
+    sqlx::query("UPDATE trajectories SET status = 'completed' WHERE id = $1")
+        .bind(&trajectory)
+        .execute(&app.state.db.pool)
+        .await
+        .expect("end");
+    assert_eq!(
+        reqwest::get(&page_link).await.expect("req").status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        me(Method::DELETE, "/api/v1/portal/session")
+            .send()
+            .await
+            .expect("req")
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        me(Method::GET, "/api/v1/portal")
+            .send()
+            .await
+            .expect("req")
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
 }

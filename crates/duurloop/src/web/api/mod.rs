@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod directory;
 pub mod groups;
 pub mod orgs;
+pub mod portal;
 pub mod referrals;
 pub mod trajectories;
 
@@ -63,6 +64,13 @@ use crate::state::AppState;
         groups::attendance,
         groups::cancel,
         groups::new_calendar_feed,
+        portal::request_link,
+        portal::open_session,
+        portal::close_session,
+        portal::home,
+        portal::log_run,
+        portal::upload_run,
+        portal::new_calendar_feed,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -112,6 +120,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
     let t = referrals::routes(t);
     let t = trajectories::routes(t);
     let t = groups::routes(t);
+    let t = portal::routes(t);
     orgs::routes(t)
 }
 

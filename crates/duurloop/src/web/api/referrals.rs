@@ -3,13 +3,13 @@
 use axum::{
     Json,
     extract::{Path, State},
-    http::{HeaderMap, StatusCode, header::USER_AGENT},
+    http::StatusCode,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::{
     app::{
-        AppError, RequestCtx,
+        AppError,
         referrals::{
             self, ClearanceInput, Created, DecisionInput, IntakeInput, InviteInput, ReferralInput,
         },
@@ -66,20 +66,9 @@ pub async fn create(
     responses((status = 201, body = Created), (status = 422, body = super::ErrorBody)))]
 pub async fn self_register(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    addr: axum::extract::ConnectInfo<std::net::SocketAddr>,
+    crate::web::ctx::FromWhere(ctx): crate::web::ctx::FromWhere,
     Json(b): Json<ReferralInput>,
 ) -> Result<(StatusCode, Json<Created>), AppError> {
-    let ctx = RequestCtx {
-        ip: addr.0.ip().to_string(),
-        user_agent: headers
-            .get(USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .chars()
-            .take(300)
-            .collect(),
-    };
     let c = referrals::self_register(&state, &ctx, &b).await?;
     Ok((
         if c.duplicate {

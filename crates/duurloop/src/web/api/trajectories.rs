@@ -30,6 +30,8 @@ pub struct TrajectoryOut {
     /// Weeks of `{number, sessions, session: {kind: intervals|continuous|walk, …}}`.
     #[schema(value_type = Object)]
     pub plan: Plan,
+    pub runs: Vec<crate::store::portal::RunRow>,
+    pub attendance: Vec<crate::store::groups::AttendanceLine>,
 }
 
 /// A trajectory with its plan (its therapist and the organisation's coordinators).
@@ -44,6 +46,8 @@ pub async fn show(
     Ok(Json(TrajectoryOut {
         trajectory: v.row,
         plan: v.plan,
+        runs: v.runs,
+        attendance: v.attendance,
     }))
 }
 

@@ -46,9 +46,11 @@ async fn calendar(
 
 #[derive(Template)]
 #[template(path = "calendar_link.html")]
-struct CalendarLinkPage {
-    base: Base,
-    link: String,
+pub(super) struct CalendarLinkPage {
+    pub base: Base,
+    pub link: String,
+    /// Where "back" leads: the account page, or the portal for a participant.
+    pub back: String,
 }
 
 async fn new_calendar_feed(
@@ -61,6 +63,7 @@ async fn new_calendar_feed(
     render(CalendarLinkPage {
         base: Base::new(&page, "calendar-title"),
         link,
+        back: "/account".into(),
     })
 }
 

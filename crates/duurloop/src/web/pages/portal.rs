@@ -37,6 +37,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
             duurloop_tracks::MAX_FILE_BYTES + 64 * 1024,
         )
         .post("/portal/logout", logout)
+        .post("/portal/calendar", new_calendar_feed)
 }
 
 async fn participant(
@@ -294,4 +295,21 @@ async fn upload_run(
         Ok(_) => Ok(Redirect::to("/portal#runs").into_response()),
         Err(e) => show_again(page.lang, e, |errors| home_page(&state, &page, p, errors)).await,
     }
+}
+
+/// A new secret calendar link for the participant's group sessions (the old one stops).
+async fn new_calendar_feed(
+    State(state): State<AppState>,
+    page: PageCtx,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let Some(p) = participant(&state, &headers).await? else {
+        return Ok(to_login());
+    };
+    let token = portal::new_calendar_feed(&state, &p, &page.ctx).await?;
+    render(super::groups::CalendarLinkPage {
+        base: Base::new(&page, "calendar-title"),
+        link: format!("{}/ical/{token}.ics", state.config.base_url),
+        back: "/portal".into(),
+    })
 }

@@ -41,7 +41,6 @@ pub struct WeekLine {
 struct TrajectoryPage {
     base: Base,
     v: TrajectoryView,
-    runs: Vec<crate::store::portal::RunRow>,
     weeks: Vec<WeekLine>,
     errors: FormErrors,
 }
@@ -79,11 +78,9 @@ async fn page(
     let actor = page.actor()?;
     let v = trajectories::view(state, &actor, id).await?;
     let weeks = lines(&v);
-    let runs = crate::app::portal::runs(state, &v.row.id).await?;
     render(TrajectoryPage {
         base: Base::new(page, "trajectory-title"),
         v,
-        runs,
         weeks,
         errors,
     })

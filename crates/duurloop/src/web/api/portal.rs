@@ -1,0 +1,237 @@
+//! The participant portal over the API, for a phone app or a participant's own tools.
+//!
+//! Participants have no account: the magic link from their e-mail is exchanged once for a
+//! portal session token (`POST /api/v1/portal/session`), which then goes in
+//! `Authorization: Bearer …` exactly like the portal's cookie. It opens that one trajectory
+//! and nothing else; personal API tokens of staff are not portal sessions and are refused.
+
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{FromRequestParts, Query, State},
+    http::{StatusCode, header, request::Parts},
+};
+use duurloop_domain::plan::{Plan, Week};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    app::{
+        AppError,
+        portal::{self, Participant, RunInput, WeekBar},
+    },
+    state::AppState,
+    store::{groups::SessionRow, portal::RunRow},
+    web::{
+        ctx::{FromWhere, request_ctx},
+        routes::RouteTable,
+    },
+};
+
+pub fn routes(t: RouteTable) -> RouteTable {
+    t.post("/api/v1/portal/link", request_link)
+        .post("/api/v1/portal/session", open_session)
+        .delete("/api/v1/portal/session", close_session)
+        .get("/api/v1/portal", home)
+        .post("/api/v1/portal/runs", log_run)
+        .post_upload(
+            "/api/v1/portal/runs/upload",
+            upload_run,
+            duurloop_tracks::MAX_FILE_BYTES + 64 * 1024,
+        )
+        .post("/api/v1/portal/calendar-feed", new_calendar_feed)
+}
+
+/// The participant behind a portal session token in `Authorization: Bearer`.
+pub struct ApiParticipant(pub Participant, pub crate::app::RequestCtx);
+
+impl FromRequestParts<AppState> for ApiParticipant {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or(AppError::Unauthenticated)?;
+        let p = portal::participant(state, token)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        Ok(ApiParticipant(p, request_ctx(parts)))
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct LinkIn {
+    /// The address on the participant's referral.
+    pub email: String,
+}
+
+/// Sends a sign-in link by e-mail when the address belongs to someone in an active
+/// trajectory. The answer is the same either way.
+#[utoipa::path(post, path = "/api/v1/portal/link", tag = "portal", request_body = LinkIn, security(()),
+    responses((status = 202), (status = 422, body = super::ErrorBody)))]
+pub async fn request_link(
+    State(state): State<AppState>,
+    FromWhere(ctx): FromWhere,
+    Json(b): Json<LinkIn>,
+) -> Result<StatusCode, AppError> {
+    portal::request_link(&state, &b.email, &ctx).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct SessionIn {
+    /// The token from the magic link in the e-mail (`…/portal/magic/{token}`); it works once.
+    pub token: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SessionOut {
+    /// Send as `Authorization: Bearer …`; it expires like a portal session.
+    pub session: String,
+}
+
+/// Exchanges a magic link (once) for a portal session token.
+#[utoipa::path(post, path = "/api/v1/portal/session", tag = "portal", request_body = SessionIn, security(()),
+    responses((status = 201, body = SessionOut), (status = 404, body = super::ErrorBody)))]
+pub async fn open_session(
+    State(state): State<AppState>,
+    FromWhere(ctx): FromWhere,
+    Json(b): Json<SessionIn>,
+) -> Result<(StatusCode, Json<SessionOut>), AppError> {
+    let session = portal::open_link(&state, b.token.trim(), &ctx).await?;
+    Ok((StatusCode::CREATED, Json(SessionOut { session })))
+}
+
+/// Ends the portal session.
+#[utoipa::path(delete, path = "/api/v1/portal/session", tag = "portal",
+    responses((status = 204), (status = 401, body = super::ErrorBody)))]
+pub async fn close_session(
+    State(state): State<AppState>,
+    ApiParticipant(p, _): ApiParticipant,
+) -> Result<StatusCode, AppError> {
+    portal::logout(&state, &p).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PortalOut {
+    pub offering_title: String,
+    pub start_date: String,
+    /// The programme week today falls in (1-based).
+    pub week: u16,
+    /// What this week asks for: `{number, sessions, session: {kind, …}}`.
+    #[schema(value_type = Object)]
+    pub this_week: Option<Week>,
+    #[schema(value_type = Object)]
+    pub plan: Plan,
+    /// The easy heart-rate zone, when known.
+    pub hr_low: Option<i64>,
+    pub hr_high: Option<i64>,
+    pub next_sessions: Vec<SessionRow>,
+    pub runs: Vec<RunRow>,
+    /// Minutes run per week against the plan.
+    pub weeks: Vec<WeekBar>,
+}
+
+/// This week's plan, the next sessions, the runs and minutes per week against the plan.
+#[utoipa::path(get, path = "/api/v1/portal", tag = "portal",
+    responses((status = 200, body = PortalOut), (status = 401, body = super::ErrorBody)))]
+pub async fn home(
+    State(state): State<AppState>,
+    ApiParticipant(p, ctx): ApiParticipant,
+) -> Result<Json<PortalOut>, AppError> {
+    let v = portal::home(&state, &p, &ctx).await?;
+    let t = p.trajectory;
+    Ok(Json(PortalOut {
+        offering_title: t.offering_title,
+        start_date: t.start_date,
+        week: v.week,
+        this_week: v.this_week,
+        plan: v.plan,
+        hr_low: t.hr_low,
+        hr_high: t.hr_high,
+        next_sessions: v.next_sessions,
+        runs: v.runs,
+        weeks: v.bars,
+    }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RunOut {
+    pub id: String,
+}
+
+/// Logs a run by hand: date, minutes, optional distance, exertion (Borg CR10), mood before
+/// and after (1–5), pain and where, a note.
+#[utoipa::path(post, path = "/api/v1/portal/runs", tag = "portal", request_body = RunInput,
+    responses((status = 201, body = RunOut), (status = 401, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn log_run(
+    State(state): State<AppState>,
+    ApiParticipant(p, ctx): ApiParticipant,
+    Json(b): Json<RunInput>,
+) -> Result<(StatusCode, Json<RunOut>), AppError> {
+    let id = portal::log_run(&state, &p, &b, &ctx).await?;
+    Ok((StatusCode::CREATED, Json(RunOut { id })))
+}
+
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UploadParams {
+    /// The file's name; its extension helps when the content does not tell the format.
+    #[serde(default)]
+    pub name: String,
+    /// Borg CR10, 0–10.
+    #[serde(default)]
+    pub exertion: String,
+    /// "yes" when something hurt.
+    #[serde(default)]
+    pub pain: String,
+    #[serde(default)]
+    pub pain_where: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Uploads a GPX, TCX or FIT file as the raw request body. Only the summary is kept (no
+/// track); a broken, oversized or hostile file is refused and nothing is stored.
+#[utoipa::path(post, path = "/api/v1/portal/runs/upload", tag = "portal", params(UploadParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = RunOut), (status = 401, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn upload_run(
+    State(state): State<AppState>,
+    ApiParticipant(p, ctx): ApiParticipant,
+    Query(q): Query<UploadParams>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<RunOut>), AppError> {
+    if body.is_empty() {
+        return Err(AppError::invalid("file", "track-empty"));
+    }
+    let input = RunInput {
+        exertion: q.exertion,
+        pain: q.pain,
+        pain_where: q.pain_where,
+        note: q.note,
+        ..Default::default()
+    };
+    let id = portal::upload_run(&state, &p, &q.name, &body, &input, &ctx).await?;
+    Ok((StatusCode::CREATED, Json(RunOut { id })))
+}
+
+/// Makes a new secret calendar (iCal) link with the group's sessions; the old one stops.
+#[utoipa::path(post, path = "/api/v1/portal/calendar-feed", tag = "portal",
+    responses((status = 201, body = super::groups::FeedOut), (status = 401, body = super::ErrorBody)))]
+pub async fn new_calendar_feed(
+    State(state): State<AppState>,
+    ApiParticipant(p, ctx): ApiParticipant,
+) -> Result<(StatusCode, Json<super::groups::FeedOut>), AppError> {
+    let token = portal::new_calendar_feed(&state, &p, &ctx).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(super::groups::FeedOut {
+            url: format!("{}/ical/{token}.ics", state.config.base_url),
+        }),
+    ))
+}
