@@ -7,6 +7,7 @@ pub mod access;
 pub mod attendance;
 pub mod contact;
 pub mod email;
+pub mod measure;
 pub mod names;
 pub mod password;
 pub mod plan;

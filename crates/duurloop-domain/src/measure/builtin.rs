@@ -1,0 +1,149 @@
+//! The instruments that come with Duurloop, compiled into the binary from
+//! `crates/duurloop-domain/instruments/*.json`.
+
+use std::sync::LazyLock;
+
+use super::Instrument;
+
+const SOURCES: [&str; 3] = [
+    include_str!("../../instruments/phq9.json"),
+    include_str!("../../instruments/gad7.json"),
+    include_str!("../../instruments/who5.json"),
+];
+
+/// Parsed once. The files are part of the source, and a unit test parses and validates every
+/// one of them, so a failure here is a build mistake, not something a user can cause.
+static BUILTIN: LazyLock<Vec<Instrument>> = LazyLock::new(|| {
+    SOURCES
+        .iter()
+        .map(|json| {
+            let instrument: Instrument =
+                serde_json::from_str(json).expect("built-in instrument parses (unit-tested)");
+            instrument
+        })
+        .collect()
+});
+
+/// PHQ-9, GAD-7 and WHO-5, in that order, in Dutch and English.
+pub fn builtin() -> Vec<Instrument> {
+    BUILTIN.clone()
+}
+
+/// The built-in instrument with this code (`phq9`, `gad7`, `who5`).
+pub fn builtin_by_code(code: &str) -> Option<Instrument> {
+    BUILTIN.iter().find(|i| i.code == code).cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use super::super::*;
+    use super::*;
+
+    #[test]
+    fn the_builtins_are_phq9_gad7_and_who5_and_all_validate() {
+        let codes: Vec<String> = builtin().into_iter().map(|i| i.code).collect();
+        assert_eq!(codes, ["phq9", "gad7", "who5"]);
+        for json in SOURCES {
+            let instrument: Instrument = serde_json::from_str(json).expect("parses");
+            assert_eq!(instrument.validate(), Ok(()), "{}", instrument.code);
+        }
+        assert_eq!(builtin_by_code("phq9").map(|i| i.items.len()), Some(9));
+        assert_eq!(builtin_by_code("gad7").map(|i| i.items.len()), Some(7));
+        assert_eq!(builtin_by_code("who5").map(|i| i.items.len()), Some(5));
+        assert_eq!(builtin_by_code("PHQ9"), None);
+        assert_eq!(builtin_by_code("bdi"), None);
+    }
+
+    #[test]
+    fn every_builtin_round_trips_through_json() {
+        for instrument in builtin() {
+            let json = serde_json::to_string(&instrument).expect("serialises");
+            let back: Instrument = serde_json::from_str(&json).expect("parses");
+            assert_eq!(back, instrument);
+        }
+    }
+
+    #[test]
+    fn every_builtin_text_is_in_dutch_and_english() {
+        for instrument in builtin() {
+            let mut texts = vec![&instrument.title, &instrument.intro];
+            for item in &instrument.items {
+                texts.push(&item.text);
+                texts.extend(item.options.iter().map(|o| &o.text));
+            }
+            texts.extend(instrument.bands.iter().map(|b| &b.label));
+            texts.extend(instrument.safety.iter().map(|s| &s.message));
+            for text in texts {
+                assert!(!text.nl.is_empty() && !text.en.is_empty(), "{text:?}");
+                assert_ne!(text.nl, text.en, "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_builtins_carry_their_scales_bands_and_cutoffs() {
+        let phq9 = phq9();
+        assert_eq!((phq9.min_total(), phq9.max_total()), (0.0, 27.0));
+        assert_eq!(phq9.loinc_total.as_deref(), Some("44261-6"));
+        assert_eq!(phq9.max_missing, 0);
+        assert!(!phq9.higher_is_better);
+        assert_eq!(phq9.band(9.0).map(|b| b.clinical), Some(false));
+        assert_eq!(phq9.band(10.0).map(|b| b.clinical), Some(true));
+        assert_eq!(phq9.is_clinical(10.0), Some(true));
+        assert_eq!(phq9.is_clinical(9.0), Some(false));
+        let item9 = phq9.item("phq9_9").expect("item 9");
+        assert!(item9.text.nl.starts_with("Gedachten dat u beter dood"));
+        let labels: Vec<&str> = item9.options.iter().map(|o| o.text.get("nl")).collect();
+        assert_eq!(
+            labels,
+            [
+                "Helemaal niet",
+                "Meerdere dagen",
+                "Meer dan de helft van de dagen",
+                "Bijna elke dag"
+            ]
+        );
+        assert_eq!(phq9.safety.len(), 1);
+
+        let gad7 = gad7();
+        assert_eq!((gad7.min_total(), gad7.max_total()), (0.0, 21.0));
+        assert_eq!(gad7.loinc_total.as_deref(), Some("70274-6"));
+        assert_eq!(gad7.band(9.0).map(|b| b.clinical), Some(false));
+        assert_eq!(gad7.band(10.0).map(|b| b.clinical), Some(true));
+
+        let who5 = who5();
+        assert_eq!((who5.min_total(), who5.max_total()), (0.0, 100.0));
+        assert_eq!(who5.rule, Rule::ScaledSum { factor: 4 });
+        assert_eq!(who5.loinc_total, None);
+        assert!(who5.higher_is_better);
+        assert_eq!(who5.is_clinical(50.0), Some(true));
+        assert_eq!(who5.is_clinical(52.0), Some(false));
+        // Every possible WHO-5 total (multiples of 4) falls in a band.
+        for raw in 0..=25 {
+            assert!(who5.band(f64::from(raw * 4)).is_some(), "{raw}");
+        }
+        for instrument in builtin() {
+            assert_eq!(instrument.max_missing, 0, "{}", instrument.code);
+            assert!(instrument.reliable_change.is_some(), "{}", instrument.code);
+        }
+    }
+
+    #[test]
+    fn texts_fall_back_to_dutch() {
+        let text = Text::new("Hallo", "Hello");
+        assert_eq!(text.get("nl"), "Hallo");
+        assert_eq!(text.get("en"), "Hello");
+        assert_eq!(text.get("en-GB"), "Hello");
+        assert_eq!(text.get("de"), "Hallo");
+        assert_eq!(Text::new("Alleen NL", "").get("en"), "Alleen NL");
+        let parsed: Text = serde_json::from_str(r#"{"nl":"Alleen NL"}"#).expect("parses");
+        assert_eq!(parsed, Text::new("Alleen NL", ""));
+    }
+
+    #[test]
+    fn a_misspelt_field_in_an_instrument_is_refused() {
+        let json = SOURCES[0].replace("\"higher_is_better\"", "\"higher_is_beter\"");
+        assert!(serde_json::from_str::<Instrument>(&json).is_err());
+    }
+}
