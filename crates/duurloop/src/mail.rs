@@ -66,6 +66,19 @@ pub enum Mail<'a> {
     PortalLink {
         link: &'a str,
     },
+    /// To a participant: a questionnaire is due (or, as a reminder, still open).
+    Questionnaire {
+        link: &'a str,
+        reminder: bool,
+    },
+    /// To the therapist: a questionnaire stays unanswered. No client details.
+    QuestionnaireUnanswered {
+        link: &'a str,
+    },
+    /// To the therapist, at once: an answer met a safety rule. No client details.
+    SafetyAlert {
+        link: &'a str,
+    },
 }
 
 #[derive(Template)]
@@ -176,6 +189,31 @@ fn compose(mail: &Mail<'_>, lang: Lang) -> Composed {
             kind: "place_freed",
             subject: lang.t("mail-place-freed-subject"),
             paragraphs: vec![lang.t("mail-place-freed-body")],
+            link: link.to_string(),
+            action: lang.t("mail-referral-action"),
+        },
+        Mail::Questionnaire { link, reminder } => Composed {
+            kind: "questionnaire",
+            subject: lang.t(if *reminder {
+                "mail-questionnaire-reminder-subject"
+            } else {
+                "mail-questionnaire-subject"
+            }),
+            paragraphs: vec![lang.t("mail-questionnaire-body")],
+            link: link.to_string(),
+            action: lang.t("mail-questionnaire-action"),
+        },
+        Mail::QuestionnaireUnanswered { link } => Composed {
+            kind: "questionnaire_unanswered",
+            subject: lang.t("mail-questionnaire-unanswered-subject"),
+            paragraphs: vec![lang.t("mail-questionnaire-unanswered-body")],
+            link: link.to_string(),
+            action: lang.t("mail-referral-action"),
+        },
+        Mail::SafetyAlert { link } => Composed {
+            kind: "safety_alert",
+            subject: lang.t("mail-safety-subject"),
+            paragraphs: vec![lang.t("mail-safety-body")],
             link: link.to_string(),
             action: lang.t("mail-referral-action"),
         },
@@ -335,6 +373,9 @@ pub async fn run_worker(state: AppState, mut shutdown: tokio::sync::watch::Recei
         }
         if let Err(e) = crate::app::trajectories::review_weeks(&state).await {
             tracing::error!(error = %e, "weekly plan review failed");
+        }
+        if let Err(e) = crate::app::measure::run_schedule(&state).await {
+            tracing::error!(error = %e, "measurement schedule failed");
         }
         if let Err(e) = deliver_due(&state).await {
             tracing::error!(error = %e, "outbox worker run failed");

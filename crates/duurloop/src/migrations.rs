@@ -36,6 +36,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "participant_calendar",
         include_str!("../migrations/0007_participant_calendar.sql"),
     ),
+    (
+        8,
+        "measurement",
+        include_str!("../migrations/0008_measurement.sql"),
+    ),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {

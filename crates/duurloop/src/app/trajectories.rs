@@ -85,6 +85,7 @@ pub async fn start(
         },
     )
     .await?;
+    super::measure::schedule(c, &id, &o.id, &start_date, plan.weeks.len() as u16, now).await?;
     record(
         c,
         now,
@@ -112,7 +113,11 @@ pub struct TrajectoryView {
     pub attendance: Vec<store::groups::AttendanceLine>,
 }
 
-async fn load(c: &mut Conn, actor: &Actor, id: &str) -> AppResult<(TrajectoryRow, Plan)> {
+pub(crate) async fn load(
+    c: &mut Conn,
+    actor: &Actor,
+    id: &str,
+) -> AppResult<(TrajectoryRow, Plan)> {
     let row = store::trajectories::by_id(c, id)
         .await?
         .ok_or(AppError::NotFound)?;

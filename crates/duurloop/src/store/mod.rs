@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod directory;
 pub mod groups;
+pub mod measure;
 pub mod orgs;
 pub mod outbox;
 pub mod portal;

@@ -35,6 +35,8 @@ enum Who {
     TrajectoryTeam,
     /// The offering organisation's therapists and coordinators (not the administrator).
     GroupTeam,
+    /// A coordinator of the organisation in the path (not the administrator).
+    OwnCoordinator,
     /// Only a participant signed in to the portal by magic link: nobody in this matrix
     /// (everyone is sent to the portal's sign-in page).
     PortalParticipant,
@@ -725,6 +727,154 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
     ),
     ("POST", "/portal/logout", Who::Anyone, "/portal/logout", ""),
     (
+        "GET",
+        "/vragenlijst/{token}",
+        Who::Anyone,
+        "/vragenlijst/onbekend",
+        "",
+    ),
+    (
+        "POST",
+        "/vragenlijst/{token}",
+        Who::Anyone,
+        "/vragenlijst/onbekend",
+        "phq9.phq9_1=1&action=save",
+    ),
+    (
+        "GET",
+        "/portal/vragenlijsten/{id}",
+        Who::PortalParticipant,
+        "/portal/vragenlijsten/{measurement}",
+        "",
+    ),
+    (
+        "POST",
+        "/portal/vragenlijsten/{id}",
+        Who::PortalParticipant,
+        "/portal/vragenlijsten/{measurement}",
+        "phq9.phq9_1=1&action=save",
+    ),
+    (
+        "POST",
+        "/alerts/{id}/acknowledge",
+        Who::TrajectoryTeam,
+        "/alerts/{alert}/acknowledge",
+        "",
+    ),
+    (
+        "GET",
+        "/organisations/{id}/questionnaires",
+        Who::GroupTeam,
+        "/organisations/{org}/questionnaires",
+        "",
+    ),
+    (
+        "POST",
+        "/organisations/{id}/questionnaires",
+        Who::OwnCoordinator,
+        "/organisations/{org}/questionnaires",
+        "title=Slaap&items=Ik+slaap+goed&scale=0+Nee%0A1+Ja",
+    ),
+    (
+        "POST",
+        "/questionnaires/{code}/active",
+        Who::OwnCoordinator,
+        "/questionnaires/eigen_authz/active",
+        "active=1",
+    ),
+    (
+        "GET",
+        "/offerings/{id}/measurement",
+        Who::GroupTeam,
+        "/offerings/{offering}/measurement",
+        "",
+    ),
+    (
+        "POST",
+        "/offerings/{id}/measurement",
+        Who::GroupTeam,
+        "/offerings/{offering}/measurement",
+        "points=baseline%2Cweek5%2Cweek10%2Cend%2Cfollowup3%2Cfollowup6&instruments=phq9%2Cgad7%2Cwho5",
+    ),
+    (
+        "GET",
+        "/api/v1/questionnaire/{token}",
+        Who::Anyone,
+        "/api/v1/questionnaire/onbekend",
+        "",
+    ),
+    (
+        "PUT",
+        "/api/v1/questionnaire/{token}",
+        Who::Anyone,
+        "/api/v1/questionnaire/onbekend",
+        r#"{"answers":{}}"#,
+    ),
+    (
+        "GET",
+        "/api/v1/portal/measurements/{id}",
+        Who::PortalParticipant,
+        "/api/v1/portal/measurements/{measurement}",
+        "",
+    ),
+    (
+        "PUT",
+        "/api/v1/portal/measurements/{id}",
+        Who::PortalParticipant,
+        "/api/v1/portal/measurements/{measurement}",
+        r#"{"answers":{}}"#,
+    ),
+    (
+        "GET",
+        "/api/v1/trajectories/{id}/measurements",
+        Who::TrajectoryTeam,
+        "/api/v1/trajectories/{trajectory}/measurements",
+        "",
+    ),
+    ("GET", "/api/v1/alerts", Who::SignedIn, "/api/v1/alerts", ""),
+    (
+        "POST",
+        "/api/v1/alerts/{id}/acknowledge",
+        Who::TrajectoryTeam,
+        "/api/v1/alerts/{alert}/acknowledge",
+        "",
+    ),
+    (
+        "GET",
+        "/api/v1/organisations/{id}/questionnaires",
+        Who::GroupTeam,
+        "/api/v1/organisations/{org}/questionnaires",
+        "",
+    ),
+    (
+        "POST",
+        "/api/v1/organisations/{id}/questionnaires",
+        Who::OwnCoordinator,
+        "/api/v1/organisations/{org}/questionnaires",
+        r#"{"title":"Slaap","items":"Ik slaap goed","scale":"0 Nee\n1 Ja"}"#,
+    ),
+    (
+        "GET",
+        "/api/v1/instruments/{code}",
+        Who::SignedIn,
+        "/api/v1/instruments/phq9",
+        "",
+    ),
+    (
+        "GET",
+        "/api/v1/offerings/{id}/measurement",
+        Who::GroupTeam,
+        "/api/v1/offerings/{offering}/measurement",
+        "",
+    ),
+    (
+        "PUT",
+        "/api/v1/offerings/{id}/measurement",
+        Who::GroupTeam,
+        "/api/v1/offerings/{offering}/measurement",
+        r#"{"points":"baseline,week5,week10,end,followup3,followup6","instruments":"phq9,gad7,who5"}"#,
+    ),
+    (
         "POST",
         "/portal/calendar",
         Who::PortalParticipant,
@@ -825,6 +975,7 @@ fn allowed(who: Who, actor: Actor) -> bool {
         Who::ReferralCoordinator => actor == Actor::Coordinator,
         Who::TrajectoryTeam => matches!(actor, Actor::Therapist | Actor::Coordinator),
         Who::GroupTeam => matches!(actor, Actor::Therapist | Actor::Coordinator),
+        Who::OwnCoordinator => actor == Actor::Coordinator,
         Who::PortalParticipant => false,
     }
 }
@@ -912,6 +1063,44 @@ async fn every_route_allows_exactly_the_roles_in_the_table() {
     .await;
     let session = first_session(&app, &offering, users[4].1.as_ref().expect("therapist")).await;
     let referral = referral_to(&app, &offering, users[3].1.as_ref().expect("referrer")).await;
+    let (measurement, alert) = {
+        let mut c = app.conn().await;
+        let m = duurloop::store::measure::of_trajectory(&mut c, &trajectory)
+            .await
+            .expect("measurements")[0]
+            .id
+            .clone();
+        duurloop::store::measure::insert_alert(&mut c, &m, &trajectory, "phq9", "phq9_9", 1, 0)
+            .await
+            .expect("alert");
+        let a = duurloop::store::measure::alerts_of(&mut c, &trajectory)
+            .await
+            .expect("alerts")[0]
+            .id
+            .clone();
+        duurloop::store::measure::insert_questionnaire(
+            &mut c,
+            "eigen_authz",
+            &org,
+            &serde_json::to_string(
+                &duurloop_domain::measure::custom(
+                    "eigen_authz",
+                    "Slaap",
+                    &[("Ik slaap goed".to_string(), false)],
+                    &[(0, "Nee".to_string()), (1, "Ja".to_string())],
+                    false,
+                    None,
+                )
+                .expect("definition"),
+            )
+            .expect("json"),
+            &users[6].1.as_ref().expect("coordinator").id,
+            0,
+        )
+        .await
+        .expect("questionnaire");
+        (m, a)
+    };
     let mut failures = Vec::new();
     for (method, pattern, who, path, body) in TABLE {
         let path = path
@@ -921,7 +1110,9 @@ async fn every_route_allows_exactly_the_roles_in_the_table() {
             .replace("{location}", &location_id)
             .replace("{trajectory}", &trajectory)
             .replace("{session}", &session)
-            .replace("{referral}", &referral);
+            .replace("{referral}", &referral)
+            .replace("{measurement}", &measurement)
+            .replace("{alert}", &alert);
         let is_api = path.starts_with("/api/");
         for (actor, user) in &users {
             let status_and_location = if is_api {

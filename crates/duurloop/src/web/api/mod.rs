@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod directory;
 pub mod groups;
+pub mod measure;
 pub mod orgs;
 pub mod portal;
 pub mod referrals;
@@ -71,6 +72,18 @@ use crate::state::AppState;
         portal::log_run,
         portal::upload_run,
         portal::new_calendar_feed,
+        measure::link_form,
+        measure::link_save,
+        measure::portal_form,
+        measure::portal_save,
+        measure::results,
+        measure::alerts,
+        measure::acknowledge,
+        measure::catalogue,
+        measure::create_questionnaire,
+        measure::instrument,
+        measure::settings,
+        measure::set_settings,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -121,6 +134,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
     let t = trajectories::routes(t);
     let t = groups::routes(t);
     let t = portal::routes(t);
+    let t = measure::routes(t);
     orgs::routes(t)
 }
 

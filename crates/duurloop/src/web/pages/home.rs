@@ -37,9 +37,11 @@ struct StartPage {
     signed_in: bool,
     memberships: Vec<MembershipRow>,
     roles: Vec<&'static str>,
+    /// Safety alerts waiting for this person (a banner until acknowledged).
+    alerts: Vec<crate::store::measure::AlertRow>,
 }
 
-async fn start(page: PageCtx) -> Result<Response, AppError> {
+async fn start(State(state): State<AppState>, page: PageCtx) -> Result<Response, AppError> {
     let (signed_in, is_admin, memberships) = match &page.identity {
         Some(i) => (true, i.is_admin, i.memberships.clone()),
         None => (false, false, Vec::new()),
@@ -57,11 +59,16 @@ async fn start(page: PageCtx) -> Result<Response, AppError> {
     } else {
         "welcome-title"
     };
+    let alerts = match page.actor() {
+        Ok(actor) => crate::app::measure::open_alerts(&state, &actor).await?,
+        Err(_) => Vec::new(),
+    };
     render(StartPage {
         base: Base::new(&page, title),
         signed_in,
         memberships,
         roles,
+        alerts,
     })
 }
 

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod directory;
 pub mod groups;
 pub mod home;
+pub mod measure;
 pub mod orgs;
 pub mod portal;
 pub mod referrals;
@@ -29,6 +30,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
     let t = trajectories::routes(t);
     let t = groups::routes(t);
     let t = portal::routes(t);
+    let t = measure::routes(t);
     audit::routes(t)
 }
 

@@ -40,7 +40,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
         .post("/portal/calendar", new_calendar_feed)
 }
 
-async fn participant(
+pub(super) async fn participant(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<Participant>, AppError> {
@@ -139,6 +139,9 @@ struct HomePage {
     p: Participant,
     v: PortalView,
     chart: String,
+    m: crate::app::measure::Mine,
+    /// One chart per questionnaire, beside `m.courses`.
+    course_charts: Vec<String>,
     errors: FormErrors,
 }
 
@@ -192,11 +195,19 @@ async fn home_page(
 ) -> Result<Response, AppError> {
     let v = portal::home(state, &p, &page.ctx).await?;
     let chart = chart(&v, &page.lang.t("portal-chart-label"));
+    let m = crate::app::measure::mine(state, &p, page.lang.code()).await?;
+    let course_charts = m
+        .courses
+        .iter()
+        .map(|c| super::measure::course_chart(c, &c.title))
+        .collect();
     render(HomePage {
         base: Base::new(page, "portal-title"),
         p,
         v,
         chart,
+        m,
+        course_charts,
         errors,
     })
 }

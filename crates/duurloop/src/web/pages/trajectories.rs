@@ -41,6 +41,9 @@ pub struct WeekLine {
 struct TrajectoryPage {
     base: Base,
     v: TrajectoryView,
+    m: crate::app::measure::Results,
+    /// One SVG chart per instrument, beside `m.courses`.
+    charts: Vec<String>,
     weeks: Vec<WeekLine>,
     errors: FormErrors,
 }
@@ -78,9 +81,17 @@ async fn page(
     let actor = page.actor()?;
     let v = trajectories::view(state, &actor, id).await?;
     let weeks = lines(&v);
+    let m = crate::app::measure::results(state, &actor, id, page.lang.code()).await?;
+    let charts = m
+        .courses
+        .iter()
+        .map(|c| super::measure::course_chart(c, &c.title))
+        .collect();
     render(TrajectoryPage {
         base: Base::new(page, "trajectory-title"),
         v,
+        m,
+        charts,
         weeks,
         errors,
     })
