@@ -200,20 +200,7 @@ pub async fn run_schedule(state: &AppState) -> AppResult<usize> {
             && now - sent_at >= ESCALATE_AFTER_MS
             && store::measure::mark_escalated(&mut tx, &m.id, now).await?
         {
-            if let Some(t) = store::trajectories::by_id(&mut tx, &m.trajectory_id).await? {
-                for to in therapist_addresses(&mut tx, &t).await? {
-                    let l = format!("{}/trajectories/{}", state.config.base_url, t.id);
-                    mail::queue(
-                        &mut tx,
-                        state,
-                        mail::Mail::QuestionnaireUnanswered { link: &l },
-                        &to,
-                        "nl",
-                    )
-                    .await?;
-                    sent += 1;
-                }
-            }
+            sent += tell_team(&mut tx, state, &m.trajectory_id, Notice::Unanswered).await?;
         }
         tx.commit().await?;
     }
@@ -223,12 +210,40 @@ pub async fn run_schedule(state: &AppState) -> AppResult<usize> {
     Ok(sent)
 }
 
+/// What the team hears about a trajectory (never with client details).
+enum Notice {
+    Unanswered,
+    Safety,
+}
+
+/// Mails a trajectory's therapist (or else its organisation's coordinators); how many mails.
+async fn tell_team(
+    c: &mut Conn,
+    state: &AppState,
+    trajectory_id: &str,
+    notice: Notice,
+) -> AppResult<usize> {
+    let Some(t) = store::trajectories::by_id(c, trajectory_id).await? else {
+        return Ok(0);
+    };
+    let link = format!("{}/trajectories/{}", state.config.base_url, t.id);
+    let to = therapist_addresses(c, &t).await?;
+    for addr in &to {
+        let mail = match notice {
+            Notice::Unanswered => mail::Mail::QuestionnaireUnanswered { link: &link },
+            Notice::Safety => mail::Mail::SafetyAlert { link: &link },
+        };
+        mail::queue(c, state, mail, addr, "nl").await?;
+    }
+    Ok(to.len())
+}
+
 /// Who hears about a trajectory: its therapist, or else the organisation's coordinators.
 async fn therapist_addresses(c: &mut Conn, t: &TrajectoryRow) -> AppResult<Vec<String>> {
-    if let Some(u) = &t.therapist_user_id {
-        if let Some(user) = store::users::by_id(c, u).await? {
-            return Ok(vec![user.email]);
-        }
+    if let Some(u) = &t.therapist_user_id
+        && let Some(user) = store::users::by_id(c, u).await?
+    {
+        return Ok(vec![user.email]);
     }
     Ok(store::orgs::members(c, &t.org_id)
         .await?
@@ -414,19 +429,7 @@ pub async fn save(
         }
     }
     if alerted {
-        if let Some(t) = store::trajectories::by_id(&mut tx, &m.trajectory_id).await? {
-            let l = format!("{}/trajectories/{}", state.config.base_url, t.id);
-            for to in therapist_addresses(&mut tx, &t).await? {
-                mail::queue(
-                    &mut tx,
-                    state,
-                    mail::Mail::SafetyAlert { link: &l },
-                    &to,
-                    "nl",
-                )
-                .await?;
-            }
-        }
+        tell_team(&mut tx, state, &m.trajectory_id, Notice::Safety).await?;
     }
     let mut missing = BTreeMap::new();
     let mut scores = Vec::new();
@@ -752,7 +755,13 @@ pub async fn create_questionnaire(
                 .map_err(|_| AppError::invalid("cutoff", "questionnaire-invalid-cutoff"))?,
         ),
     };
-    let code = format!("eigen_{}", &store::new_id().to_lowercase()[..10]);
+    let suffix: String = store::new_id()
+        .to_lowercase()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(10)
+        .collect();
+    let code = format!("eigen_{suffix}");
     let higher = matches!(input.higher_is_better.trim(), "yes" | "ja" | "on" | "true");
     let i = measure::custom(&code, input.title.trim(), &items, &scale, higher, cutoff).map_err(
         |e| {

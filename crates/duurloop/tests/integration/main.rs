@@ -8,6 +8,7 @@ mod api;
 mod authz;
 mod front_door;
 mod mail;
+mod measure;
 mod orgs;
 mod platform;
 mod training;
