@@ -572,6 +572,22 @@ async fn seed_running_group(c: &mut crate::store::Conn, now: i64) -> anyhow::Res
             },
         )
         .await?;
+        // Measurements: baseline and week 5 answered (scores falling as the weeks go by);
+        // Esra's week 5 is still open, and Dirk's week-5 answer to PHQ-9 item 9 raised a
+        // safety alert the therapist has not yet acknowledged.
+        crate::app::measure::schedule(c, &trajectory, &offering, &start_s, 12, now)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo measurements: {e}"))?;
+        let baseline = [(15, 12, 9), (18, 14, 6), (11, 9, 12), (19, 16, 5), (14, 11, 8)][i];
+        let week5 = [(7, 6, 15), (12, 10, 11), (5, 4, 18), (16, 15, 7), (9, 8, 13)][i];
+        for m in crate::store::measure::of_trajectory(c, &trajectory).await? {
+            let target = match m.point.as_str() {
+                "baseline" => baseline,
+                "week5" if i != 4 => week5,
+                _ => continue,
+            };
+            demo_answers(c, &m, target, i == 3 && m.point == "week5", now).await?;
+        }
         // Attendance at the sessions so far, and two runs a week of their own.
         for (n, s) in sessions
             .iter()
@@ -638,6 +654,77 @@ async fn seed_running_group(c: &mut crate::store::Conn, now: i64) -> anyhow::Res
                 };
                 portal::insert_run(c, &trajectory, &run, now).await?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// Fills in a demo measurement with answers that add up to the given PHQ-9 and GAD-7 totals
+/// and WHO-5 raw score, scores it, and raises the safety alert when asked.
+async fn demo_answers(
+    c: &mut crate::store::Conn,
+    m: &crate::store::measure::MeasurementRow,
+    (phq9, gad7, who5): (i64, i64, i64),
+    safety: bool,
+    now: i64,
+) -> anyhow::Result<()> {
+    use std::collections::BTreeMap;
+    let spread = |code: &str, n: usize, max: i64, mut total: i64| {
+        let mut a = BTreeMap::new();
+        for k in 1..=n {
+            let v = total.min(max);
+            a.insert(format!("{code}_{k}"), v);
+            total -= v;
+        }
+        a
+    };
+    let mut answers: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
+    let mut p = spread("phq9", 8, 3, phq9);
+    p.insert("phq9_9".into(), i64::from(safety));
+    answers.insert("phq9".into(), p);
+    answers.insert("gad7".into(), spread("gad7", 7, 3, gad7));
+    answers.insert("who5".into(), spread("who5", 5, 5, who5));
+    let at = m
+        .due_date
+        .parse::<jiff::civil::Date>()?
+        .to_zoned(jiff::tz::TimeZone::UTC)?
+        .timestamp()
+        .as_millisecond()
+        + 19 * 3_600_000;
+    crate::store::measure::complete(c, &m.id, &serde_json::to_string(&answers)?, at.min(now))
+        .await?;
+    for (code, a) in &answers {
+        let Some(i) = duurloop_domain::measure::builtin_by_code(code) else {
+            continue;
+        };
+        let score = i
+            .score(a)
+            .map_err(|e| anyhow::anyhow!("demo answers incomplete: {e}"))?;
+        crate::store::measure::insert_score(
+            c,
+            &m.id,
+            &m.trajectory_id,
+            code,
+            &m.point,
+            score.total,
+            score.raw,
+            score.band.as_deref(),
+            score.prorated,
+            at.min(now),
+        )
+        .await?;
+        for rule in i.safety_hits(a) {
+            let value = a.get(&rule.item).copied().unwrap_or_default();
+            crate::store::measure::insert_alert(
+                c,
+                &m.id,
+                &m.trajectory_id,
+                code,
+                &rule.item,
+                value,
+                at.min(now),
+            )
+            .await?;
         }
     }
     Ok(())

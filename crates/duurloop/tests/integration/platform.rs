@@ -122,7 +122,11 @@ async fn the_demo_is_idempotent_and_its_people_can_sign_in() {
         count("memberships").await,
     );
     assert!(orgs >= 4 && users >= 6);
+    // The halfway group has scored measurements (baseline and week 5) and one open alert.
+    assert_eq!(count("measurement_scores").await, 27);
+    assert_eq!(count("safety_alerts").await, 1);
     demo::seed(&app.state.db, now).await.expect("demo again");
+    assert_eq!(count("measurement_scores").await, 27);
     assert_eq!(
         (
             count("organisations").await,
