@@ -607,3 +607,106 @@ async fn a_participant_uploads_a_watch_file_on_a_phone_and_sees_the_run() {
     screenshot(&c, "portal-run").await;
     c.close().await.expect("close");
 }
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver; CI runs it with --ignored"]
+async fn a_participant_fills_in_phq9_on_a_phone_and_the_therapist_sees_the_score_and_alert() {
+    let app = TestApp::spawn().await;
+    demo::seed(&app.state.db, app.state.now())
+        .await
+        .expect("demo");
+    // Esra's week-5 questionnaire is due: the scheduler mails her the link.
+    duurloop::app::measure::run_schedule(&app.state)
+        .await
+        .expect("schedule");
+    let mut c = app.conn().await;
+    let mail = duurloop::store::outbox::recent(&mut c, 50)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .find(|m| m.to_addr == "deelnemer5@example.nl")
+        .expect("questionnaire mail");
+    let (trajectory,): (String,) = sqlx::query_as(
+        "SELECT t.id FROM trajectories t JOIN referrals r ON r.id = t.referral_id WHERE r.client_name = 'Esra Yilmaz'",
+    )
+    .fetch_one(&mut *c)
+    .await
+    .expect("trajectory");
+    drop(c);
+    let link = mail
+        .body_text
+        .split_whitespace()
+        .find(|w| w.contains("/vragenlijst/"))
+        .expect("link")
+        .to_string();
+
+    let (_driver, port) = chromedriver().await;
+    let profile = tempfile::tempdir().expect("profile dir");
+    let b = browser(port, profile.path()).await;
+    b.goto(&link).await.expect("questionnaire");
+    assert!(text(&b, "h1").await.contains("Vragenlijst"));
+    // PHQ-9 with item 9 above 0, then GAD-7 and WHO-5: one tap per question.
+    let phq9 = [1, 1, 2, 1, 1, 1, 1, 0, 1];
+    for (i, v) in phq9.iter().enumerate() {
+        b.find(Locator::Css(&format!(
+            "input[name='phq9.phq9_{}'][value='{v}']",
+            i + 1
+        )))
+        .await
+        .expect("option")
+        .click()
+        .await
+        .expect("tap");
+    }
+    screenshot(&b, "questionnaire-phq9").await;
+    for (code, n, v) in [("gad7", 7, 1), ("who5", 5, 3)] {
+        for i in 1..=n {
+            b.find(Locator::Css(&format!(
+                "input[name='{code}.{code}_{i}'][value='{v}']"
+            )))
+            .await
+            .expect("option")
+            .click()
+            .await
+            .expect("tap");
+        }
+    }
+    let fits = b
+        .execute(
+            "return document.documentElement.scrollWidth <= document.documentElement.clientWidth",
+            vec![],
+        )
+        .await
+        .expect("measure");
+    assert_eq!(
+        fits,
+        serde_json::Value::Bool(true),
+        "the questionnaire fits a phone"
+    );
+    click_and_wait(&b, "button[value='submit']").await;
+    let help = text(&b, "#help-now").await;
+    assert!(
+        help.contains("0800-0113") && help.contains("huisarts"),
+        "{help}"
+    );
+    screenshot(&b, "questionnaire-help").await;
+    b.close().await.expect("close");
+
+    // The therapist sees the alert on the start page and the score on the trajectory.
+    let profile = tempfile::tempdir().expect("profile dir");
+    let t = browser(port, profile.path()).await;
+    sign_in(&t, &app, "poh@medi-stad.example").await;
+    let alerts = text(&t, "#alerts").await;
+    assert!(alerts.contains("Esra Yilmaz"), "{alerts}");
+    t.goto(&app.url(&format!("/trajectories/{trajectory}")))
+        .await
+        .expect("trajectory");
+    let m = text(&t, "#measurements").await;
+    assert!(
+        m.contains("9") && m.contains("Licht"),
+        "PHQ-9 total 9, mild: {m}"
+    );
+    assert!(m.contains("Veiligheidssignaal"), "{m}");
+    screenshot(&t, "therapist-measurements").await;
+    t.close().await.expect("close");
+}
