@@ -578,8 +578,20 @@ async fn seed_running_group(c: &mut crate::store::Conn, now: i64) -> anyhow::Res
         crate::app::measure::schedule(c, &trajectory, &offering, &start_s, 12, now)
             .await
             .map_err(|e| anyhow::anyhow!("demo measurements: {e}"))?;
-        let baseline = [(15, 12, 9), (18, 14, 6), (11, 9, 12), (19, 16, 5), (14, 11, 8)][i];
-        let week5 = [(7, 6, 15), (12, 10, 11), (5, 4, 18), (16, 15, 7), (9, 8, 13)][i];
+        let baseline = [
+            (15, 12, 9),
+            (18, 14, 6),
+            (11, 9, 12),
+            (19, 16, 5),
+            (14, 11, 8),
+        ][i];
+        let week5 = [
+            (7, 6, 15),
+            (12, 10, 11),
+            (5, 4, 18),
+            (16, 15, 7),
+            (9, 8, 13),
+        ][i];
         for m in crate::store::measure::of_trajectory(c, &trajectory).await? {
             let target = match m.point.as_str() {
                 "baseline" => baseline,
