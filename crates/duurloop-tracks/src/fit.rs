@@ -12,7 +12,9 @@
 //! We decode by hand rather than with the `fitparser` crate: its generated profile takes about
 //! 30 s to compile here, while we need five fields of one message.
 
-use crate::{Point, Track, TrackError, plausible_hr, push_point, valid_position};
+use crate::{
+    Point, Track, TrackError, plausible_elevation, plausible_hr, push_point, valid_position,
+};
 
 /// The FIT epoch, 1989-12-31T00:00:00Z, in Unix seconds.
 const FIT_EPOCH_UNIX_S: i64 = 631_065_600;
@@ -249,7 +251,9 @@ impl Record {
                 .map(|t| FIT_EPOCH_UNIX_S + i64::from(t)),
             lat,
             lon,
-            ele_m: scaled.map(|v| f64::from(v) / 5.0 - 500.0),
+            ele_m: scaled
+                .map(|v| f64::from(v) / 5.0 - 500.0)
+                .and_then(plausible_elevation),
             hr: self.heart_rate.and_then(|bpm| plausible_hr(f64::from(bpm))),
         }))
     }

@@ -5,7 +5,9 @@
 use quick_xml::events::BytesStart;
 
 use crate::xml::{Handler, number, walk};
-use crate::{Point, Track, TrackError, plausible_hr, push_point, time, valid_position};
+use crate::{
+    Point, Track, TrackError, plausible_elevation, plausible_hr, push_point, time, valid_position,
+};
 
 pub(crate) fn parse(bytes: &[u8]) -> Result<Track, TrackError> {
     let mut gpx = Gpx::default();
@@ -61,7 +63,7 @@ impl Handler for Gpx {
         };
         match self.field {
             Field::None => {}
-            Field::Ele => point.ele_m = Some(number(text, "an elevation")?),
+            Field::Ele => point.ele_m = plausible_elevation(number(text, "an elevation")?),
             Field::Time => {
                 let t = time::parse_iso8601(text);
                 point.time_s = Some(t.ok_or_else(|| TrackError::malformed("a time is not valid"))?);

@@ -39,7 +39,8 @@ pub struct Point {
     pub lat: f64,
     /// Degrees, −180 to 180.
     pub lon: f64,
-    /// Metres above sea level, when recorded.
+    /// Metres above sea level, when recorded (a reading outside −11 000 to 100 000 m is junk and
+    /// becomes `None`).
     pub ele_m: Option<f64>,
     /// Beats per minute, when recorded (a reading of 0 means "no reading" and becomes `None`).
     pub hr: Option<u16>,
@@ -189,6 +190,13 @@ pub(crate) fn valid_position(lat: f64, lon: f64) -> Result<(), TrackError> {
     } else {
         Err(TrackError::malformed("a position is out of range"))
     }
+}
+
+/// An elevation reading in metres, or `None` when it is below the deepest ocean or above the edge
+/// of space: such a value is junk, and summed into an elevation gain it could even overflow to
+/// infinity (found by fuzzing).
+pub(crate) fn plausible_elevation(metres: f64) -> Option<f64> {
+    (-11_000.0..=100_000.0).contains(&metres).then_some(metres)
 }
 
 /// Turns a heart-rate reading into beats per minute: 0 and implausible values mean "no reading".

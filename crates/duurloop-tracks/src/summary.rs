@@ -214,7 +214,10 @@ fn position_at(points: &[Point], along: &[f64], at: f64) -> Option<(f64, f64)> {
     if lon.abs() > 180.0 {
         lon -= 360.0f64.copysign(lon);
     }
-    Some((a.lat + t * (b.lat - a.lat), lon))
+    // `a + 1 × (b − a)` can round past `b`: clamp, or a path ending at a pole leaves the earth
+    // (found by fuzzing).
+    let lat = (a.lat + t * (b.lat - a.lat)).clamp(-90.0, 90.0);
+    Some((lat, lon))
 }
 
 #[cfg(test)]

@@ -5,7 +5,9 @@
 use quick_xml::events::BytesStart;
 
 use crate::xml::{Handler, number, walk};
-use crate::{Point, Track, TrackError, plausible_hr, push_point, time, valid_position};
+use crate::{
+    Point, Track, TrackError, plausible_elevation, plausible_hr, push_point, time, valid_position,
+};
 
 pub(crate) fn parse(bytes: &[u8]) -> Result<Track, TrackError> {
     let mut tcx = Tcx::default();
@@ -77,7 +79,7 @@ impl Handler for Tcx {
             }
             Field::Lat => point.lat = Some(number(text, "a latitude")?),
             Field::Lon => point.lon = Some(number(text, "a longitude")?),
-            Field::Ele => point.ele_m = Some(number(text, "an altitude")?),
+            Field::Ele => point.ele_m = plausible_elevation(number(text, "an altitude")?),
             Field::Hr => point.hr = plausible_hr(number(text, "a heart rate")?),
         }
         Ok(())

@@ -3,6 +3,7 @@
 
 mod fit_encoder;
 mod formats;
+mod fuzz_findings;
 mod privacy;
 mod refusals;
 mod robustness;
