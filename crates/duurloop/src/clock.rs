@@ -47,6 +47,20 @@ pub fn format_local(ms: i64) -> String {
     ts.to_zoned(tz).strftime("%d-%m-%Y %H:%M").to_string()
 }
 
+/// The date (`jjjj-mm-dd`) an instant falls on in Europe/Amsterdam.
+pub fn local_date(ms: i64) -> String {
+    let Ok(ts) = jiff::Timestamp::from_millisecond(ms) else {
+        return String::new();
+    };
+    let tz = jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC);
+    ts.to_zoned(tz).date().to_string()
+}
+
+/// The month (`jjjj-mm`) an instant falls in, in Europe/Amsterdam.
+pub fn local_month(ms: i64) -> String {
+    local_date(ms).chars().take(7).collect()
+}
+
 /// Parses a `jjjj-mm-dd` date as the start of that day in Europe/Amsterdam.
 pub fn parse_local_date(s: &str) -> Option<i64> {
     let date: jiff::civil::Date = s.trim().parse().ok()?;

@@ -79,6 +79,10 @@ pub enum Mail<'a> {
     SafetyAlert {
         link: &'a str,
     },
+    /// To the referrer: a feedback report is ready to read. No client details.
+    FeedbackReport {
+        link: &'a str,
+    },
 }
 
 #[derive(Template)]
@@ -216,6 +220,13 @@ fn compose(mail: &Mail<'_>, lang: Lang) -> Composed {
             paragraphs: vec![lang.t("mail-safety-body")],
             link: link.to_string(),
             action: lang.t("mail-referral-action"),
+        },
+        Mail::FeedbackReport { link } => Composed {
+            kind: "feedback_report",
+            subject: lang.t("mail-feedback-subject"),
+            paragraphs: vec![lang.t("mail-feedback-body")],
+            link: link.to_string(),
+            action: lang.t("mail-feedback-action"),
         },
         Mail::PortalLink { link } => Composed {
             kind: "portal_link",

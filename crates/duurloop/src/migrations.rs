@@ -41,6 +41,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "measurement",
         include_str!("../migrations/0008_measurement.sql"),
     ),
+    (
+        9,
+        "feedback",
+        include_str!("../migrations/0009_feedback.sql"),
+    ),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {

@@ -127,15 +127,7 @@ pub async fn group(state: &AppState, actor: &Actor, offering_id: &str) -> AppRes
     let slots = store::groups::slots(&mut tx, offering_id).await?;
     let sessions = store::groups::sessions(&mut tx, offering_id).await?;
     let participants = store::groups::participants(&mut tx, offering_id, "").await?;
-    let today = jiff::Timestamp::from_millisecond(now)
-        .map(|t| {
-            t.to_zoned(
-                jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC),
-            )
-            .date()
-            .to_string()
-        })
-        .unwrap_or_default();
+    let today = crate::clock::local_date(now);
     let progress = progress(&mut tx, offering_id, &today).await?;
     record(
         &mut tx,

@@ -55,18 +55,6 @@ pub async fn instrument(c: &mut Conn, code: &str) -> AppResult<Option<Instrument
     }
 }
 
-fn today(now: i64) -> String {
-    jiff::Timestamp::from_millisecond(now)
-        .map(|t| {
-            t.to_zoned(
-                jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC),
-            )
-            .date()
-            .to_string()
-        })
-        .unwrap_or_default()
-}
-
 fn add_days(date: &str, days: i64) -> Option<String> {
     let d: jiff::civil::Date = date.parse().ok()?;
     d.checked_add(jiff::Span::new().days(days))
@@ -107,7 +95,7 @@ pub async fn schedule(
     now: i64,
 ) -> AppResult<()> {
     let (points, instruments) = settings_of(c, offering_id, weeks).await?;
-    let today = today(now);
+    let today = crate::clock::local_date(now);
     for p in points {
         let due = if p.offset_days == 0 {
             today.clone().min(start_date.to_string())
@@ -143,7 +131,7 @@ pub async fn run_schedule(state: &AppState) -> AppResult<usize> {
     let now = state.now();
     let mut sent = 0;
     let mut c = state.db.conn().await?;
-    let due = store::measure::due_to_send(&mut c, &today(now)).await?;
+    let due = store::measure::due_to_send(&mut c, &crate::clock::local_date(now)).await?;
     drop(c);
     for m in due {
         let mut tx = state.db.begin().await?;
@@ -528,7 +516,11 @@ impl From<Change> for ChangeOut {
     }
 }
 
-async fn courses(c: &mut Conn, trajectory_id: &str, lang: &str) -> AppResult<Vec<Course>> {
+pub(crate) async fn courses(
+    c: &mut Conn,
+    trajectory_id: &str,
+    lang: &str,
+) -> AppResult<Vec<Course>> {
     let scores = store::measure::scores(c, trajectory_id).await?;
     let mut codes: Vec<String> = Vec::new();
     for s in &scores {
@@ -755,12 +747,13 @@ pub async fn create_questionnaire(
                 .map_err(|_| AppError::invalid("cutoff", "questionnaire-invalid-cutoff"))?,
         ),
     };
-    let suffix: String = store::new_id()
+    // The random tail of a new id (its head is a timestamp, shared by ids made together).
+    let id: Vec<char> = store::new_id()
         .to_lowercase()
         .chars()
         .filter(char::is_ascii_alphanumeric)
-        .take(10)
         .collect();
+    let suffix: String = id[id.len().saturating_sub(12)..].iter().collect();
     let code = format!("eigen_{suffix}");
     let higher = matches!(input.higher_is_better.trim(), "yes" | "ja" | "on" | "true");
     let i = measure::custom(&code, input.title.trim(), &items, &scale, higher, cutoff).map_err(

@@ -6,11 +6,13 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod directory;
+pub mod feedback;
 pub mod groups;
 pub mod measure;
 pub mod orgs;
 pub mod portal;
 pub mod referrals;
+pub mod reports;
 pub mod trajectories;
 
 use duurloop_domain::{Invalid, Role, access::Membership};

@@ -138,15 +138,7 @@ fn days_between(a: &str, b: &str) -> Option<i64> {
 }
 
 fn today(state: &AppState) -> String {
-    jiff::Timestamp::from_millisecond(state.now())
-        .map(|t| {
-            t.to_zoned(
-                jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC),
-            )
-            .date()
-            .to_string()
-        })
-        .unwrap_or_default()
+    crate::clock::local_date(state.now())
 }
 
 /// The week (1-based) a date falls in, counted from the trajectory's start.
@@ -373,14 +365,8 @@ pub async fn upload_run(
     let today = today(state);
     let date = s
         .start_s
-        .and_then(|t| jiff::Timestamp::from_second(t).ok())
-        .map(|t| {
-            t.to_zoned(
-                jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC),
-            )
-            .date()
-            .to_string()
-        })
+        .map(|t| crate::clock::local_date(t.saturating_mul(1000)))
+        .filter(|d| !d.is_empty())
         .unwrap_or_else(|| today.clone());
     if s.duration_s < 60 {
         return Err(AppError::invalid("file", "track-too-short"));

@@ -64,7 +64,7 @@ fn coordinated(actor: &Actor) -> Vec<String> {
         .collect()
 }
 
-async fn relations(
+pub(super) async fn relations(
     c: &mut Conn,
     actor: &Actor,
     r: &ReferralRow,

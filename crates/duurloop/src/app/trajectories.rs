@@ -50,15 +50,7 @@ pub async fn start(
     });
     // A group starts on its start date; someone joining later (or an individual trajectory)
     // starts today.
-    let today = jiff::Timestamp::from_millisecond(now)
-        .map(|t| {
-            t.to_zoned(
-                jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC),
-            )
-            .date()
-            .to_string()
-        })
-        .unwrap_or_default();
+    let today = crate::clock::local_date(now);
     let start_date = if o.start_date.as_str() > today.as_str() {
         o.start_date.clone()
     } else {

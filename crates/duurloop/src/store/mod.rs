@@ -4,12 +4,14 @@
 
 pub mod audit;
 pub mod directory;
+pub mod feedback;
 pub mod groups;
 pub mod measure;
 pub mod orgs;
 pub mod outbox;
 pub mod portal;
 pub mod referrals;
+pub mod reports;
 pub mod security;
 pub mod trajectories;
 pub mod users;

@@ -170,3 +170,14 @@ pub async fn attended_between(
     .await?;
     Ok(n)
 }
+
+/// The running trajectories a person treats, by start date.
+pub async fn caseload(c: &mut Conn, user_id: &str) -> Result<Vec<TrajectoryRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        trajectory_select!(),
+        "WHERE t.therapist_user_id = $1 AND t.status = 'active' ORDER BY t.start_date, r.client_name LIMIT 500"
+    ))
+    .bind(user_id)
+    .fetch_all(c)
+    .await
+}

@@ -37,6 +37,9 @@ enum Who {
     GroupTeam,
     /// A coordinator of the organisation in the path (not the administrator).
     OwnCoordinator,
+    /// Anyone who coordinates (or funds, as insurer, municipality or employer) an
+    /// organisation: the impact report opens on their first one.
+    ReportReader,
     /// Only a participant signed in to the portal by magic link: nobody in this matrix
     /// (everyone is sent to the portal's sign-in page).
     PortalParticipant,
@@ -937,6 +940,106 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
         "/portal/runs/upload",
         "file=",
     ),
+    (
+        "POST",
+        "/trajectories/{id}/feedback",
+        Who::TrajectoryTeam,
+        "/trajectories/{trajectory}/feedback",
+        "kind=end",
+    ),
+    (
+        "GET",
+        "/feedback/{id}",
+        Who::TrajectoryTeam,
+        "/feedback/{feedback}",
+        "",
+    ),
+    (
+        "POST",
+        "/feedback/{id}",
+        Who::TrajectoryTeam,
+        "/feedback/{feedback}",
+        "summary=Goed&action=save",
+    ),
+    (
+        "GET",
+        "/feedback/{id}/pdf",
+        Who::TrajectoryTeam,
+        "/feedback/{feedback}/pdf",
+        "",
+    ),
+    (
+        "GET",
+        "/api/v1/feedback/{id}/pdf",
+        Who::TrajectoryTeam,
+        "/api/v1/feedback/{feedback}/pdf",
+        "",
+    ),
+    (
+        "GET",
+        "/trajectories/{id}/fhir",
+        Who::TrajectoryTeam,
+        "/trajectories/{trajectory}/fhir",
+        "",
+    ),
+    ("GET", "/reports", Who::ReportReader, "/reports", ""),
+    (
+        "GET",
+        "/reports/export.csv",
+        Who::ReportReader,
+        "/reports/export.csv",
+        "",
+    ),
+    (
+        "GET",
+        "/reports/export.xlsx",
+        Who::ReportReader,
+        "/reports/export.xlsx",
+        "",
+    ),
+    (
+        "POST",
+        "/api/v1/trajectories/{id}/feedback",
+        Who::TrajectoryTeam,
+        "/api/v1/trajectories/{trajectory}/feedback",
+        r#"{"kind":"end"}"#,
+    ),
+    (
+        "GET",
+        "/api/v1/feedback/{id}",
+        Who::TrajectoryTeam,
+        "/api/v1/feedback/{feedback}",
+        "",
+    ),
+    (
+        "PUT",
+        "/api/v1/feedback/{id}",
+        Who::TrajectoryTeam,
+        "/api/v1/feedback/{feedback}",
+        r#"{"summary":"Goed","advice":""}"#,
+    ),
+    (
+        "GET",
+        "/api/v1/trajectories/{id}/fhir",
+        Who::TrajectoryTeam,
+        "/api/v1/trajectories/{trajectory}/fhir",
+        "",
+    ),
+    (
+        "GET",
+        "/api/v1/reports/impact",
+        Who::OwnCoordinator,
+        "/api/v1/reports/impact?org={org}",
+        "",
+    ),
+    // Sending comes last: once sent, the referrer may read the report.
+    (
+        "POST",
+        "/api/v1/feedback/{id}/send",
+        Who::TrajectoryTeam,
+        "/api/v1/feedback/{feedback}/send",
+        r#"{"summary":"Goed","advice":""}"#,
+    ),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -976,6 +1079,7 @@ fn allowed(who: Who, actor: Actor) -> bool {
         Who::TrajectoryTeam => matches!(actor, Actor::Therapist | Actor::Coordinator),
         Who::GroupTeam => matches!(actor, Actor::Therapist | Actor::Coordinator),
         Who::OwnCoordinator => actor == Actor::Coordinator,
+        Who::ReportReader => matches!(actor, Actor::Coordinator | Actor::OtherCoordinator),
         Who::PortalParticipant => false,
     }
 }
@@ -1101,6 +1205,19 @@ async fn every_route_allows_exactly_the_roles_in_the_table() {
         .expect("questionnaire");
         (m, a)
     };
+    let feedback = {
+        let mut c = app.conn().await;
+        duurloop::store::feedback::get_or_create(
+            &mut c,
+            &trajectory,
+            "end",
+            &users[4].1.as_ref().expect("therapist").id,
+            0,
+        )
+        .await
+        .expect("feedback")
+        .id
+    };
     let mut failures = Vec::new();
     for (method, pattern, who, path, body) in TABLE {
         let path = path
@@ -1112,7 +1229,8 @@ async fn every_route_allows_exactly_the_roles_in_the_table() {
             .replace("{session}", &session)
             .replace("{referral}", &referral)
             .replace("{measurement}", &measurement)
-            .replace("{alert}", &alert);
+            .replace("{alert}", &alert)
+            .replace("{feedback}", &feedback);
         let is_api = path.starts_with("/api/");
         for (actor, user) in &users {
             let status_and_location = if is_api {

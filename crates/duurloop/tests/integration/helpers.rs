@@ -226,6 +226,20 @@ impl TestApp {
             .expect("client")
     }
 
+    /// A demo account (after `demo::seed`) as a test user.
+    pub async fn demo_user(&self, email: &str) -> TestUser {
+        let mut c = self.conn().await;
+        let u = users::by_email(&mut c, email)
+            .await
+            .expect("user")
+            .expect("demo account");
+        TestUser {
+            id: u.id,
+            email: email.to_string(),
+            secret: None,
+        }
+    }
+
     /// A personal API token for the user.
     pub async fn api_token(&self, u: &TestUser) -> String {
         let token = format!("dl_{}", store::new_token());

@@ -11,4 +11,5 @@ mod mail;
 mod measure;
 mod orgs;
 mod platform;
+mod reports;
 mod training;

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod directory;
+pub mod feedback;
 pub mod groups;
 pub mod measure;
 pub mod orgs;
@@ -84,6 +85,13 @@ use crate::state::AppState;
         measure::instrument,
         measure::settings,
         measure::set_settings,
+        feedback::open,
+        feedback::show,
+        feedback::update,
+        feedback::send,
+        feedback::pdf,
+        feedback::fhir,
+        feedback::impact,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -135,6 +143,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
     let t = groups::routes(t);
     let t = portal::routes(t);
     let t = measure::routes(t);
+    let t = feedback::routes(t);
     orgs::routes(t)
 }
 

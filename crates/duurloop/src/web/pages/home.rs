@@ -39,6 +39,10 @@ struct StartPage {
     roles: Vec<&'static str>,
     /// Safety alerts waiting for this person (a banner until acknowledged).
     alerts: Vec<crate::store::measure::AlertRow>,
+    /// For therapists: caseload, today's sessions, referrals waiting.
+    dashboard: Option<crate::app::reports::TherapistDashboard>,
+    /// Organisations whose impact report the person may open.
+    reports: bool,
 }
 
 async fn start(State(state): State<AppState>, page: PageCtx) -> Result<Response, AppError> {
@@ -59,16 +63,28 @@ async fn start(State(state): State<AppState>, page: PageCtx) -> Result<Response,
     } else {
         "welcome-title"
     };
-    let alerts = match page.actor() {
-        Ok(actor) => crate::app::measure::open_alerts(&state, &actor).await?,
-        Err(_) => Vec::new(),
+    let (alerts, dashboard) = match page.actor() {
+        Ok(actor) => (
+            crate::app::measure::open_alerts(&state, &actor).await?,
+            if actor.identity.has_role(Role::Therapist) {
+                Some(crate::app::reports::therapist_dashboard(&state, &actor).await?)
+            } else {
+                None
+            },
+        ),
+        Err(_) => (Vec::new(), None),
     };
+    let reports = memberships
+        .iter()
+        .any(|m| m.role == Role::Coordinator.as_str() || m.role == Role::Funder.as_str());
     render(StartPage {
         base: Base::new(&page, title),
         signed_in,
         memberships,
         roles,
         alerts,
+        dashboard,
+        reports,
     })
 }
 

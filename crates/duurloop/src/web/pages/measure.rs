@@ -14,7 +14,7 @@ use super::{Base, FormErrors, render, show_again};
 use crate::{
     app::{
         AppError,
-        measure::{self, Access, AnswersInput, Course, Form, MeasureSettings, QuestionnaireInput},
+        measure::{self, Access, AnswersInput, Form, MeasureSettings, QuestionnaireInput},
     },
     i18n::Lang,
     state::AppState,
@@ -280,63 +280,6 @@ async fn acknowledge(
     let actor = page.actor()?;
     let trajectory = measure::acknowledge(&state, &actor, &id).await?;
     Ok(Redirect::to(&format!("/trajectories/{trajectory}#measurements")).into_response())
-}
-
-/// A score course as an SVG line chart (attributes only: the content security policy allows
-/// no inline styles). The y axis runs over the instrument's whole range.
-pub fn course_chart(c: &Course, label: &str) -> String {
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('"', "&quot;")
-            .replace('<', "&lt;")
-    };
-    let (w, h, pad) = (300.0, 120.0, 18.0);
-    let n = c.scores.len().max(1);
-    let span = (c.max - c.min).max(1.0);
-    let x = |i: usize| {
-        if n == 1 {
-            w / 2.0
-        } else {
-            pad + (w - 2.0 * pad) * i as f64 / (n - 1) as f64
-        }
-    };
-    let y = |v: f64| h - pad - (h - 2.0 * pad) * (v - c.min) / span;
-    let mut svg = format!(
-        "<svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\" class=\"chart\">",
-        esc(label)
-    );
-    svg.push_str(&format!(
-        "<line x1=\"{pad}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#b7c9bd\"/>",
-        h - pad,
-        w - pad,
-        h - pad
-    ));
-    let points: Vec<String> = c
-        .scores
-        .iter()
-        .enumerate()
-        .map(|(i, s)| format!("{:.1},{:.1}", x(i), y(s.total)))
-        .collect();
-    if points.len() > 1 {
-        svg.push_str(&format!(
-            "<polyline points=\"{}\" fill=\"none\" stroke=\"#0b5d3b\" stroke-width=\"2\"/>",
-            points.join(" ")
-        ));
-    }
-    for (i, s) in c.scores.iter().enumerate() {
-        svg.push_str(&format!(
-            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"#0b5d3b\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\" fill=\"#1a1a1a\">{}</text><text x=\"{:.1}\" y=\"{h}\" font-size=\"9\" text-anchor=\"middle\" fill=\"#555\">{}</text>",
-            x(i),
-            y(s.total),
-            x(i),
-            y(s.total) - 7.0,
-            s.total,
-            x(i),
-            esc(&s.point)
-        ));
-    }
-    svg.push_str("</svg>");
-    svg
 }
 
 pub struct OwnView {

@@ -5,12 +5,14 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod directory;
+pub mod feedback;
 pub mod groups;
 pub mod home;
 pub mod measure;
 pub mod orgs;
 pub mod portal;
 pub mod referrals;
+pub mod reports;
 pub mod trajectories;
 
 use askama::Template;
@@ -31,6 +33,8 @@ pub fn routes(t: RouteTable) -> RouteTable {
     let t = groups::routes(t);
     let t = portal::routes(t);
     let t = measure::routes(t);
+    let t = feedback::routes(t);
+    let t = reports::routes(t);
     audit::routes(t)
 }
 

@@ -145,46 +145,13 @@ struct HomePage {
     errors: FormErrors,
 }
 
-/// Minutes per week against the plan as an SVG bar chart (attributes only, so the strict
-/// content security policy needs no inline styles).
 fn chart(v: &PortalView, label: &str) -> String {
-    let max = v
+    let bars: Vec<(u16, u16, i64)> = v
         .bars
         .iter()
-        .map(|b| i64::from(b.planned).max(b.done))
-        .max()
-        .unwrap_or(1)
-        .max(1) as f64;
-    let w = 24.0;
-    let mut svg = format!(
-        "<svg viewBox=\"0 0 {} 120\" role=\"img\" aria-label=\"{}\" class=\"chart\">",
-        v.bars.len() as f64 * w + 4.0,
-        label
-            .replace('&', "&amp;")
-            .replace('"', "&quot;")
-            .replace('<', "&lt;")
-    );
-    for (i, b) in v.bars.iter().enumerate() {
-        let x = i as f64 * w + 4.0;
-        let ph = f64::from(b.planned) / max * 100.0;
-        let dh = b.done as f64 / max * 100.0;
-        svg.push_str(&format!(
-            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"9\" height=\"{ph:.1}\" fill=\"#b7c9bd\"/>",
-            104.0 - ph
-        ));
-        svg.push_str(&format!(
-            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"9\" height=\"{dh:.1}\" fill=\"#0b5d3b\"/>",
-            x + 10.0,
-            104.0 - dh
-        ));
-        svg.push_str(&format!(
-            "<text x=\"{:.1}\" y=\"117\" font-size=\"9\" fill=\"#1a1a1a\">{}</text>",
-            x + 4.0,
-            b.number
-        ));
-    }
-    svg.push_str("</svg>");
-    svg
+        .map(|b| (b.number, b.planned, b.done))
+        .collect();
+    crate::charts::bar_chart(&bars, label)
 }
 
 async fn home_page(
@@ -199,7 +166,7 @@ async fn home_page(
     let course_charts = m
         .courses
         .iter()
-        .map(|c| super::measure::course_chart(c, &c.title))
+        .map(|c| crate::charts::course_chart(c, &c.title))
         .collect();
     render(HomePage {
         base: Base::new(page, "portal-title"),

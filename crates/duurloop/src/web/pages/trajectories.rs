@@ -44,6 +44,7 @@ struct TrajectoryPage {
     m: crate::app::measure::Results,
     /// One SVG chart per instrument, beside `m.courses`.
     charts: Vec<String>,
+    feedback: Vec<crate::store::feedback::FeedbackRow>,
     weeks: Vec<WeekLine>,
     errors: FormErrors,
 }
@@ -85,13 +86,15 @@ async fn page(
     let charts = m
         .courses
         .iter()
-        .map(|c| super::measure::course_chart(c, &c.title))
+        .map(|c| crate::charts::course_chart(c, &c.title))
         .collect();
+    let feedback = crate::app::feedback::of_trajectory(state, &v.row.id).await?;
     render(TrajectoryPage {
         base: Base::new(page, "trajectory-title"),
         v,
         m,
         charts,
+        feedback,
         weeks,
         errors,
     })

@@ -1,0 +1,482 @@
+//! Impact reports (SPEC C10): the funnel referred → intake → started → completed →
+//! follow-up, time to start, dropout with reasons, attendance and outcome change per
+//! instrument, grouped by practice, therapist, offering, indication, referrer or month.
+//!
+//! Who sees what:
+//! - a coordinator sees the referrals of their organisation (its offerings, referrals sent to
+//!   it as a region, and referrals its members made), with dropout reasons;
+//! - a funder sees what it funds, aggregated only: every cell with fewer than
+//!   [`report::MIN_CELL`] people is suppressed and reasons (free text) are never shown. Until
+//!   contracts link payers to trajectories (funding issue), "what it funds" is decided by the
+//!   referral's funding route: an insurer funds `insurer` and `gp_module`, a municipality
+//!   `municipality` and `subsidy`, an employer `employer`.
+//!
+//! Nothing here returns a participant-level record.
+
+use std::collections::{BTreeMap, HashMap};
+
+use duurloop_domain::{
+    OrgKind, Role, measure,
+    report::{self, Cell, OutcomeAcc, OutcomeCells, OutcomeStats},
+};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Actor, AppError, AppResult,
+    audit::{Event, record},
+};
+use crate::{state::AppState, store};
+
+/// How a report is grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dimension {
+    Practice,
+    Therapist,
+    Offering,
+    Indication,
+    Referrer,
+    Month,
+}
+
+impl Dimension {
+    pub const ALL: [Dimension; 6] = [
+        Dimension::Practice,
+        Dimension::Therapist,
+        Dimension::Offering,
+        Dimension::Indication,
+        Dimension::Referrer,
+        Dimension::Month,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dimension::Practice => "practice",
+            Dimension::Therapist => "therapist",
+            Dimension::Offering => "offering",
+            Dimension::Indication => "indication",
+            Dimension::Referrer => "referrer",
+            Dimension::Month => "month",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+}
+
+/// What the reader asks for; empty fields take the defaults (the last twelve months, by
+/// practice).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// The organisation whose report this is (a coordinated or funding organisation).
+    #[serde(default)]
+    pub org: String,
+    /// practice, therapist, offering, indication, referrer or month
+    #[serde(default)]
+    pub by: String,
+    /// First day, `jjjj-mm-dd` (default: a year before `to`).
+    #[serde(default)]
+    pub from: String,
+    /// Last day, included (default: today).
+    #[serde(default)]
+    pub to: String,
+}
+
+/// One row of the report: a group, or the total.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Row {
+    pub label: String,
+    #[schema(value_type = Option<u64>)]
+    pub referred: Cell<u64>,
+    #[schema(value_type = Option<u64>)]
+    pub intake: Cell<u64>,
+    #[schema(value_type = Option<u64>)]
+    pub started: Cell<u64>,
+    #[schema(value_type = Option<u64>)]
+    pub completed: Cell<u64>,
+    #[schema(value_type = Option<u64>)]
+    pub follow_up: Cell<u64>,
+    #[schema(value_type = Option<u64>)]
+    pub dropped_out: Cell<u64>,
+    /// Median days from referral to the first session.
+    #[schema(value_type = Option<f64>)]
+    pub median_days_to_start: Cell<Option<f64>>,
+    /// Sessions attended of sessions recorded.
+    #[schema(value_type = Option<f64>)]
+    pub attendance_rate: Cell<Option<f64>>,
+    /// Per instrument: first score against the latest.
+    pub outcomes: Vec<OutcomeCell>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OutcomeCell {
+    pub instrument: String,
+    /// n, mean before and after, mean change, effect size (pre-post d), reliably improved,
+    /// recovered, deteriorated, share reliably improved; a suppressed value is `null`.
+    #[schema(value_type = Object)]
+    pub stats: OutcomeCells,
+}
+
+/// Every statistic shown (for coordinators, who see their own participants anyway).
+fn all_shown(s: &OutcomeStats) -> OutcomeCells {
+    OutcomeCells {
+        n: Cell::Shown(s.n),
+        mean_pre: Cell::Shown(s.mean_pre),
+        mean_post: Cell::Shown(s.mean_post),
+        mean_change: Cell::Shown(s.mean_change),
+        effect_size: s.effect_size.map(Cell::Shown),
+        reliably_improved: s.reliably_improved.map(Cell::Shown),
+        recovered: s.recovered.map(Cell::Shown),
+        deteriorated: s.deteriorated.map(Cell::Shown),
+        share_reliably_improved: s.share_reliably_improved.map(Cell::Shown),
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Impact {
+    pub org_name: String,
+    /// true when small cells are suppressed (funders).
+    pub suppressed: bool,
+    pub by: String,
+    pub from: String,
+    pub to: String,
+    pub rows: Vec<Row>,
+    pub total: Row,
+    /// Dropout reasons with how often they were given (coordinators only).
+    pub dropout_reasons: Vec<(String, u64)>,
+}
+
+enum Scope {
+    Coordinator(String),
+    Funder(Vec<&'static str>),
+}
+
+fn funded_routes(kind: OrgKind) -> Vec<&'static str> {
+    match kind {
+        OrgKind::Insurer => vec!["insurer", "gp_module"],
+        OrgKind::Municipality => vec!["municipality", "subsidy"],
+        OrgKind::Employer => vec!["employer"],
+        _ => Vec::new(),
+    }
+}
+
+#[derive(Default)]
+struct Group {
+    referred: u64,
+    intake: u64,
+    started: u64,
+    completed: u64,
+    follow_up: u64,
+    dropped_out: u64,
+    days_to_start: Vec<f64>,
+    attended: i64,
+    recorded: i64,
+    outcomes: BTreeMap<String, OutcomeAcc>,
+}
+
+const STARTED: [&str; 4] = ["started", "completed", "dropped_out", "follow_up_done"];
+
+impl Group {
+    fn add(&mut self, f: &store::reports::ReferralFact, att: Option<&(i64, i64)>) {
+        self.referred += 1;
+        let status = f.status.as_str();
+        let decided = matches!(status, "accepted" | "waitlisted" | "not_suitable");
+        if f.intake > 0 || decided || STARTED.contains(&status) {
+            self.intake += 1;
+        }
+        if STARTED.contains(&status) {
+            self.started += 1;
+        }
+        if matches!(status, "completed" | "follow_up_done") {
+            self.completed += 1;
+        }
+        if status == "follow_up_done" {
+            self.follow_up += 1;
+        }
+        if status == "dropped_out" {
+            self.dropped_out += 1;
+        }
+        if let Some(at) = f.started_at {
+            self.days_to_start
+                .push(((at - f.created_at) as f64 / 86_400_000.0).max(0.0));
+        }
+        if let Some((a, r)) = att {
+            self.attended += a;
+            self.recorded += r;
+        }
+    }
+
+    /// A funder sees no cell of fewer than [`report::MIN_CELL`] people: counts by their own
+    /// size, the median and the rate by the number of people behind them.
+    fn row(&mut self, label: String, suppress: bool) -> Row {
+        let cell = |v: u64| {
+            if suppress {
+                report::suppress(v, v)
+            } else {
+                Cell::Shown(v)
+            }
+        };
+        let started = self.started;
+        let median = report::median(&mut self.days_to_start).map(|d| (d * 10.0).round() / 10.0);
+        let rate = report::rate(self.attended.max(0) as u64, self.recorded.max(0) as u64);
+        Row {
+            label,
+            referred: cell(self.referred),
+            intake: cell(self.intake),
+            started: cell(self.started),
+            completed: cell(self.completed),
+            follow_up: cell(self.follow_up),
+            dropped_out: cell(self.dropped_out),
+            median_days_to_start: if suppress {
+                report::suppress(started, median)
+            } else {
+                Cell::Shown(median)
+            },
+            attendance_rate: if suppress {
+                report::suppress(started, rate)
+            } else {
+                Cell::Shown(rate)
+            },
+            outcomes: self
+                .outcomes
+                .iter()
+                .filter_map(|(code, acc)| {
+                    let stats = acc.finish()?;
+                    Some(OutcomeCell {
+                        instrument: code.clone(),
+                        stats: if suppress {
+                            stats.cells()
+                        } else {
+                            all_shown(&stats)
+                        },
+                    })
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The impact report of an organisation the reader coordinates or funds (audit-logged as a
+/// search over participant data, though it returns aggregates only).
+pub async fn impact(state: &AppState, actor: &Actor, q: &ReportQuery) -> AppResult<Impact> {
+    let org_id = q.org.trim();
+    let mut c = state.db.conn().await?;
+    let org = store::orgs::by_id(&mut c, org_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let kind = OrgKind::parse(&org.kind).map_err(|_| AppError::NotFound)?;
+    let scope = match actor.identity.role_in(org_id) {
+        Some(Role::Coordinator) => Scope::Coordinator(org_id.to_string()),
+        Some(Role::Funder) if !funded_routes(kind).is_empty() => Scope::Funder(funded_routes(kind)),
+        _ => return Err(AppError::Forbidden),
+    };
+    let suppress = matches!(scope, Scope::Funder(_));
+    let by = if q.by.is_empty() {
+        Dimension::Practice
+    } else {
+        Dimension::parse(&q.by).ok_or(AppError::invalid("by", "invalid-dimension"))?
+    };
+    let now = state.now();
+    let today = crate::clock::local_date(now);
+    let to = if q.to.is_empty() { today } else { q.to.clone() };
+    let to_ms = crate::clock::parse_local_date(&to)
+        .ok_or(AppError::invalid("to", "invalid-date"))?
+        + 86_400_000;
+    let from = if q.from.is_empty() {
+        jiff::civil::Date::strptime("%Y-%m-%d", &to)
+            .ok()
+            .and_then(|d| d.checked_sub(jiff::Span::new().years(1)).ok())
+            .map(|d| d.to_string())
+            .unwrap_or_default()
+    } else {
+        q.from.clone()
+    };
+    let from_ms =
+        crate::clock::parse_local_date(&from).ok_or(AppError::invalid("from", "invalid-date"))?;
+    if from_ms >= to_ms {
+        return Err(AppError::invalid("from", "invalid-period"));
+    }
+    let facts: Vec<_> = store::reports::referral_facts(&mut c, from_ms, to_ms)
+        .await?
+        .into_iter()
+        .filter(|f| match &scope {
+            Scope::Coordinator(org) => {
+                f.practice_id.as_deref() == Some(org)
+                    || f.region_org_id.as_deref() == Some(org)
+                    || f.referrer_org_id.as_deref() == Some(org)
+            }
+            Scope::Funder(routes) => routes.contains(&f.funding_route.as_str()),
+        })
+        .collect();
+    let attendance: HashMap<String, (i64, i64)> = store::reports::attendance_counts(&mut c)
+        .await?
+        .into_iter()
+        .map(|(t, a, r)| (t, (a, r)))
+        .collect();
+    // Which groups each trajectory counts in, for the outcomes streamed below.
+    let unknown = || "—".to_string();
+    let labels = |f: &store::reports::ReferralFact| -> Vec<String> {
+        match by {
+            Dimension::Practice => vec![f.practice.clone().unwrap_or_else(unknown)],
+            Dimension::Therapist => vec![f.therapist.clone().unwrap_or_else(unknown)],
+            Dimension::Offering => vec![f.offering_title.clone().unwrap_or_else(unknown)],
+            Dimension::Referrer => vec![f.referrer_org.clone().unwrap_or_else(unknown)],
+            Dimension::Month => vec![crate::clock::local_month(f.created_at)],
+            Dimension::Indication => {
+                let v: Vec<String> = f
+                    .indications
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect();
+                if v.is_empty() { vec![unknown()] } else { v }
+            }
+        }
+    };
+    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+    let mut total = Group::default();
+    let mut of_trajectory: HashMap<String, Vec<String>> = HashMap::new();
+    let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
+    for f in &facts {
+        let att = f.trajectory_id.as_ref().and_then(|t| attendance.get(t));
+        let ls = labels(f);
+        for l in &ls {
+            groups.entry(l.clone()).or_default().add(f, att);
+        }
+        total.add(f, att);
+        if let Some(t) = &f.trajectory_id {
+            of_trajectory.insert(t.clone(), ls);
+        }
+        if let Some(r) = f.dropout_reason.as_deref().filter(|r| !r.trim().is_empty()) {
+            *reasons.entry(r.trim().to_string()).or_default() += 1;
+        }
+    }
+    // Outcomes: first score against the latest, per trajectory and instrument.
+    let mut instruments: HashMap<String, measure::Instrument> = HashMap::new();
+    for code in ["phq9", "gad7", "who5"] {
+        if let Some(i) = measure::builtin_by_code(code) {
+            instruments.insert(code.to_string(), i);
+        }
+    }
+    let mut current: Option<(String, String, f64, f64, u32)> = None;
+    let mut pairs: Vec<(String, String, f64, f64)> = Vec::new();
+    let flush = |cur: &Option<(String, String, f64, f64, u32)>,
+                 pairs: &mut Vec<(String, String, f64, f64)>| {
+        if let Some((t, i, first, last, n)) = cur
+            && *n > 1
+        {
+            pairs.push((t.clone(), i.clone(), *first, *last));
+        }
+    };
+    store::reports::each_score(&mut c, |t, i, total| {
+        if !of_trajectory.contains_key(t) || !instruments.contains_key(i) {
+            return;
+        }
+        match &mut current {
+            Some((ct, ci, _, last, n)) if ct == t && ci == i => {
+                *last = total;
+                *n += 1;
+            }
+            _ => {
+                flush(&current, &mut pairs);
+                current = Some((t.to_string(), i.to_string(), total, total, 1));
+            }
+        }
+    })
+    .await?;
+    flush(&current, &mut pairs);
+    for (t, code, pre, post) in pairs {
+        let Some(instrument) = instruments.get(&code) else {
+            continue;
+        };
+        for l in of_trajectory.get(&t).into_iter().flatten() {
+            if let Some(g) = groups.get_mut(l) {
+                g.outcomes
+                    .entry(code.clone())
+                    .or_insert_with(|| OutcomeAcc::new(instrument))
+                    .push(pre, post);
+            }
+        }
+        total
+            .outcomes
+            .entry(code.clone())
+            .or_insert_with(|| OutcomeAcc::new(instrument))
+            .push(pre, post);
+    }
+    drop(c);
+    let mut tx = state.db.begin().await?;
+    record(
+        &mut tx,
+        now,
+        actor,
+        Event::new("search", "impact_report")
+            .record(org_id)
+            .org(org_id),
+    )
+    .await?;
+    tx.commit().await?;
+    let mut dropout_reasons: Vec<(String, u64)> = if suppress {
+        Vec::new()
+    } else {
+        reasons.into_iter().collect()
+    };
+    dropout_reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    Ok(Impact {
+        org_name: org.name,
+        suppressed: suppress,
+        by: by.as_str().to_string(),
+        from,
+        to,
+        rows: groups
+            .into_iter()
+            .map(|(label, mut g)| g.row(label, suppress))
+            .collect(),
+        total: total.row(String::new(), suppress),
+        dropout_reasons,
+    })
+}
+
+/// The therapist's start page: caseload, today's sessions, referrals waiting for a step,
+/// and safety alerts.
+pub struct TherapistDashboard {
+    pub caseload: Vec<store::trajectories::TrajectoryRow>,
+    pub today: Vec<store::groups::CalendarRow>,
+    pub waiting: Vec<store::referrals::ReferralRow>,
+}
+
+/// Referral statuses that wait for the therapist's next step.
+const WAITING: [&str; 4] = ["sent", "received", "invited", "intake_planned"];
+
+pub async fn therapist_dashboard(state: &AppState, actor: &Actor) -> AppResult<TherapistDashboard> {
+    let now = state.now();
+    let today = crate::clock::local_date(now);
+    let mut tx = state.db.begin().await?;
+    let me = actor.identity.user_id.as_str();
+    let caseload = store::trajectories::caseload(&mut tx, me).await?;
+    let today_sessions = store::groups::therapist_calendar(&mut tx, me)
+        .await?
+        .into_iter()
+        .filter(|s| s.session_date == today && s.cancelled_at.is_none())
+        .collect();
+    let waiting = store::referrals::visible(
+        &mut tx,
+        &store::referrals::Visibility {
+            user_id: me,
+            shared_referrer_orgs: &[],
+            coordinated_orgs: &[],
+            all: false,
+        },
+    )
+    .await?
+    .into_iter()
+    .filter(|r| r.therapist_user_id.as_deref() == Some(me) && WAITING.contains(&r.status.as_str()))
+    .collect();
+    record(&mut tx, now, actor, Event::new("search", "trajectory")).await?;
+    tx.commit().await?;
+    Ok(TherapistDashboard {
+        caseload,
+        today: today_sessions,
+        waiting,
+    })
+}

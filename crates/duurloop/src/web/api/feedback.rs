@@ -1,0 +1,143 @@
+//! Feedback reports, the FHIR export and impact reports over the API.
+
+use axum::{
+    Json,
+    extract::{Path, Query, State},
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    app::{
+        AppError,
+        feedback::{self, FeedbackInput, Generated},
+        reports::{self, Impact, ReportQuery},
+    },
+    state::AppState,
+    store::feedback::FeedbackRow,
+    web::{ctx::ApiActor, routes::RouteTable},
+};
+
+pub fn routes(t: RouteTable) -> RouteTable {
+    t.post("/api/v1/trajectories/{id}/feedback", open)
+        .get("/api/v1/feedback/{id}", show)
+        .put("/api/v1/feedback/{id}", update)
+        .post("/api/v1/feedback/{id}/send", send)
+        .get("/api/v1/feedback/{id}/pdf", pdf)
+        .get("/api/v1/trajectories/{id}/fhir", fhir)
+        .get("/api/v1/reports/impact", impact)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct KindIn {
+    /// end or followup
+    pub kind: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct IdOut {
+    pub id: String,
+}
+
+/// Opens (or makes) the end or follow-up feedback report of a trajectory (its team).
+#[utoipa::path(post, path = "/api/v1/trajectories/{id}/feedback", tag = "feedback", params(("id" = String, Path)), request_body = KindIn,
+    responses((status = 201, body = IdOut), (status = 404, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn open(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    Json(b): Json<KindIn>,
+) -> Result<(StatusCode, Json<IdOut>), AppError> {
+    let id = feedback::open(&state, &actor, &id, &b.kind).await?;
+    Ok((StatusCode::CREATED, Json(IdOut { id })))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FeedbackOut {
+    pub report: FeedbackRow,
+    pub participant: String,
+    pub generated: Generated,
+}
+
+/// A feedback report with what the app generated (the team; the referrer once sent).
+#[utoipa::path(get, path = "/api/v1/feedback/{id}", tag = "feedback", params(("id" = String, Path)),
+    responses((status = 200, body = FeedbackOut), (status = 404, body = super::ErrorBody)))]
+pub async fn show(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<FeedbackOut>, AppError> {
+    let v = feedback::view(&state, &actor, &id, "nl").await?;
+    Ok(Json(FeedbackOut {
+        report: v.report,
+        participant: v.trajectory.client_name,
+        generated: v.generated,
+    }))
+}
+
+/// Saves the therapist's texts of a draft.
+#[utoipa::path(put, path = "/api/v1/feedback/{id}", tag = "feedback", params(("id" = String, Path)), request_body = FeedbackInput,
+    responses((status = 204), (status = 404, body = super::ErrorBody), (status = 409, body = super::ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    Json(b): Json<FeedbackInput>,
+) -> Result<StatusCode, AppError> {
+    feedback::update(&state, &actor, &id, &b).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sends the report to the referrer; it cannot change afterwards.
+#[utoipa::path(post, path = "/api/v1/feedback/{id}/send", tag = "feedback", params(("id" = String, Path)), request_body = FeedbackInput,
+    responses((status = 204), (status = 404, body = super::ErrorBody), (status = 409, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn send(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    Json(b): Json<FeedbackInput>,
+) -> Result<StatusCode, AppError> {
+    feedback::send(&state, &actor, &id, &b).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The report as a PDF letter (the team; the referrer once sent).
+#[utoipa::path(get, path = "/api/v1/feedback/{id}/pdf", tag = "feedback", params(("id" = String, Path)),
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 404, body = super::ErrorBody)))]
+pub async fn pdf(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let bytes = feedback::pdf(&state, &actor, &id).await?;
+    Ok(crate::web::pages::feedback::pdf_response(&id, bytes))
+}
+
+/// The trajectory as a FHIR R4 Bundle (`application/fhir+json`).
+#[utoipa::path(get, path = "/api/v1/trajectories/{id}/fhir", tag = "feedback", params(("id" = String, Path)),
+    responses((status = 200, body = Object), (status = 404, body = super::ErrorBody)))]
+pub async fn fhir(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let bundle = feedback::fhir_bundle(&state, &actor, &id).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/fhir+json")],
+        Json(bundle),
+    )
+        .into_response())
+}
+
+/// The impact report of an organisation you coordinate or fund (funders: aggregates with
+/// cells under 10 people as `null`).
+#[utoipa::path(get, path = "/api/v1/reports/impact", tag = "feedback", params(ReportQuery),
+    responses((status = 200, body = Impact), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn impact(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<ReportQuery>,
+) -> Result<Json<Impact>, AppError> {
+    Ok(Json(reports::impact(&state, &actor, &q).await?))
+}
