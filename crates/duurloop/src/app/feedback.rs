@@ -197,6 +197,33 @@ fn check_texts(input: &FeedbackInput) -> AppResult<()> {
     Ok(())
 }
 
+/// Stores the texts of a draft for its team; a sent report is a conflict.
+async fn save_draft(
+    c: &mut Conn,
+    actor: &Actor,
+    id: &str,
+    input: &FeedbackInput,
+    now: i64,
+) -> AppResult<(FeedbackRow, TrajectoryRow, ReferralRow)> {
+    let (report, t, r, team) = load(c, actor, id).await?;
+    if !team {
+        return Err(AppError::Forbidden);
+    }
+    let saved = store::feedback::update_texts(
+        c,
+        &report.id,
+        input.summary.trim(),
+        input.advice.trim(),
+        input.next_steps.trim(),
+        now,
+    )
+    .await?;
+    if !saved {
+        return Err(AppError::Conflict("report-sent"));
+    }
+    Ok((report, t, r))
+}
+
 /// Saves the therapist's texts of a draft.
 pub async fn update(
     state: &AppState,
@@ -207,22 +234,7 @@ pub async fn update(
     check_texts(input)?;
     let now = state.now();
     let mut tx = state.db.begin().await?;
-    let (report, t, _, team) = load(&mut tx, actor, id).await?;
-    if !team {
-        return Err(AppError::Forbidden);
-    }
-    if !store::feedback::update_texts(
-        &mut tx,
-        &report.id,
-        input.summary.trim(),
-        input.advice.trim(),
-        input.next_steps.trim(),
-        now,
-    )
-    .await?
-    {
-        return Err(AppError::Conflict("report-sent"));
-    }
+    let (_, t, _) = save_draft(&mut tx, actor, id, input, now).await?;
     record(
         &mut tx,
         now,
@@ -250,21 +262,8 @@ pub async fn send(
     }
     let now = state.now();
     let mut tx = state.db.begin().await?;
-    let (report, t, r, team) = load(&mut tx, actor, id).await?;
-    if !team {
-        return Err(AppError::Forbidden);
-    }
-    if !store::feedback::update_texts(
-        &mut tx,
-        &report.id,
-        input.summary.trim(),
-        input.advice.trim(),
-        input.next_steps.trim(),
-        now,
-    )
-    .await?
-        || !store::feedback::mark_sent(&mut tx, &report.id, &actor.identity.user_id, now).await?
-    {
+    let (report, t, r) = save_draft(&mut tx, actor, id, input, now).await?;
+    if !store::feedback::mark_sent(&mut tx, &report.id, &actor.identity.user_id, now).await? {
         return Err(AppError::Conflict("report-sent"));
     }
     store::referrals::add_event(

@@ -25,7 +25,7 @@ use crate::{
     },
 };
 
-fn require_team(actor: &Actor, org_id: &str) -> AppResult<()> {
+pub(super) fn require_team(actor: &Actor, org_id: &str) -> AppResult<()> {
     if matches!(
         actor.identity.role_in(org_id),
         Some(Role::Therapist | Role::Coordinator)

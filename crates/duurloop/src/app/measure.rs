@@ -124,6 +124,35 @@ async fn client_email(
         .map(|r| (t, r.client_email)))
 }
 
+/// Gives the measurement a fresh link and mails it to the participant (the previous link
+/// stops: single use, never two live links); how many mails (0 without an address).
+async fn send_link(
+    c: &mut Conn,
+    state: &AppState,
+    m: &MeasurementRow,
+    reminder: bool,
+    now: i64,
+) -> AppResult<usize> {
+    let Some((_, email)) = client_email(c, &m.trajectory_id).await? else {
+        return Ok(0);
+    };
+    let token = store::new_token();
+    store::measure::set_token(c, &m.id, &token, now + LINK_TTL_MS).await?;
+    let link = link(state, &token);
+    mail::queue(
+        c,
+        state,
+        mail::Mail::Questionnaire {
+            link: &link,
+            reminder,
+        },
+        &email,
+        "nl",
+    )
+    .await?;
+    Ok(1)
+}
+
 /// The scheduler's round (run by the worker): sends the questionnaires that are due, reminds
 /// participants of open ones, tells the therapist when one stays unanswered, and lets old
 /// links lapse. Idempotent: running it twice in a row sends nothing twice.
@@ -135,22 +164,7 @@ pub async fn run_schedule(state: &AppState) -> AppResult<usize> {
     drop(c);
     for m in due {
         let mut tx = state.db.begin().await?;
-        if let Some((_, email)) = client_email(&mut tx, &m.trajectory_id).await? {
-            let token = store::new_token();
-            store::measure::set_token(&mut tx, &m.id, &token, now + LINK_TTL_MS).await?;
-            mail::queue(
-                &mut tx,
-                state,
-                mail::Mail::Questionnaire {
-                    link: &link(state, &token),
-                    reminder: false,
-                },
-                &email,
-                "nl",
-            )
-            .await?;
-            sent += 1;
-        }
+        sent += send_link(&mut tx, state, &m, false, now).await?;
         store::measure::mark_sent(&mut tx, &m.id, now).await?;
         tx.commit().await?;
     }
@@ -165,23 +179,7 @@ pub async fn run_schedule(state: &AppState) -> AppResult<usize> {
         } else if m.reminders < MAX_REMINDERS
             && now - sent_at >= REMIND_AFTER_MS * (m.reminders + 1)
         {
-            if let Some((_, email)) = client_email(&mut tx, &m.trajectory_id).await? {
-                // A fresh link: the one in the first e-mail stops (single use, never two live links).
-                let token = store::new_token();
-                store::measure::set_token(&mut tx, &m.id, &token, now + LINK_TTL_MS).await?;
-                mail::queue(
-                    &mut tx,
-                    state,
-                    mail::Mail::Questionnaire {
-                        link: &link(state, &token),
-                        reminder: true,
-                    },
-                    &email,
-                    "nl",
-                )
-                .await?;
-                sent += 1;
-            }
+            sent += send_link(&mut tx, state, &m, true, now).await?;
             store::measure::count_reminder(&mut tx, &m.id).await?;
         }
         if m.escalated_at.is_none()
@@ -670,19 +668,8 @@ fn require_coordinator(actor: &Actor, org_id: &str) -> AppResult<()> {
     }
 }
 
-fn require_team(actor: &Actor, org_id: &str) -> AppResult<()> {
-    if matches!(
-        actor.identity.role_in(org_id),
-        Some(Role::Coordinator | Role::Therapist)
-    ) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
-
 pub async fn catalogue(state: &AppState, actor: &Actor, org_id: &str) -> AppResult<Catalogue> {
-    require_team(actor, org_id)?;
+    super::groups::require_team(actor, org_id)?;
     let mut c = state.db.conn().await?;
     let mut own = Vec::new();
     for row in store::measure::questionnaires_of(&mut c, org_id).await? {
@@ -837,7 +824,7 @@ pub async fn offering_settings(
     let o = store::directory::offering(&mut c, offering_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    require_team(actor, &o.org_id)?;
+    super::groups::require_team(actor, &o.org_id)?;
     let weeks = u16::try_from(o.weeks).unwrap_or(12);
     let (points, instruments) = settings_of(&mut c, offering_id, weeks).await?;
     Ok((
@@ -862,7 +849,7 @@ pub async fn set_offering_settings(
     let o = store::directory::offering(&mut tx, offering_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    require_team(actor, &o.org_id)?;
+    super::groups::require_team(actor, &o.org_id)?;
     let weeks = u16::try_from(o.weeks).unwrap_or(12);
     let points =
         measure::parse_schedule(&input.points, weeks).map_err(|e| AppError::field("points", e))?;

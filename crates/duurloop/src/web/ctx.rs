@@ -135,6 +135,16 @@ impl FromRequestParts<AppState> for FromWhere {
     }
 }
 
+/// The token in `Authorization: Bearer …`, if any.
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
 /// The person behind an API call with a personal token.
 pub struct ApiActor(pub Actor);
 
@@ -142,13 +152,7 @@ impl FromRequestParts<AppState> for ApiActor {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or(AppError::Unauthenticated)?;
+        let token = bearer(parts).ok_or(AppError::Unauthenticated)?;
         let identity = auth::identity_for_api_token(state, token)
             .await?
             .ok_or(AppError::Unauthenticated)?;

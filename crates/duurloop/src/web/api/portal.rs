@@ -9,7 +9,7 @@ use axum::{
     Json,
     body::Bytes,
     extract::{FromRequestParts, Query, State},
-    http::{StatusCode, header, request::Parts},
+    http::{StatusCode, request::Parts},
 };
 use duurloop_domain::plan::{Plan, Week};
 use serde::{Deserialize, Serialize};
@@ -48,13 +48,7 @@ impl FromRequestParts<AppState> for ApiParticipant {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or(AppError::Unauthenticated)?;
+        let token = crate::web::ctx::bearer(parts).ok_or(AppError::Unauthenticated)?;
         let p = portal::participant(state, token)
             .await?
             .ok_or(AppError::Unauthenticated)?;
