@@ -46,6 +46,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "feedback",
         include_str!("../migrations/0009_feedback.sql"),
     ),
+    (
+        10,
+        "report_indexes",
+        include_str!("../migrations/0010_report_indexes.sql"),
+    ),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {

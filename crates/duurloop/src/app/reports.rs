@@ -13,7 +13,7 @@
 //!
 //! Nothing here returns a participant-level record.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use duurloop_domain::{
     OrgKind, Role, measure,
@@ -25,7 +25,10 @@ use super::{
     Actor, AppError, AppResult,
     audit::{Event, record},
 };
-use crate::{state::AppState, store};
+use crate::{
+    state::AppState,
+    store::{self, reports::GroupKey},
+};
 
 /// How a report is grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,32 +181,41 @@ struct Group {
 const STARTED: [&str; 4] = ["started", "completed", "dropped_out", "follow_up_done"];
 
 impl Group {
-    fn add(&mut self, f: &store::reports::ReferralFact, att: Option<&(i64, i64)>) {
-        self.referred += 1;
+    /// Adds the referrals of one funnel row (one status) to the group.
+    fn add(&mut self, f: &store::reports::FunnelRow) {
+        let n = f.referrals;
+        self.referred += n;
         let status = f.status.as_str();
         let decided = matches!(status, "accepted" | "waitlisted" | "not_suitable");
-        if f.intake > 0 || decided || STARTED.contains(&status) {
-            self.intake += 1;
+        if f.intake_recorded || decided || STARTED.contains(&status) {
+            self.intake += n;
         }
         if STARTED.contains(&status) {
-            self.started += 1;
+            self.started += n;
         }
         if matches!(status, "completed" | "follow_up_done") {
-            self.completed += 1;
+            self.completed += n;
         }
         if status == "follow_up_done" {
-            self.follow_up += 1;
+            self.follow_up += n;
         }
         if status == "dropped_out" {
-            self.dropped_out += 1;
+            self.dropped_out += n;
         }
-        if let Some(at) = f.started_at {
-            self.days_to_start
-                .push(((at - f.created_at) as f64 / 86_400_000.0).max(0.0));
-        }
-        if let Some((a, r)) = att {
-            self.attended += a;
-            self.recorded += r;
+        self.days_to_start
+            .extend((f.started_after_ms.iter()).map(|ms| (*ms as f64 / 86_400_000.0).max(0.0)));
+        self.attended += f.attended;
+        self.recorded += f.recorded;
+    }
+
+    /// Adds `people` with the same first and latest score on `instrument`.
+    fn add_pairs(&mut self, instrument: &measure::Instrument, pair: &store::reports::PairRow) {
+        let acc = self
+            .outcomes
+            .entry(instrument.code.clone())
+            .or_insert_with(|| OutcomeAcc::new(instrument));
+        for _ in 0..pair.people {
+            acc.push(pair.first, pair.last);
         }
     }
 
@@ -297,113 +309,24 @@ pub async fn impact(state: &AppState, actor: &Actor, q: &ReportQuery) -> AppResu
     if from_ms >= to_ms {
         return Err(AppError::invalid("from", "invalid-period"));
     }
-    let facts: Vec<_> = store::reports::referral_facts(&mut c, from_ms, to_ms)
-        .await?
-        .into_iter()
-        .filter(|f| match &scope {
-            Scope::Coordinator(org) => {
-                f.practice_id.as_deref() == Some(org)
-                    || f.region_org_id.as_deref() == Some(org)
-                    || f.referrer_org_id.as_deref() == Some(org)
-            }
-            Scope::Funder(routes) => routes.contains(&f.funding_route.as_str()),
-        })
-        .collect();
-    let attendance: HashMap<String, (i64, i64)> = store::reports::attendance_counts(&mut c)
-        .await?
-        .into_iter()
-        .map(|(t, a, r)| (t, (a, r)))
-        .collect();
-    // Which groups each trajectory counts in, for the outcomes streamed below.
-    let unknown = || "—".to_string();
-    let labels = |f: &store::reports::ReferralFact| -> Vec<String> {
-        match by {
-            Dimension::Practice => vec![f.practice.clone().unwrap_or_else(unknown)],
-            Dimension::Therapist => vec![f.therapist.clone().unwrap_or_else(unknown)],
-            Dimension::Offering => vec![f.offering_title.clone().unwrap_or_else(unknown)],
-            Dimension::Referrer => vec![f.referrer_org.clone().unwrap_or_else(unknown)],
-            Dimension::Month => vec![crate::clock::local_month(f.created_at)],
-            Dimension::Indication => {
-                let v: Vec<String> = f
-                    .indications
-                    .split(',')
-                    .filter(|s| !s.is_empty())
-                    .map(String::from)
-                    .collect();
-                if v.is_empty() { vec![unknown()] } else { v }
-            }
-        }
+    let months = match by {
+        Dimension::Month => months(&from, to_ms),
+        _ => Vec::new(),
     };
-    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
-    let mut total = Group::default();
-    let mut of_trajectory: HashMap<String, Vec<String>> = HashMap::new();
-    let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
-    for f in &facts {
-        let att = f.trajectory_id.as_ref().and_then(|t| attendance.get(t));
-        let ls = labels(f);
-        for l in &ls {
-            groups.entry(l.clone()).or_default().add(f, att);
-        }
-        total.add(f, att);
-        if let Some(t) = &f.trajectory_id {
-            of_trajectory.insert(t.clone(), ls);
-        }
-        if let Some(r) = f.dropout_reason.as_deref().filter(|r| !r.trim().is_empty()) {
-            *reasons.entry(r.trim().to_string()).or_default() += 1;
-        }
-    }
-    // Outcomes: first score against the latest, per trajectory and instrument.
-    let mut instruments: HashMap<String, measure::Instrument> = HashMap::new();
-    for code in ["phq9", "gad7", "who5"] {
-        if let Some(i) = measure::builtin_by_code(code) {
-            instruments.insert(code.to_string(), i);
-        }
-    }
-    let mut current: Option<(String, String, f64, f64, u32)> = None;
-    let mut pairs: Vec<(String, String, f64, f64)> = Vec::new();
-    let flush = |cur: &Option<(String, String, f64, f64, u32)>,
-                 pairs: &mut Vec<(String, String, f64, f64)>| {
-        if let Some((t, i, first, last, n)) = cur
-            && *n > 1
-        {
-            pairs.push((t.clone(), i.clone(), *first, *last));
-        }
+    let key = group_key(by, &months);
+    let covered = match &scope {
+        Scope::Coordinator(org) => store::reports::Scope::Organisation(org),
+        Scope::Funder(routes) => store::reports::Scope::FundingRoutes(routes),
     };
-    store::reports::each_score(&mut c, |t, i, total| {
-        if !of_trajectory.contains_key(t) || !instruments.contains_key(i) {
-            return;
-        }
-        match &mut current {
-            Some((ct, ci, _, last, n)) if ct == t && ci == i => {
-                *last = total;
-                *n += 1;
-            }
-            _ => {
-                flush(&current, &mut pairs);
-                current = Some((t.to_string(), i.to_string(), total, total, 1));
-            }
-        }
-    })
-    .await?;
-    flush(&current, &mut pairs);
-    for (t, code, pre, post) in pairs {
-        let Some(instrument) = instruments.get(&code) else {
-            continue;
-        };
-        for l in of_trajectory.get(&t).into_iter().flatten() {
-            if let Some(g) = groups.get_mut(l) {
-                g.outcomes
-                    .entry(code.clone())
-                    .or_insert_with(|| OutcomeAcc::new(instrument))
-                    .push(pre, post);
-            }
-        }
-        total
-            .outcomes
-            .entry(code.clone())
-            .or_insert_with(|| OutcomeAcc::new(instrument))
-            .push(pre, post);
-    }
+    // One query after the other: two concurrent SQLite readers measured slower than this.
+    let funnel = store::reports::funnel(&mut c, from_ms, to_ms, &covered, &key).await?;
+    let pairs = store::reports::outcome_pairs(&mut c, from_ms, to_ms, &covered, &key).await?;
+    let reasons = if suppress {
+        Vec::new()
+    } else {
+        store::reports::dropout_reasons(&mut c, from_ms, to_ms, &covered).await?
+    };
+    let (groups, mut total) = tally(by, &funnel, &pairs);
     drop(c);
     let mut tx = state.db.begin().await?;
     record(
@@ -416,12 +339,6 @@ pub async fn impact(state: &AppState, actor: &Actor, q: &ReportQuery) -> AppResu
     )
     .await?;
     tx.commit().await?;
-    let mut dropout_reasons: Vec<(String, u64)> = if suppress {
-        Vec::new()
-    } else {
-        reasons.into_iter().collect()
-    };
-    dropout_reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     Ok(Impact {
         org_name: org.name,
         suppressed: suppress,
@@ -433,8 +350,105 @@ pub async fn impact(state: &AppState, actor: &Actor, q: &ReportQuery) -> AppResu
             .map(|(label, mut g)| g.row(label, suppress))
             .collect(),
         total: total.row(String::new(), suppress),
-        dropout_reasons,
+        dropout_reasons: reasons_given(reasons),
     })
+}
+
+/// How the store groups the referrals for a dimension (`months` for [`Dimension::Month`]).
+fn group_key(by: Dimension, months: &[(i64, String)]) -> GroupKey<'_> {
+    match by {
+        Dimension::Practice => GroupKey::Practice,
+        Dimension::Therapist => GroupKey::Therapist,
+        Dimension::Offering => GroupKey::Offering,
+        Dimension::Indication => GroupKey::Indications,
+        Dimension::Referrer => GroupKey::Referrer,
+        Dimension::Month => GroupKey::Months(months),
+    }
+}
+
+/// The groups a row of the store counts in: its label (`—` for none), or for
+/// [`Dimension::Indication`] each indication in it.
+fn labels(by: Dimension, label: Option<&str>) -> Vec<String> {
+    let unknown = || vec!["—".to_string()];
+    match (by, label) {
+        (Dimension::Indication, l) => {
+            let v: Vec<String> = (l.unwrap_or_default().split(','))
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
+            if v.is_empty() { unknown() } else { v }
+        }
+        (_, Some(l)) => vec![l.to_string()],
+        (_, None) => unknown(),
+    }
+}
+
+/// The groups and the total: every funnel row counts in its groups and once in the total, and
+/// so does every pair of first and latest score on a built-in instrument.
+fn tally(
+    by: Dimension,
+    funnel: &[store::reports::FunnelRow],
+    pairs: &[store::reports::PairRow],
+) -> (BTreeMap<String, Group>, Group) {
+    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+    let mut total = Group::default();
+    for f in funnel {
+        for l in labels(by, f.label.as_deref()) {
+            groups.entry(l).or_default().add(f);
+        }
+        total.add(f);
+    }
+    let instruments: Vec<measure::Instrument> = ["phq9", "gad7", "who5"]
+        .into_iter()
+        .filter_map(measure::builtin_by_code)
+        .collect();
+    for pair in pairs {
+        let Some(instrument) = instruments.iter().find(|i| i.code == pair.instrument) else {
+            continue;
+        };
+        for l in labels(by, pair.label.as_deref()) {
+            if let Some(g) = groups.get_mut(&l) {
+                g.add_pairs(instrument, pair);
+            }
+        }
+        total.add_pairs(instrument, pair);
+    }
+    (groups, total)
+}
+
+/// The reasons given for dropping out, trimmed and without empty ones, most often first.
+fn reasons_given(reasons: Vec<(String, i64)>) -> Vec<(String, u64)> {
+    let mut merged: BTreeMap<String, u64> = BTreeMap::new();
+    for (reason, n) in reasons {
+        let reason = reason.trim();
+        if !reason.is_empty() {
+            *merged.entry(reason.to_string()).or_default() += n.max(0) as u64;
+        }
+    }
+    let mut v: Vec<(String, u64)> = merged.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v
+}
+
+/// The months from the one `from` (a date) falls in to the one before `to_ms`: their first
+/// instant in Europe/Amsterdam and their label (`jjjj-mm`, as [`crate::clock::local_month`]).
+fn months(from: &str, to_ms: i64) -> Vec<(i64, String)> {
+    let Ok(date) = from.parse::<jiff::civil::Date>() else {
+        return Vec::new();
+    };
+    let mut month = date.first_of_month();
+    let mut out = Vec::new();
+    while let Some(start) = crate::clock::parse_local_date(&month.to_string()) {
+        if start >= to_ms {
+            break;
+        }
+        out.push((start, month.to_string().chars().take(7).collect()));
+        match month.checked_add(jiff::Span::new().months(1)) {
+            Ok(next) => month = next,
+            Err(_) => break,
+        }
+    }
+    out
 }
 
 /// The therapist's start page: caseload, today's sessions, referrals waiting for a step,

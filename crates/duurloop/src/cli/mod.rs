@@ -2,6 +2,7 @@
 //! one small module.
 
 pub mod backup;
+mod bench;
 pub mod demo;
 mod serve;
 mod user;
@@ -48,6 +49,9 @@ enum Command {
     Config,
     /// Print the current second-factor code of a demo account (demo data only).
     DemoCode { email: String },
+    /// Time the impact report over generated data (BENCHMARKS.md).
+    #[command(hide = true)]
+    BenchImpact(bench::BenchArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -86,6 +90,7 @@ pub fn main() -> ExitCode {
             }
             Command::Backup { path } => backup::run(&config, &path).await,
             Command::User { command } => user::run(&config, command).await,
+            Command::BenchImpact(args) => bench::run(config, args).await,
             Command::DemoCode { email } => {
                 match demo::demo_code(&email, jiff::Timestamp::now().as_millisecond()) {
                     Some(code) => {

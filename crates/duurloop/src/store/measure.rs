@@ -333,6 +333,22 @@ pub async fn insert_score(
     .bind(band)
     .bind(i64::from(prorated))
     .bind(now)
+    .execute(&mut *c)
+    .await?;
+    // The first and latest score per trajectory and instrument, for reports (migration 10).
+    sqlx::query(
+        "INSERT INTO score_pairs (trajectory_id, instrument, scores, first_total, first_at, last_total, last_at) \
+         VALUES ($1, $2, 1, $3, $4, $3, $4) ON CONFLICT (trajectory_id, instrument) DO UPDATE SET \
+         scores = score_pairs.scores + 1, \
+         first_total = CASE WHEN excluded.first_at < score_pairs.first_at THEN excluded.first_total ELSE score_pairs.first_total END, \
+         first_at = CASE WHEN excluded.first_at < score_pairs.first_at THEN excluded.first_at ELSE score_pairs.first_at END, \
+         last_total = CASE WHEN excluded.last_at >= score_pairs.last_at THEN excluded.last_total ELSE score_pairs.last_total END, \
+         last_at = CASE WHEN excluded.last_at >= score_pairs.last_at THEN excluded.last_at ELSE score_pairs.last_at END",
+    )
+    .bind(trajectory_id)
+    .bind(instrument)
+    .bind(total)
+    .bind(now)
     .execute(c)
     .await
     .map(|_| ())

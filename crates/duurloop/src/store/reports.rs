@@ -1,80 +1,277 @@
-//! What the impact reports read: one row per referral with its dimensions and stages, the
-//! attendance per trajectory, and the questionnaire scores in order.
+//! What the impact reports read, aggregated in the database: per group of referrals the
+//! funnel with attendance and the days to start, per group and instrument the people with each
+//! pair of first and latest score, and the dropout reasons.
+//!
+//! The database does the counting because moving rows is the expensive part: through sqlx's
+//! `Any` driver every row and value costs about a microsecond, so a region's million scores
+//! or even its hundred thousand referrals should not travel one by one (BENCHMARKS.md, impact
+//! report). What does travel is small: a row per group and status, a row per group,
+//! instrument and pair of scores (scores are whole numbers on short scales, so pairs repeat),
+//! and the days to start as one list per row. The statistics themselves (medians, means,
+//! reliable change) stay in `duurloop_domain::report`.
 
-use futures_util::TryStreamExt;
-use sqlx::FromRow;
+use sqlx::{FromRow, Row, any::AnyRow};
 
 use super::Conn;
 
-/// A referral as the reports see it: no names of participants, only dimensions and stages.
-#[derive(Debug, Clone, FromRow)]
-pub struct ReferralFact {
-    pub id: String,
-    pub status: String,
-    pub created_at: i64,
-    pub indications: String,
-    pub funding_route: String,
-    pub region_org_id: Option<String>,
-    pub referrer_org_id: Option<String>,
-    pub referrer_org: Option<String>,
-    pub offering_id: Option<String>,
-    pub offering_title: Option<String>,
-    pub practice_id: Option<String>,
-    pub practice: Option<String>,
-    pub therapist: Option<String>,
-    pub trajectory_id: Option<String>,
-    pub intake: i64,
-    pub started_at: Option<i64>,
-    pub dropout_reason: Option<String>,
+/// What the rows of a report are grouped by. The label of a group is a name (`None` for
+/// referrals without one), except for [`GroupKey::Indications`].
+pub enum GroupKey<'a> {
+    /// The name of the organisation of the referral's offering.
+    Practice,
+    /// The name of the therapist of the referral's offering.
+    Therapist,
+    /// The title of the referral's offering.
+    Offering,
+    /// The name of the referring organisation.
+    Referrer,
+    /// The referral's indications as stored, a comma-separated list: the caller splits it.
+    Indications,
+    /// The month a referral was made in: `(first instant of the month, label)`, ascending,
+    /// covering the period (the first may start before it).
+    Months(&'a [(i64, String)]),
 }
 
-/// Every referral made in `[from, to)` (Unix ms).
-pub async fn referral_facts(
+/// Which referrals a report covers.
+pub enum Scope<'a> {
+    /// Of this organisation: its offerings', those sent to it as a region, and its referrers'.
+    Organisation(&'a str),
+    /// With one of these funding routes.
+    FundingRoutes(&'a [&'a str]),
+}
+
+/// The referrals of one group with one status, and whether their intake was recorded.
+#[derive(Debug, Clone)]
+pub struct FunnelRow {
+    pub label: Option<String>,
+    pub status: String,
+    pub intake_recorded: bool,
+    pub referrals: u64,
+    /// Group sessions attended and recorded, over these referrals' trajectories.
+    pub attended: i64,
+    pub recorded: i64,
+    /// For each of these referrals that started: ms from referral to the first `started`.
+    pub started_after_ms: Vec<i64>,
+}
+
+/// How many people of one group had this first and latest score on this instrument (only
+/// trajectories with two scores or more).
+#[derive(Debug, Clone, FromRow)]
+pub struct PairRow {
+    pub label: Option<String>,
+    pub instrument: String,
+    pub first: f64,
+    pub last: f64,
+    pub people: i64,
+}
+
+enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+/// A query's text and its parameters, in order (`$1, $2, …`).
+struct Sql {
+    text: String,
+    binds: Vec<Bind>,
+}
+
+impl Sql {
+    /// A placeholder for `value`.
+    fn bind(&mut self, value: Bind) -> String {
+        self.binds.push(value);
+        format!("${}", self.binds.len())
+    }
+
+    /// `WHERE` conditions for referrals (`r`, with offering `o`) made in `[from, to)` (Unix ms)
+    /// that `scope` covers.
+    fn covered(&mut self, from: i64, to: i64, scope: &Scope) -> String {
+        let (from, to) = (self.bind(Bind::Int(from)), self.bind(Bind::Int(to)));
+        let scope = match scope {
+            Scope::Organisation(org) => {
+                let org = self.bind(Bind::Text(org.to_string()));
+                format!(
+                    "(o.org_id = {org} OR r.region_org_id = {org} OR r.referrer_org_id = {org})"
+                )
+            }
+            Scope::FundingRoutes([]) => "1 = 0".to_string(),
+            Scope::FundingRoutes(routes) => {
+                let list: Vec<String> = routes
+                    .iter()
+                    .map(|route| self.bind(Bind::Text(route.to_string())))
+                    .collect();
+                format!("r.funding_route IN ({})", list.join(", "))
+            }
+        };
+        format!("r.created_at >= {from} AND r.created_at < {to} AND {scope}")
+    }
+
+    /// The label expression of `key` and the join it needs.
+    fn label(&mut self, key: &GroupKey) -> (String, &'static str) {
+        match key {
+            GroupKey::Practice => (
+                "po.name".into(),
+                "LEFT JOIN organisations po ON po.id = o.org_id",
+            ),
+            GroupKey::Therapist => (
+                "th.name".into(),
+                "LEFT JOIN therapists th ON th.id = o.therapist_id",
+            ),
+            GroupKey::Offering => ("o.title".into(), ""),
+            GroupKey::Referrer => (
+                "ro.name".into(),
+                "LEFT JOIN organisations ro ON ro.id = r.referrer_org_id",
+            ),
+            GroupKey::Indications => ("r.indications".into(), ""),
+            GroupKey::Months(months) => (self.month(months), ""),
+        }
+    }
+
+    /// `CASE WHEN r.created_at < (start of the 2nd month) THEN (1st label) … ELSE (last) END`.
+    fn month(&mut self, months: &[(i64, String)]) -> String {
+        let Some((_, last)) = months.last() else {
+            return "CAST(NULL AS TEXT)".into();
+        };
+        let mut case = String::from("CASE");
+        for pair in months.windows(2) {
+            let [(_, label), (next, _)] = pair else {
+                continue;
+            };
+            let (next, label) = (
+                self.bind(Bind::Int(*next)),
+                self.bind(Bind::Text(label.clone())),
+            );
+            case.push_str(&format!(
+                " WHEN r.created_at < {next} THEN CAST({label} AS TEXT)"
+            ));
+        }
+        let last = self.bind(Bind::Text(last.clone()));
+        format!("{case} ELSE CAST({last} AS TEXT) END")
+    }
+
+    async fn fetch_all(self, c: &mut Conn) -> Result<Vec<AnyRow>, sqlx::Error> {
+        // The text is built here from fixed fragments and numbered placeholders only.
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(self.text));
+        for b in self.binds {
+            q = match b {
+                Bind::Int(v) => q.bind(v),
+                Bind::Text(v) => q.bind(v),
+            };
+        }
+        q.fetch_all(c).await
+    }
+}
+
+fn sql() -> Sql {
+    Sql {
+        text: String::new(),
+        binds: Vec::new(),
+    }
+}
+
+/// The funnel of the referrals made in `[from, to)` that `scope` covers, per group, status and
+/// whether the intake was recorded. Attendance per trajectory and the first `started` event
+/// per referral are aggregated once for all (from the indexes of migration 10) and joined: at
+/// regional scale that is faster than looking them up referral by referral.
+pub async fn funnel(
     c: &mut Conn,
     from: i64,
     to: i64,
-) -> Result<Vec<ReferralFact>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT r.id, r.status, r.created_at, r.indications, r.funding_route, r.region_org_id, r.referrer_org_id, \
-         ro.name AS referrer_org, o.id AS offering_id, o.title AS offering_title, o.org_id AS practice_id, \
-         po.name AS practice, th.name AS therapist, t.id AS trajectory_id, \
-         (SELECT CAST(COUNT(*) AS BIGINT) FROM intakes i WHERE i.referral_id = r.id AND i.recorded_at IS NOT NULL) AS intake, \
-         (SELECT MIN(e.at) FROM referral_events e WHERE e.referral_id = r.id AND e.to_status = 'started') AS started_at, \
-         (SELECT MAX(e.note) FROM referral_events e WHERE e.referral_id = r.id AND e.to_status = 'dropped_out') AS dropout_reason \
-         FROM referrals r LEFT JOIN offerings o ON o.id = r.offering_id LEFT JOIN organisations po ON po.id = o.org_id \
-         LEFT JOIN therapists th ON th.id = o.therapist_id LEFT JOIN organisations ro ON ro.id = r.referrer_org_id \
+    scope: &Scope<'_>,
+    key: &GroupKey<'_>,
+) -> Result<Vec<FunnelRow>, sqlx::Error> {
+    let mut q = sql();
+    let covered = q.covered(from, to, scope);
+    let (label, join) = q.label(key);
+    q.text = format!(
+        "SELECT {label} AS label, r.status AS status, \
+         CAST(CASE WHEN i.referral_id IS NULL THEN 0 ELSE 1 END AS BIGINT) AS intake, \
+         CAST(COUNT(*) AS BIGINT) AS referrals, \
+         CAST(COALESCE(SUM(a.attended), 0) AS BIGINT) AS attended, \
+         CAST(COALESCE(SUM(a.recorded), 0) AS BIGINT) AS recorded, \
+         string_agg(CAST(s.started_at - r.created_at AS TEXT), ',') AS started_after \
+         FROM referrals r LEFT JOIN offerings o ON o.id = r.offering_id {join} \
+         LEFT JOIN intakes i ON i.referral_id = r.id AND i.recorded_at IS NOT NULL \
          LEFT JOIN trajectories t ON t.referral_id = r.id \
-         WHERE r.created_at >= $1 AND r.created_at < $2",
-    )
-    .bind(from)
-    .bind(to)
-    .fetch_all(c)
-    .await
+         LEFT JOIN (SELECT trajectory_id, SUM(CASE WHEN status = 'present' THEN 1 ELSE 0 END) AS attended, \
+             COUNT(*) AS recorded FROM attendance GROUP BY trajectory_id) a ON a.trajectory_id = t.id \
+         LEFT JOIN (SELECT referral_id, MIN(at) AS started_at FROM referral_events \
+             WHERE to_status = 'started' GROUP BY referral_id) s ON s.referral_id = r.id \
+         WHERE {covered} GROUP BY 1, 2, 3"
+    );
+    q.fetch_all(c).await?.iter().map(funnel_row).collect()
 }
 
-/// Sessions attended and sessions recorded, per trajectory.
-pub async fn attendance_counts(c: &mut Conn) -> Result<Vec<(String, i64, i64)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT trajectory_id, CAST(SUM(CASE WHEN status = 'present' THEN 1 ELSE 0 END) AS BIGINT), \
-         CAST(COUNT(*) AS BIGINT) FROM attendance GROUP BY trajectory_id",
-    )
-    .fetch_all(c)
-    .await
+fn funnel_row(row: &AnyRow) -> Result<FunnelRow, sqlx::Error> {
+    let started: Option<String> = row.try_get("started_after")?;
+    let started_after_ms = started
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<i64>())
+        .collect::<Result<_, _>>()
+        .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    Ok(FunnelRow {
+        label: row.try_get("label")?,
+        status: row.try_get("status")?,
+        intake_recorded: row.try_get::<i64, _>("intake")? > 0,
+        referrals: row.try_get::<i64, _>("referrals")?.max(0) as u64,
+        attended: row.try_get("attended")?,
+        recorded: row.try_get("recorded")?,
+        started_after_ms,
+    })
 }
 
-/// Calls `each(trajectory, instrument, total)` for every score, per trajectory and instrument
-/// in the order given: streamed, so a million scores are never held at once.
-pub async fn each_score(
+/// Per group and instrument, the people of the covered referrals with each pair of first and
+/// latest score (from `score_pairs`, kept by `measure::insert_score`). `CROSS JOIN` keeps
+/// SQLite's join order (referrals of the period first, then their trajectories' pairs) rather
+/// than reading every pair; PostgreSQL plans it as the inner join it is.
+pub async fn outcome_pairs(
     c: &mut Conn,
-    mut each: impl FnMut(&str, &str, f64),
-) -> Result<(), sqlx::Error> {
-    let mut rows = sqlx::query_as::<_, (String, String, f64)>(
-        "SELECT trajectory_id, instrument, total FROM measurement_scores \
-         ORDER BY trajectory_id, instrument, scored_at",
-    )
-    .fetch(c);
-    while let Some((t, i, total)) = rows.try_next().await? {
-        each(&t, &i, total);
-    }
-    Ok(())
+    from: i64,
+    to: i64,
+    scope: &Scope<'_>,
+    key: &GroupKey<'_>,
+) -> Result<Vec<PairRow>, sqlx::Error> {
+    let mut q = sql();
+    let covered = q.covered(from, to, scope);
+    let (label, join) = q.label(key);
+    q.text = format!(
+        "SELECT {label} AS label, p.instrument, p.first_total AS first, p.last_total AS last, \
+         CAST(COUNT(*) AS BIGINT) AS people \
+         FROM referrals r LEFT JOIN offerings o ON o.id = r.offering_id {join} \
+         CROSS JOIN trajectories t CROSS JOIN score_pairs p \
+         WHERE t.referral_id = r.id AND p.trajectory_id = t.id AND p.scores > 1 AND {covered} \
+         GROUP BY 1, 2, 3, 4"
+    );
+    q.fetch_all(c)
+        .await?
+        .iter()
+        .map(PairRow::from_row)
+        .collect()
+}
+
+/// The reasons given when the covered referrals dropped out (the latest note of their
+/// `dropped_out` event), with how many referrals gave each; untrimmed, empty ones included.
+pub async fn dropout_reasons(
+    c: &mut Conn,
+    from: i64,
+    to: i64,
+    scope: &Scope<'_>,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let mut q = sql();
+    let covered = q.covered(from, to, scope);
+    q.text = format!(
+        "SELECT d.reason, CAST(COUNT(*) AS BIGINT) AS n FROM ( \
+         SELECT MAX(e.note) AS reason FROM referral_events e \
+         JOIN referrals r ON r.id = e.referral_id LEFT JOIN offerings o ON o.id = r.offering_id \
+         WHERE e.to_status = 'dropped_out' AND {covered} GROUP BY e.referral_id) d \
+         GROUP BY d.reason"
+    );
+    q.fetch_all(c)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get("reason")?, row.try_get("n")?)))
+        .collect()
 }
