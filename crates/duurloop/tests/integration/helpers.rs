@@ -240,6 +240,17 @@ impl TestApp {
         }
     }
 
+    /// GET an API path with a bearer token and read the JSON body.
+    pub async fn get_json(&self, token: &str, path: &str) -> serde_json::Value {
+        self.api(token, reqwest::Method::GET, path)
+            .send()
+            .await
+            .expect("req")
+            .json()
+            .await
+            .expect("json")
+    }
+
     /// A personal API token for the user.
     pub async fn api_token(&self, u: &TestUser) -> String {
         let token = format!("dl_{}", store::new_token());

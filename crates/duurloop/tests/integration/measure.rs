@@ -80,17 +80,11 @@ async fn a_participant_answers_by_link_and_a_safety_answer_alerts_the_therapist_
     let app = &s.app;
     let token = app.api_token(&s.therapist).await;
     let v: Value = app
-        .api(
+        .get_json(
             &token,
-            Method::GET,
             &format!("/api/v1/trajectories/{}/measurements", s.trajectory),
         )
-        .send()
-        .await
-        .expect("req")
-        .json()
-        .await
-        .expect("json");
+        .await;
     let points: Vec<&str> = v["measurements"]
         .as_array()
         .expect("measurements")
@@ -217,14 +211,7 @@ async fn a_participant_answers_by_link_and_a_safety_answer_alerts_the_therapist_
         "{page}"
     );
     assert!(page.contains("<strong>14</strong>") && page.contains("<strong>20</strong>"));
-    let v: Value = app
-        .api(&token, Method::GET, "/api/v1/alerts")
-        .send()
-        .await
-        .expect("req")
-        .json()
-        .await
-        .expect("json");
+    let v: Value = app.get_json(&token, "/api/v1/alerts").await;
     let alert = v[0]["id"].as_str().expect("alert").to_string();
     assert_eq!(v[0]["item"], "phq9_9");
     let referrer_token = app.api_token(&s.referrer).await;
@@ -281,27 +268,14 @@ async fn a_participant_answers_by_link_and_a_safety_answer_alerts_the_therapist_
         .await
         .expect("json");
     let session = session["session"].as_str().expect("session").to_string();
-    let home: Value = app
-        .api(&session, Method::GET, "/api/v1/portal")
-        .send()
-        .await
-        .expect("req")
-        .json()
-        .await
-        .expect("json");
+    let home: Value = app.get_json(&session, "/api/v1/portal").await;
     assert!(home.is_object());
     let week5: Value = app
-        .api(
+        .get_json(
             &token,
-            Method::GET,
             &format!("/api/v1/trajectories/{}/measurements", s.trajectory),
         )
-        .send()
-        .await
-        .expect("req")
-        .json()
-        .await
-        .expect("json");
+        .await;
     let week5 = week5["measurements"]
         .as_array()
         .expect("measurements")
@@ -312,17 +286,8 @@ async fn a_participant_answers_by_link_and_a_safety_answer_alerts_the_therapist_
     let id = week5["id"].as_str().expect("id").to_string();
     assert_eq!(week5["status"], "sent");
     let form: Value = app
-        .api(
-            &session,
-            Method::GET,
-            &format!("/api/v1/portal/measurements/{id}"),
-        )
-        .send()
-        .await
-        .expect("req")
-        .json()
-        .await
-        .expect("json");
+        .get_json(&session, &format!("/api/v1/portal/measurements/{id}"))
+        .await;
     assert_eq!(form["instruments"][0]["code"], "phq9");
     let saved: Value = app
         .api(&session, Method::PUT, &format!("/api/v1/portal/measurements/{id}"))
@@ -335,17 +300,11 @@ async fn a_participant_answers_by_link_and_a_safety_answer_alerts_the_therapist_
         .expect("json");
     assert_eq!(saved["completed"], true, "{saved}");
     let v: Value = app
-        .api(
+        .get_json(
             &token,
-            Method::GET,
             &format!("/api/v1/trajectories/{}/measurements", s.trajectory),
         )
-        .send()
-        .await
-        .expect("req")
-        .json()
-        .await
-        .expect("json");
+        .await;
     let phq9 = v["courses"]
         .as_array()
         .expect("courses")
@@ -499,17 +458,11 @@ async fn a_coordinator_adds_an_own_questionnaire_and_an_offering_measures_with_i
     assert!(html.contains("Slaap en energie") && html.contains("PHQ-9"));
     let token = app.api_token(&coord).await;
     let cat: Value = app
-        .api(
+        .get_json(
             &token,
-            Method::GET,
             &format!("/api/v1/organisations/{}/questionnaires", s.org),
         )
-        .send()
-        .await
-        .expect("req")
-        .json()
-        .await
-        .expect("json");
+        .await;
     let code = cat["own"][0]["code"].as_str().expect("code").to_string();
     assert_eq!(cat["own"][0]["items"][1]["reverse"], true);
     let r = app
@@ -570,14 +523,7 @@ async fn a_coordinator_adds_an_own_questionnaire_and_an_offering_measures_with_i
     .expect("score");
     assert_eq!(total, 11.0);
     // Built-in definitions come with their FHIR Questionnaire.
-    let v: Value = app
-        .api(&token, Method::GET, "/api/v1/instruments/gad7")
-        .send()
-        .await
-        .expect("req")
-        .json()
-        .await
-        .expect("json");
+    let v: Value = app.get_json(&token, "/api/v1/instruments/gad7").await;
     assert_eq!(v["fhir"]["resourceType"], "Questionnaire");
     assert_eq!(v["fhir"]["item"].as_array().expect("items").len(), 7);
 }
