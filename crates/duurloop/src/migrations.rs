@@ -51,6 +51,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "report_indexes",
         include_str!("../migrations/0010_report_indexes.sql"),
     ),
+    (
+        11,
+        "report_counts",
+        include_str!("../migrations/0011_report_counts.sql"),
+    ),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {

@@ -785,8 +785,24 @@ async fn generate(db: &Db, region: &Region, responses: u64) -> anyhow::Result<Co
         t.flush(&mut tx).await?;
         tx.commit().await?;
     }
+    // The store keeps each trajectory's attendance counts and each referral's first start as
+    // it writes them; the batches above bypass it, so count once here as migration 11 does.
+    let mut c = db.conn().await?;
+    for sql in RECOUNT {
+        sqlx::query(sql).execute(&mut *c).await?;
+    }
     Ok(t.counts())
 }
+
+/// What `migrations/0011_report_counts.sql` computes for rows written before it.
+const RECOUNT: [&str; 2] = [
+    "UPDATE trajectories SET \
+     sessions_recorded = (SELECT COUNT(*) FROM attendance a WHERE a.trajectory_id = trajectories.id), \
+     sessions_attended = (SELECT COUNT(*) FROM attendance a \
+         WHERE a.trajectory_id = trajectories.id AND a.status = 'present')",
+    "UPDATE referrals SET started_at = (SELECT MIN(e.at) FROM referral_events e \
+     WHERE e.referral_id = referrals.id AND e.to_status = 'started')",
+];
 
 /// Statuses with their share of referrals.
 const STATUSES: [(&str, f64); 11] = [

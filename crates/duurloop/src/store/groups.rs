@@ -149,6 +149,18 @@ pub async fn record_attendance(
     .bind(note)
     .bind(by)
     .bind(now)
+    .execute(&mut *c)
+    .await?;
+    // The trajectory's counts for reports (migration 11): recounted from the index, which is
+    // right whether this row was new or a correction.
+    sqlx::query(
+        "UPDATE trajectories SET \
+         sessions_recorded = (SELECT COUNT(*) FROM attendance a WHERE a.trajectory_id = $1), \
+         sessions_attended = (SELECT COUNT(*) FROM attendance a \
+             WHERE a.trajectory_id = $1 AND a.status = 'present') \
+         WHERE id = $1",
+    )
+    .bind(trajectory_id)
     .execute(c)
     .await
     .map(|_| ())

@@ -229,9 +229,20 @@ pub async fn add_event(c: &mut Conn, e: &NewEvent<'_>) -> Result<(), sqlx::Error
     .bind(e.from_status)
     .bind(e.to_status)
     .bind(e.note)
-    .execute(c)
-    .await
-    .map(|_| ())
+    .execute(&mut *c)
+    .await?;
+    if e.to_status == Some("started") {
+        // The first start, kept for reports (migration 11).
+        sqlx::query(
+            "UPDATE referrals SET started_at = $1 \
+             WHERE id = $2 AND (started_at IS NULL OR started_at > $1)",
+        )
+        .bind(e.now)
+        .bind(e.referral_id)
+        .execute(c)
+        .await?;
+    }
+    Ok(())
 }
 
 pub async fn timeline(c: &mut Conn, referral_id: &str) -> Result<Vec<EventRow>, sqlx::Error> {

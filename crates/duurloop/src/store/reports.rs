@@ -170,9 +170,8 @@ fn sql() -> Sql {
 }
 
 /// The funnel of the referrals made in `[from, to)` that `scope` covers, per group, status and
-/// whether the intake was recorded. Attendance per trajectory and the first `started` event
-/// per referral are aggregated once for all (from the indexes of migration 10) and joined: at
-/// regional scale that is faster than looking them up referral by referral.
+/// whether the intake was recorded. Attendance per trajectory and the first `started` time per
+/// referral are read from the counts the store keeps as they are written (migration 11).
 pub async fn funnel(
     c: &mut Conn,
     from: i64,
@@ -187,16 +186,12 @@ pub async fn funnel(
         "SELECT {label} AS label, r.status AS status, \
          CAST(CASE WHEN i.referral_id IS NULL THEN 0 ELSE 1 END AS BIGINT) AS intake, \
          CAST(COUNT(*) AS BIGINT) AS referrals, \
-         CAST(COALESCE(SUM(a.attended), 0) AS BIGINT) AS attended, \
-         CAST(COALESCE(SUM(a.recorded), 0) AS BIGINT) AS recorded, \
-         string_agg(CAST(s.started_at - r.created_at AS TEXT), ',') AS started_after \
+         CAST(COALESCE(SUM(t.sessions_attended), 0) AS BIGINT) AS attended, \
+         CAST(COALESCE(SUM(t.sessions_recorded), 0) AS BIGINT) AS recorded, \
+         string_agg(CAST(r.started_at - r.created_at AS TEXT), ',') AS started_after \
          FROM referrals r LEFT JOIN offerings o ON o.id = r.offering_id {join} \
          LEFT JOIN intakes i ON i.referral_id = r.id AND i.recorded_at IS NOT NULL \
          LEFT JOIN trajectories t ON t.referral_id = r.id \
-         LEFT JOIN (SELECT trajectory_id, SUM(CASE WHEN status = 'present' THEN 1 ELSE 0 END) AS attended, \
-             COUNT(*) AS recorded FROM attendance GROUP BY trajectory_id) a ON a.trajectory_id = t.id \
-         LEFT JOIN (SELECT referral_id, MIN(at) AS started_at FROM referral_events \
-             WHERE to_status = 'started' GROUP BY referral_id) s ON s.referral_id = r.id \
          WHERE {covered} GROUP BY 1, 2, 3"
     );
     q.fetch_all(c).await?.iter().map(funnel_row).collect()

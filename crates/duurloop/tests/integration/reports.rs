@@ -278,6 +278,17 @@ async fn coordinators_see_the_impact_report_and_funders_only_suppressed_aggregat
         .clone();
     assert_eq!(group["referred"], 5);
     assert_eq!(group["started"], 5);
+    assert!(group["median_days_to_start"].is_number() && group["attendance_rate"].is_number());
+    // The first start the store keeps per referral is that of its events, for every referral.
+    let (differ,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM referrals r WHERE COALESCE(r.started_at, -1) <> \
+         COALESCE((SELECT MIN(e.at) FROM referral_events e \
+                   WHERE e.referral_id = r.id AND e.to_status = 'started'), -1)",
+    )
+    .fetch_one(&mut *app.conn().await)
+    .await
+    .expect("query");
+    assert_eq!(differ, 0);
     let phq9 = group["outcomes"]
         .as_array()
         .expect("outcomes")

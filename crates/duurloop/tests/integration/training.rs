@@ -232,6 +232,20 @@ async fn a_weekly_time_makes_the_sessions_and_attendance_takes_one_tap() {
         .await
         .expect("json");
     assert_eq!(t["attendance"][0]["note"], "mooie rechte houding");
+    // Reports read the counts the store keeps per trajectory; a correction moves them.
+    assert_eq!(sessions_counted(&app, &trajectory).await, (1, 1));
+    let r = app
+        .api(
+            &token,
+            Method::PUT,
+            &format!("/api/v1/sessions/{session}/attendance/{trajectory}"),
+        )
+        .json(&json!({"status": "absent_notice"}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(sessions_counted(&app, &trajectory).await, (1, 0));
     let r = app
         .api(
             &token,
@@ -276,6 +290,15 @@ async fn a_weekly_time_makes_the_sessions_and_attendance_takes_one_tap() {
         app.audit_count("update", "attendance").await >= 1
             && app.audit_count("cancel", "group_session").await == 1
     );
+}
+
+/// A trajectory's (sessions recorded, sessions attended) as the store keeps them for reports.
+async fn sessions_counted(app: &TestApp, trajectory: &str) -> (i64, i64) {
+    sqlx::query_as("SELECT sessions_recorded, sessions_attended FROM trajectories WHERE id = $1")
+        .bind(trajectory)
+        .fetch_one(&mut *app.conn().await)
+        .await
+        .expect("counts")
 }
 
 #[tokio::test]
