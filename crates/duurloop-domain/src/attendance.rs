@@ -76,7 +76,7 @@ pub fn is_valid_date(year: i32, month: u8, day: u8) -> bool {
 }
 
 /// Days since 1970-01-01 (H. Hinnant's `days_from_civil`); the date must be valid.
-fn days_from_civil((year, month, day): Date) -> i64 {
+pub(crate) fn days_from_civil((year, month, day): Date) -> i64 {
     let year = i64::from(year) - i64::from(month <= 2);
     let era = year.div_euclid(400);
     let year_of_era = year - era * 400;
@@ -88,7 +88,7 @@ fn days_from_civil((year, month, day): Date) -> i64 {
 
 /// The date `days` after 1970-01-01 (H. Hinnant's `civil_from_days`); `None` when the year
 /// does not fit an `i32`.
-fn civil_from_days(days: i64) -> Option<Date> {
+pub(crate) fn civil_from_days(days: i64) -> Option<Date> {
     let days = days + 719_468;
     let era = days.div_euclid(146_097);
     let day_of_era = days - era * 146_097;

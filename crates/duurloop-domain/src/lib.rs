@@ -8,6 +8,7 @@ pub mod attendance;
 pub mod contact;
 pub mod email;
 pub mod fhir;
+pub mod funding;
 pub mod measure;
 pub mod names;
 pub mod password;

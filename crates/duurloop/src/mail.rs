@@ -83,6 +83,14 @@ pub enum Mail<'a> {
     FeedbackReport {
         link: &'a str,
     },
+    /// To a payer: an invoice or credit note was sent. Number and total only.
+    Invoice {
+        link: &'a str,
+        number: &'a str,
+        total: &'a str,
+        org: &'a str,
+        credit: bool,
+    },
 }
 
 #[derive(Template)]
@@ -228,6 +236,23 @@ fn compose(mail: &Mail<'_>, lang: Lang) -> Composed {
             link: link.to_string(),
             action: lang.t("mail-feedback-action"),
         },
+        Mail::Invoice {
+            link,
+            number,
+            total,
+            org,
+            credit,
+        } => {
+            let args = [("number", *number), ("total", *total), ("org", *org)];
+            let kind = if *credit { "credit" } else { "invoice" };
+            Composed {
+                kind: "invoice",
+                subject: lang.t_args(&format!("mail-{kind}-subject"), &args),
+                paragraphs: vec![lang.t_args(&format!("mail-{kind}-body"), &args)],
+                link: link.to_string(),
+                action: lang.t("mail-invoice-action"),
+            }
+        }
         Mail::PortalLink { link } => Composed {
             kind: "portal_link",
             subject: lang.t("mail-portal-subject"),

@@ -56,6 +56,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "report_counts",
         include_str!("../migrations/0011_report_counts.sql"),
     ),
+    (
+        12,
+        "funding",
+        include_str!("../migrations/0012_funding.sql"),
+    ),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {

@@ -710,3 +710,72 @@ async fn a_participant_fills_in_phq9_on_a_phone_and_the_therapist_sees_the_score
     screenshot(&t, "therapist-measurements").await;
     t.close().await.expect("close");
 }
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver; CI runs it with --ignored"]
+async fn the_practice_manager_sends_the_draft_invoice_on_a_phone_and_the_insurer_sees_its_own() {
+    let app = TestApp::spawn().await;
+    demo::seed(&app.state.db, app.state.now())
+        .await
+        .expect("demo");
+    let (_driver, port) = chromedriver().await;
+    let profile = tempfile::tempdir().expect("profile dir");
+    let b = browser(port, profile.path()).await;
+    sign_in(&b, &app, "praktijkmanager@medi-stad.example").await;
+    click_and_wait(&b, "nav a[href='/invoices']").await;
+    let list = text(&b, "#invoices").await;
+    assert!(
+        list.contains("Samen Gezond") && list.contains("concept"),
+        "{list}"
+    );
+    // The subsidy's draft: its lines are module fees; sending numbers it.
+    let draft = b
+        .find(Locator::XPath(
+            "//table[@id='invoices']//tr[contains(., 'concept')]//a",
+        ))
+        .await
+        .expect("draft link")
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("a link");
+    b.goto(&app.url(&draft)).await.expect("draft");
+    let lines = text(&b, "#lines").await;
+    assert!(
+        lines.contains("Moduletarief") && lines.contains("DL-"),
+        "{lines}"
+    );
+    let fits = b
+        .execute(
+            "return document.documentElement.scrollWidth <= document.documentElement.clientWidth",
+            vec![],
+        )
+        .await
+        .expect("measure");
+    assert_eq!(
+        fits,
+        serde_json::Value::Bool(true),
+        "the invoice fits a phone"
+    );
+    click_and_wait(&b, "form[action$='/send'] button").await;
+    assert!(text(&b, "#status").await.contains("verstuurd"));
+    let year = &duurloop::clock::local_date(app.state.now())[..4];
+    assert!(text(&b, "h1").await.contains(&format!("{year}-0003")));
+    screenshot(&b, "invoice-sent").await;
+    // The trajectory pages show each participant's funding.
+    b.goto(&app.url("/funding/budgets")).await.expect("budgets");
+    assert!(text(&b, "main").await.contains("Subsidie runningtherapie"));
+    b.close().await.expect("close");
+
+    let profile = tempfile::tempdir().expect("profile dir");
+    let f = browser(port, profile.path()).await;
+    sign_in(&f, &app, "zorginkoop@zuiderzee.example").await;
+    click_and_wait(&f, "nav a[href='/invoices']").await;
+    let seen = text(&f, "#invoices").await;
+    assert!(
+        seen.contains("Zorgverzekeraar Zuiderzee") && !seen.contains("Samen Gezond"),
+        "{seen}"
+    );
+    screenshot(&f, "funder-invoices").await;
+    f.close().await.expect("close");
+}

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod directory;
 pub mod feedback;
+pub mod funding;
 pub mod groups;
 pub mod measure;
 pub mod orgs;

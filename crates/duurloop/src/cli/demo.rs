@@ -169,6 +169,7 @@ pub async fn seed(db: &Db, now: i64) -> anyhow::Result<Vec<DemoLogin>> {
     }
     seed_directory(&mut tx, now).await?;
     seed_running_group(&mut tx, now).await?;
+    seed_funding(&mut tx, now).await?;
     tx.commit().await?;
     Ok(logins)
 }
@@ -553,6 +554,15 @@ async fn seed_running_group(c: &mut crate::store::Conn, now: i64) -> anyhow::Res
             },
         )
         .await?;
+        // The intake consult, a week before the start (billed as a consult: SPEC §3).
+        let intake_at = now - 49 * 86_400_000;
+        referrals::plan_intake(c, &referral, "demo", intake_at).await?;
+        let mut intake = referrals::intake(c, &referral)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("demo intake"))?;
+        intake.resting_hr = Some(i64::from(hr));
+        intake.age = Some(i64::from(age));
+        referrals::record_intake(c, &intake, intake_at).await?;
         let p = plan::generate(level, 12);
         let zone = plan::easy_zone(hr, age);
         let trajectory = trajectories::insert(
@@ -764,4 +774,175 @@ fn demo_gpx(date: &str, minutes: i64, hr: i64) -> String {
     format!(
         "<?xml version=\"1.0\"?><gpx version=\"1.1\" creator=\"Duurloop demo\" xmlns=\"http://www.topografix.com/GPX/1/1\" xmlns:gpxtpx=\"http://www.garmin.com/xmlschemas/TrackPointExtension/v1\"><trk><trkseg>{pts}</trkseg></trk></gpx>"
     )
+}
+
+/// The funding mix of the Lelystad practice (SPEC §3): the intake billed as a regular consult
+/// and the group sessions under the GP module group tariff, both to the insurer, with a
+/// primary-care subsidy alongside (a module fee per participant from a budget); and a
+/// municipality deal ("Extraatje voor je welzijn") paying the first 12 sessions within 16
+/// weeks. The running group's participants are funded by them; last month is invoiced and
+/// sent, so the invoice, budget and funder pages show real figures.
+async fn seed_funding(c: &mut crate::store::Conn, now: i64) -> anyhow::Result<()> {
+    use crate::store::funding::{self as f, NewContract, NewPayer};
+    let (Some(org), Some(insurer), Some(municipality)) = (
+        store::orgs::by_name(c, MEDI_STAD).await?,
+        store::orgs::by_name(c, INSURER).await?,
+        store::orgs::by_name(c, NOORDWIJK).await?,
+    ) else {
+        return Ok(());
+    };
+    if !f::payers_of(c, &org.id).await?.is_empty() {
+        return Ok(());
+    }
+    let year = crate::clock::local_date(now)
+        .get(..4)
+        .unwrap_or("2026")
+        .to_string();
+    let (from, to) = (format!("{year}-01-01"), format!("{year}-12-31"));
+    let payer = async |c: &mut crate::store::Conn,
+                       kind: &str,
+                       name: &str,
+                       funder: Option<&str>,
+                       reference: &str|
+           -> anyhow::Result<String> {
+        Ok(f::insert_payer(
+            c,
+            &NewPayer {
+                org_id: &org.id,
+                kind,
+                name,
+                funder_org_id: funder,
+                reference,
+                address: "",
+                email: "",
+            },
+            now,
+        )
+        .await?)
+    };
+    let zuiderzee = payer(c, "insurer", INSURER, Some(&insurer.id), "UZOVI 3399").await?;
+    let subsidy = payer(
+        c,
+        "subsidy",
+        "Samen Gezond Lelystad (eerstelijnssubsidie)",
+        None,
+        "SUB-2026-014",
+    )
+    .await?;
+    let gemeente = payer(
+        c,
+        "municipality",
+        "Gemeente Noordwijk — Extraatje voor je welzijn",
+        Some(&municipality.id),
+        "WMO-7781",
+    )
+    .await?;
+    let contract = async |c: &mut crate::store::Conn,
+                          payer_id: &str,
+                          name: &str,
+                          max_sessions: Option<i64>,
+                          max_weeks: Option<i64>,
+                          budget_cents: Option<i64>,
+                          tariffs: &[(&str, i64)]|
+           -> anyhow::Result<String> {
+        Ok(f::insert_contract(
+            c,
+            &NewContract {
+                payer_id,
+                name,
+                valid_from: &from,
+                valid_to: Some(&to),
+                max_sessions,
+                max_weeks,
+                budget_cents,
+                tariffs,
+            },
+            now,
+        )
+        .await?)
+    };
+    let consult = contract(
+        c,
+        &zuiderzee,
+        &format!("Consult huisartsenzorg {year}"),
+        None,
+        None,
+        None,
+        &[("intake", 1_240)],
+    )
+    .await?;
+    let module = contract(
+        c,
+        &zuiderzee,
+        &format!("Module GGZ groepstarief {year}"),
+        Some(12),
+        None,
+        None,
+        &[("group_session", 1_500), ("trial_session", 0)],
+    )
+    .await?;
+    let sub = contract(
+        c,
+        &subsidy,
+        &format!("Subsidie runningtherapie {year}"),
+        None,
+        None,
+        Some(60_000),
+        &[("module_fee", 5_000)],
+    )
+    .await?;
+    let deal = contract(
+        c,
+        &gemeente,
+        &format!("Extraatje voor je welzijn {year}"),
+        Some(12),
+        Some(16),
+        Some(1_000_000),
+        &[("group_session", 1_750), ("intake", 2_500)],
+    )
+    .await?;
+    let group: Vec<(String,)> = sqlx::query_as(
+        "SELECT t.id FROM trajectories t JOIN offerings o ON o.id = t.offering_id \
+         WHERE o.title = $1 ORDER BY t.created_at, t.id",
+    )
+    .bind(RUNNING_GROUP)
+    .fetch_all(&mut *c)
+    .await?;
+    // The last participant's running therapy is paid by the municipality deal (she came
+    // through the municipality's welfare project); the others by the Lelystad mix.
+    for (i, (t,)) in group.iter().enumerate() {
+        let sources = if i + 1 == group.len() {
+            vec![deal.clone()]
+        } else {
+            vec![consult.clone(), module.clone(), sub.clone()]
+        };
+        f::set_funding(c, t, &sources).await?;
+    }
+    // Up to yesterday: the insurer's and the municipality's invoices sent, the subsidy's
+    // left as a draft.
+    let Some(manager) = users::by_email(c, "praktijkmanager@medi-stad.example").await? else {
+        return Ok(());
+    };
+    let day = |ms: i64| {
+        crate::app::funding::parse_date(&crate::clock::local_date(ms)).unwrap_or((1970, 1, 1))
+    };
+    let period = (day(now - 60 * 86_400_000), day(now - 86_400_000));
+    let app_err = |e: crate::app::AppError| anyhow::anyhow!("demo invoice: {e}");
+    let sent = crate::app::funding::draft(c, &org.id, &zuiderzee, period, &manager.id, now)
+        .await
+        .map_err(app_err)?;
+    crate::app::funding::issue(c, &org.id, &sent, now)
+        .await
+        .map_err(app_err)?;
+    let to_municipality =
+        crate::app::funding::draft(c, &org.id, &gemeente, period, &manager.id, now)
+            .await
+            .map_err(app_err)?;
+    crate::app::funding::issue(c, &org.id, &to_municipality, now)
+        .await
+        .map_err(app_err)?;
+    crate::app::funding::draft(c, &org.id, &subsidy, period, &manager.id, now)
+        .await
+        .map_err(app_err)?;
+    Ok(())
 }

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod directory;
 pub mod feedback;
+pub mod funding;
 pub mod groups;
 pub mod measure;
 pub mod orgs;

@@ -40,6 +40,11 @@ enum Who {
     /// Anyone who coordinates (or funds, as insurer, municipality or employer) an
     /// organisation: the impact report opens on their first one.
     ReportReader,
+    /// A coordinator of the organisation in the path, or one of its funders.
+    CoordinatorOrFunder,
+    /// The coordinators of the invoice's billing organisation (others: 404; the payer's
+    /// funders see sent invoices, but this payer has no funder organisation).
+    InvoiceManager,
     /// Only a participant signed in to the portal by magic link: nobody in this matrix
     /// (everyone is sent to the portal's sign-in page).
     PortalParticipant,
@@ -1032,6 +1037,211 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
         "/api/v1/reports/impact?org={org}",
         "",
     ),
+    (
+        "GET",
+        "/funding",
+        Who::OwnCoordinator,
+        "/funding?org={org}",
+        "",
+    ),
+    (
+        "POST",
+        "/funding/payers",
+        Who::OwnCoordinator,
+        "/funding/payers",
+        "org={org}&kind=insurer&name=Zuiderzee",
+    ),
+    (
+        "POST",
+        "/funding/payers/{id}/contracts",
+        Who::OwnCoordinator,
+        "/funding/payers/{payer}/contracts",
+        "org={org}&name=Module&valid_from=2026-01-01&tariff_intake=12",
+    ),
+    (
+        "GET",
+        "/funding/budgets",
+        Who::CoordinatorOrFunder,
+        "/funding/budgets?org={org}",
+        "",
+    ),
+    (
+        "POST",
+        "/trajectories/{id}/funding",
+        Who::TrajectoryTeam,
+        "/trajectories/{trajectory}/funding",
+        "contract={contract}",
+    ),
+    (
+        "GET",
+        "/invoices",
+        Who::CoordinatorOrFunder,
+        "/invoices?org={org}",
+        "",
+    ),
+    (
+        "POST",
+        "/invoices",
+        Who::OwnCoordinator,
+        "/invoices",
+        "org={org}&payer_id={payer}&from=2026-01-01&to=2027-12-31",
+    ),
+    (
+        "GET",
+        "/invoices/export.csv",
+        Who::CoordinatorOrFunder,
+        "/invoices/export.csv?org={org}",
+        "",
+    ),
+    (
+        "GET",
+        "/invoices/{id}",
+        Who::InvoiceManager,
+        "/invoices/{invoice}",
+        "",
+    ),
+    (
+        "GET",
+        "/invoices/{id}/pdf",
+        Who::InvoiceManager,
+        "/invoices/{invoice}/pdf",
+        "",
+    ),
+    (
+        "GET",
+        "/api/v1/payers",
+        Who::OwnCoordinator,
+        "/api/v1/payers?org={org}",
+        "",
+    ),
+    (
+        "POST",
+        "/api/v1/payers",
+        Who::OwnCoordinator,
+        "/api/v1/payers",
+        r#"{"org":"{org}","kind":"insurer","name":"Zuiderzee"}"#,
+    ),
+    (
+        "POST",
+        "/api/v1/payers/{id}/contracts",
+        Who::OwnCoordinator,
+        "/api/v1/payers/{payer}/contracts",
+        r#"{"name":"Module","valid_from":"2026-01-01","tariffs":{"intake":"12"}}"#,
+    ),
+    (
+        "GET",
+        "/api/v1/trajectories/{id}/funding",
+        Who::TrajectoryTeam,
+        "/api/v1/trajectories/{trajectory}/funding",
+        "",
+    ),
+    (
+        "PUT",
+        "/api/v1/trajectories/{id}/funding",
+        Who::TrajectoryTeam,
+        "/api/v1/trajectories/{trajectory}/funding",
+        r#"{"contracts":["{contract}"]}"#,
+    ),
+    (
+        "GET",
+        "/api/v1/invoices",
+        Who::CoordinatorOrFunder,
+        "/api/v1/invoices?org={org}",
+        "",
+    ),
+    (
+        "POST",
+        "/api/v1/invoices",
+        Who::OwnCoordinator,
+        "/api/v1/invoices",
+        r#"{"org":"{org}","payer_id":"{payer}","from":"2026-01-01","to":"2027-12-31"}"#,
+    ),
+    (
+        "GET",
+        "/api/v1/invoices/export.csv",
+        Who::CoordinatorOrFunder,
+        "/api/v1/invoices/export.csv?org={org}",
+        "",
+    ),
+    (
+        "GET",
+        "/api/v1/invoices/{id}",
+        Who::InvoiceManager,
+        "/api/v1/invoices/{invoice}",
+        "",
+    ),
+    (
+        "GET",
+        "/api/v1/invoices/{id}/pdf",
+        Who::InvoiceManager,
+        "/api/v1/invoices/{invoice}/pdf",
+        "",
+    ),
+    (
+        "GET",
+        "/api/v1/budgets",
+        Who::CoordinatorOrFunder,
+        "/api/v1/budgets?org={org}",
+        "",
+    ),
+    // An invoice's changes in the order they can happen: sent, paid, credited; a sent
+    // invoice is no longer deleted (409, still allowed for its coordinator).
+    (
+        "POST",
+        "/invoices/{id}/send",
+        Who::InvoiceManager,
+        "/invoices/{invoice}/send",
+        "",
+    ),
+    (
+        "POST",
+        "/api/v1/invoices/{id}/send",
+        Who::InvoiceManager,
+        "/api/v1/invoices/{invoice}/send",
+        "",
+    ),
+    (
+        "POST",
+        "/invoices/{id}/paid",
+        Who::InvoiceManager,
+        "/invoices/{invoice}/paid",
+        "",
+    ),
+    (
+        "POST",
+        "/api/v1/invoices/{id}/paid",
+        Who::InvoiceManager,
+        "/api/v1/invoices/{invoice}/paid",
+        "",
+    ),
+    (
+        "POST",
+        "/invoices/{id}/credit",
+        Who::InvoiceManager,
+        "/invoices/{invoice}/credit",
+        "",
+    ),
+    (
+        "POST",
+        "/api/v1/invoices/{id}/credit",
+        Who::InvoiceManager,
+        "/api/v1/invoices/{invoice}/credit",
+        "",
+    ),
+    (
+        "POST",
+        "/invoices/{id}/delete",
+        Who::InvoiceManager,
+        "/invoices/{invoice}/delete",
+        "",
+    ),
+    (
+        "DELETE",
+        "/api/v1/invoices/{id}",
+        Who::InvoiceManager,
+        "/api/v1/invoices/{invoice}",
+        "",
+    ),
     // Sending comes last: once sent, the referrer may read the report.
     (
         "POST",
@@ -1080,6 +1290,8 @@ fn allowed(who: Who, actor: Actor) -> bool {
         Who::GroupTeam => matches!(actor, Actor::Therapist | Actor::Coordinator),
         Who::OwnCoordinator => actor == Actor::Coordinator,
         Who::ReportReader => matches!(actor, Actor::Coordinator | Actor::OtherCoordinator),
+        Who::CoordinatorOrFunder => matches!(actor, Actor::Coordinator | Actor::Funder),
+        Who::InvoiceManager => actor == Actor::Coordinator,
         Who::PortalParticipant => false,
     }
 }
@@ -1218,19 +1430,93 @@ async fn every_route_allows_exactly_the_roles_in_the_table() {
         .expect("feedback")
         .id
     };
+    // A payer with a contract and a draft invoice of the organisation (written directly:
+    // the draft needs no events to exist).
+    let (payer, contract, invoice) = {
+        use duurloop::store::funding as f;
+        let mut c = app.conn().await;
+        let payer = f::insert_payer(
+            &mut c,
+            &f::NewPayer {
+                org_id: &org,
+                kind: "insurer",
+                name: "Zuiderzee",
+                funder_org_id: None,
+                reference: "",
+                address: "",
+                email: "",
+            },
+            0,
+        )
+        .await
+        .expect("payer");
+        let contract = f::insert_contract(
+            &mut c,
+            &f::NewContract {
+                payer_id: &payer,
+                name: "Module",
+                valid_from: "2026-01-01",
+                valid_to: None,
+                max_sessions: None,
+                max_weeks: None,
+                budget_cents: Some(10_000),
+                tariffs: &[("group_session", 1_500)],
+            },
+            0,
+        )
+        .await
+        .expect("contract");
+        let invoice = f::insert_invoice(
+            &mut c,
+            &f::NewInvoice {
+                org_id: &org,
+                payer_id: &payer,
+                kind: "invoice",
+                credits_id: None,
+                number: None,
+                period_from: "2026-01-01",
+                period_to: "2026-01-31",
+                status: "draft",
+                created_by: &users[6].1.as_ref().expect("coordinator").id,
+                sent_at: None,
+            },
+            &[f::NewLine {
+                event_key: "authz:1",
+                trajectory_id: &trajectory,
+                contract_id: &contract,
+                service_date: "2026-01-13",
+                service: "group_session",
+                reference: "DL-AUTHZ",
+                cents: 1_500,
+            }],
+            true,
+            0,
+        )
+        .await
+        .expect("invoice")
+        .expect("claimed");
+        (payer, contract, invoice)
+    };
     let mut failures = Vec::new();
     for (method, pattern, who, path, body) in TABLE {
-        let path = path
-            .replace("{org}", &org)
-            .replace("{offering}", &offering)
-            .replace("{therapist}", &therapist)
-            .replace("{location}", &location_id)
-            .replace("{trajectory}", &trajectory)
-            .replace("{session}", &session)
-            .replace("{referral}", &referral)
-            .replace("{measurement}", &measurement)
-            .replace("{alert}", &alert)
-            .replace("{feedback}", &feedback);
+        let fill = |s: &str| {
+            s.replace("{org}", &org)
+                .replace("{offering}", &offering)
+                .replace("{therapist}", &therapist)
+                .replace("{location}", &location_id)
+                .replace("{trajectory}", &trajectory)
+                .replace("{session}", &session)
+                .replace("{referral}", &referral)
+                .replace("{measurement}", &measurement)
+                .replace("{alert}", &alert)
+                .replace("{feedback}", &feedback)
+                .replace("{payer}", &payer)
+                .replace("{contract}", &contract)
+                .replace("{invoice}", &invoice)
+        };
+        let path = fill(path);
+        let body = fill(body);
+        let body = body.as_str();
         let is_api = path.starts_with("/api/");
         for (actor, user) in &users {
             let status_and_location = if is_api {
@@ -1283,6 +1569,7 @@ async fn every_route_allows_exactly_the_roles_in_the_table() {
                         | Who::ReferralHandlers
                         | Who::ReferralCoordinator
                         | Who::TrajectoryTeam
+                        | Who::InvoiceManager
                 );
             let to_portal_login = status == StatusCode::SEE_OTHER
                 && loc == "/portal/login"

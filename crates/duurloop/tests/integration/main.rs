@@ -7,6 +7,7 @@ mod accounts;
 mod api;
 mod authz;
 mod front_door;
+mod funding;
 mod mail;
 mod measure;
 mod orgs;

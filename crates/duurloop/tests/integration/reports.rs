@@ -349,7 +349,7 @@ async fn coordinators_see_the_impact_report_and_funders_only_suppressed_aggregat
     assert!(app.audit_count("search", "impact_report").await >= 4);
 }
 
-async fn user_org(app: &TestApp, email: &str) -> String {
+pub async fn user_org(app: &TestApp, email: &str) -> String {
     let (org,): (String,) = sqlx::query_as(
         "SELECT m.org_id FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = $1",
     )

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod directory;
 pub mod feedback;
+pub mod funding;
 pub mod groups;
 pub mod measure;
 pub mod orgs;
@@ -92,6 +93,21 @@ use crate::state::AppState;
         feedback::pdf,
         feedback::fhir,
         feedback::impact,
+        funding::payers,
+        funding::create_payer,
+        funding::create_contract,
+        funding::trajectory_funding,
+        funding::set_trajectory_funding,
+        funding::invoices,
+        funding::generate,
+        funding::invoice,
+        funding::delete,
+        funding::send,
+        funding::paid,
+        funding::credit,
+        funding::pdf,
+        funding::export_csv,
+        funding::budgets,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -144,6 +160,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
     let t = portal::routes(t);
     let t = measure::routes(t);
     let t = feedback::routes(t);
+    let t = funding::routes(t);
     orgs::routes(t)
 }
 

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod directory;
 pub mod feedback;
+pub mod funding;
 pub mod groups;
 pub mod home;
 pub mod measure;
@@ -35,6 +36,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
     let t = measure::routes(t);
     let t = feedback::routes(t);
     let t = reports::routes(t);
+    let t = funding::routes(t);
     audit::routes(t)
 }
 
@@ -46,6 +48,8 @@ pub struct NavUser {
     pub coordinated: Vec<(String, String)>,
     /// Whether the person refers, treats or coordinates (and so has a referrals page).
     pub handles_referrals: bool,
+    /// Whether the person coordinates or funds somewhere (and so has invoices to see).
+    pub sees_invoices: bool,
 }
 
 /// What the layout needs on every page.
@@ -71,6 +75,10 @@ impl Base {
                 .memberships
                 .iter()
                 .any(|m| matches!(m.role.as_str(), "referrer" | "therapist" | "coordinator")),
+            sees_invoices: i
+                .memberships
+                .iter()
+                .any(|m| matches!(m.role.as_str(), "coordinator" | "funder")),
         });
         Self {
             lang: page.lang,

@@ -46,6 +46,7 @@ struct TrajectoryPage {
     charts: Vec<String>,
     feedback: Vec<crate::store::feedback::FeedbackRow>,
     weeks: Vec<WeekLine>,
+    funding: super::funding::FundingCard,
     errors: FormErrors,
 }
 
@@ -73,7 +74,7 @@ fn lines(v: &TrajectoryView) -> Vec<WeekLine> {
         .collect()
 }
 
-async fn page(
+pub(crate) async fn page(
     state: &AppState,
     page: &PageCtx,
     id: &str,
@@ -89,7 +90,9 @@ async fn page(
         .map(|c| crate::charts::course_chart(c, &c.title))
         .collect();
     let feedback = crate::app::feedback::of_trajectory(state, &v.row.id).await?;
+    let funding = crate::app::funding::of_trajectory(state, &actor, id).await?;
     render(TrajectoryPage {
+        funding: super::funding::funding_card(&funding, page.lang),
         base: Base::new(page, "trajectory-title"),
         v,
         m,
