@@ -19,7 +19,9 @@ pub async fn run(config: &Config, path: &Path) -> anyhow::Result<()> {
              `pg_dump --format=custom --file=duurloop.dump \"$DATABASE_URL\"`"
         );
     }
-    let db = Db::connect(url).await?;
+    // Never migrate here: a newer binary's backup must not change a database that an older
+    // server is still running on.
+    let db = Db::connect_without_migrating(url).await?;
     backup_sqlite(&db, path).await?;
     println!("backup written to {}", path.display());
     Ok(())
@@ -35,5 +37,12 @@ pub async fn backup_sqlite(db: &Db, path: &Path) -> anyhow::Result<()> {
         .execute(&db.pool)
         .await
         .context("backup failed")?;
+    // The file is synced by SQLite; its directory entry too, so a power cut right after
+    // "backup written" keeps the file.
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .context("sync the backup's folder")?;
+    }
     Ok(())
 }
