@@ -24,6 +24,7 @@ use anyhow::Context;
 use futures_util::TryStreamExt;
 use sqlx::{AnyConnection, Row};
 
+use super::generate::{Batch, Rng};
 use crate::{
     app::{self, Actor, AuthVia, RequestCtx},
     clock::{SystemClock, parse_local_date},
@@ -168,139 +169,6 @@ async fn time_report(
     }
     eprintln!("impact report runs (ms): {times:?}");
     Ok((times, serde_json::to_value(report)?))
-}
-
-/// A SQL value for the generator's batches.
-enum Val {
-    Text(String),
-    Int(i64),
-    Real(f64),
-    Null,
-}
-
-impl From<&str> for Val {
-    fn from(s: &str) -> Self {
-        Val::Text(s.to_string())
-    }
-}
-impl From<String> for Val {
-    fn from(s: String) -> Self {
-        Val::Text(s)
-    }
-}
-impl From<i64> for Val {
-    fn from(v: i64) -> Self {
-        Val::Int(v)
-    }
-}
-impl From<f64> for Val {
-    fn from(v: f64) -> Self {
-        Val::Real(v)
-    }
-}
-impl<T: Into<Val>> From<Option<T>> for Val {
-    fn from(v: Option<T>) -> Self {
-        v.map_or(Val::Null, Into::into)
-    }
-}
-
-/// Rows waiting to be written to one table with multi-row INSERTs.
-struct Batch {
-    table: &'static str,
-    columns: &'static [&'static str],
-    values: Vec<Val>,
-    written: u64,
-}
-
-impl Batch {
-    fn new(table: &'static str, columns: &'static [&'static str]) -> Self {
-        Batch {
-            table,
-            columns,
-            values: Vec::new(),
-            written: 0,
-        }
-    }
-
-    fn row<const N: usize>(&mut self, row: [Val; N]) {
-        debug_assert_eq!(N, self.columns.len(), "{}", self.table);
-        self.values.extend(row);
-    }
-
-    /// Rows per statement: a hundred, as statements of thousands of parameters bound far
-    /// slower through sqlx (SQLite would allow 32766).
-    fn per_statement(&self) -> usize {
-        (30_000 / self.columns.len()).min(100)
-    }
-
-    async fn flush(&mut self, c: &mut AnyConnection) -> Result<(), sqlx::Error> {
-        let width = self.columns.len();
-        let values = std::mem::take(&mut self.values);
-        for chunk in values.chunks(self.per_statement() * width) {
-            // Only the generator's own table and column names and numbered placeholders.
-            let sql = insert_sql(self.table, self.columns, chunk.len() / width);
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for v in chunk {
-                q = match v {
-                    Val::Text(s) => q.bind(s.as_str()),
-                    Val::Int(i) => q.bind(*i),
-                    Val::Real(f) => q.bind(*f),
-                    Val::Null => q.bind(Option::<String>::None),
-                };
-            }
-            q.execute(&mut *c).await?;
-        }
-        self.written += (values.len() / width) as u64;
-        Ok(())
-    }
-}
-
-fn insert_sql(table: &str, columns: &[&str], rows: usize) -> String {
-    let width = columns.len();
-    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-    for r in 0..rows {
-        sql.push_str(if r == 0 { "(" } else { ", (" });
-        for c in 0..width {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("${}", r * width + c + 1));
-        }
-        sql.push(')');
-    }
-    sql
-}
-
-/// A fixed-seed generator (SplitMix64): the same data on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in `[0, 1)`.
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.unit() * n as f64) as usize
-    }
-    fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-    /// Standard normal (Box–Muller).
-    fn normal(&mut self) -> f64 {
-        let u = 1.0 - self.unit();
-        let v = self.unit();
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
 }
 
 struct Offering {
@@ -576,19 +444,19 @@ async fn practices(c: &mut AnyConnection, now: i64) -> anyhow::Result<(Vec<Offer
 }
 
 /// The generated rows, per table in foreign-key order.
-struct Tables {
+pub(super) struct Tables {
     referrals: Batch,
-    events: Batch,
-    intakes: Batch,
+    pub(super) events: Batch,
+    pub(super) intakes: Batch,
     trajectories: Batch,
-    attendance: Batch,
-    measurements: Batch,
+    pub(super) attendance: Batch,
+    pub(super) measurements: Batch,
     /// Scores go through the store, like the app's (it keeps `score_pairs` with them).
     scores: Vec<Score>,
     scores_written: u64,
 }
 
-struct Score {
+pub(super) struct Score {
     measurement: String,
     trajectory: String,
     instrument: &'static str,
@@ -624,7 +492,7 @@ impl Counts {
 }
 
 impl Tables {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Tables {
             referrals: Batch::new(
                 "referrals",
@@ -741,22 +609,7 @@ impl Tables {
         ] {
             b.flush(c).await?;
         }
-        for s in self.scores.drain(..) {
-            crate::store::measure::insert_score(
-                c,
-                &s.measurement,
-                &s.trajectory,
-                s.instrument,
-                s.point,
-                s.total,
-                s.raw,
-                None,
-                false,
-                s.at,
-            )
-            .await?;
-            self.scores_written += 1;
-        }
+        self.scores_written += write_scores(c, &mut self.scores).await?;
         Ok(())
     }
 
@@ -771,6 +624,32 @@ impl Tables {
             scores: self.scores_written,
         }
     }
+}
+
+/// Writes the scores through the store, as the app does (it keeps `score_pairs` with them),
+/// and returns how many.
+pub(super) async fn write_scores(
+    c: &mut AnyConnection,
+    scores: &mut Vec<Score>,
+) -> Result<u64, sqlx::Error> {
+    let mut written = 0;
+    for s in scores.drain(..) {
+        crate::store::measure::insert_score(
+            c,
+            &s.measurement,
+            &s.trajectory,
+            s.instrument,
+            s.point,
+            s.total,
+            s.raw,
+            None,
+            false,
+            s.at,
+        )
+        .await?;
+        written += 1;
+    }
+    Ok(written)
 }
 
 /// Referrals in chunks of [`CHUNK`] per transaction, until there are `responses` scores.
@@ -795,7 +674,7 @@ async fn generate(db: &Db, region: &Region, responses: u64) -> anyhow::Result<Co
 }
 
 /// What `migrations/0011_report_counts.sql` computes for rows written before it.
-const RECOUNT: [&str; 2] = [
+pub(super) const RECOUNT: [&str; 2] = [
     "UPDATE trajectories SET \
      sessions_recorded = (SELECT COUNT(*) FROM attendance a WHERE a.trajectory_id = trajectories.id), \
      sessions_attended = (SELECT COUNT(*) FROM attendance a \
@@ -818,7 +697,7 @@ const STATUSES: [(&str, f64); 11] = [
     ("dropped_out", 0.12),
     ("follow_up_done", 0.18),
 ];
-const FUNDING: [&str; 7] = [
+pub(super) const FUNDING: [&str; 7] = [
     "insurer",
     "gp_module",
     "municipality",
@@ -827,7 +706,7 @@ const FUNDING: [&str; 7] = [
     "subsidy",
     "self_pay",
 ];
-const INDICATIONS: [&str; 6] = [
+pub(super) const INDICATIONS: [&str; 6] = [
     "stress",
     "depression",
     "burnout",
@@ -844,7 +723,7 @@ const REASONS: [&str; 6] = [
     "",
 ];
 
-fn status(rng: &mut Rng) -> &'static str {
+pub(super) fn status(rng: &mut Rng) -> &'static str {
     let mut u = rng.unit();
     for (s, share) in STATUSES {
         if u < share {
@@ -897,21 +776,21 @@ fn referral(rng: &mut Rng, region: &Region, t: &mut Tables) {
         created.into(),
         created.into(),
     ]);
-    timeline(rng, t, &id, status, created);
+    timeline(rng, &mut t.events, &mut t.intakes, &id, status, created);
     if let Some(o) = offering.filter(|_| is_accepted(status)) {
         trajectory(rng, region, t, o, &id, status, created);
     }
 }
 
-fn is_accepted(status: &str) -> bool {
+pub(super) fn is_accepted(status: &str) -> bool {
     matches!(
         status,
         "accepted" | "started" | "completed" | "dropped_out" | "follow_up_done"
     )
 }
 
-fn event(t: &mut Tables, referral: &str, at: i64, from: Option<&str>, to: &str, note: &str) {
-    t.events.row([
+fn event(events: &mut Batch, referral: &str, at: i64, from: Option<&str>, to: &str, note: &str) {
+    events.row([
         new_id().into(),
         referral.into(),
         at.into(),
@@ -923,13 +802,20 @@ fn event(t: &mut Tables, referral: &str, at: i64, from: Option<&str>, to: &str, 
 }
 
 /// The referral's events and intake: sent, then started, completed or dropped out.
-fn timeline(rng: &mut Rng, t: &mut Tables, id: &str, status: &str, created: i64) {
-    event(t, id, created, None, "sent", "");
+pub(super) fn timeline(
+    rng: &mut Rng,
+    events: &mut Batch,
+    intakes: &mut Batch,
+    id: &str,
+    status: &str,
+    created: i64,
+) {
+    event(events, id, created, None, "sent", "");
     let intake_at = created + (5 + rng.below(15) as i64) * DAY;
     let planned = status == "intake_planned" || (status == "invited" && rng.chance(0.5));
     let recorded = !matches!(status, "sent" | "received" | "invited" | "intake_planned");
     if planned || recorded {
-        t.intakes.row([
+        intakes.row([
             id.into(),
             "2025-01-01".into(),
             "{}".into(),
@@ -949,14 +835,28 @@ fn timeline(rng: &mut Rng, t: &mut Tables, id: &str, status: &str, created: i64)
         "started" | "completed" | "dropped_out" | "follow_up_done"
     ) {
         let start = intake_at + (2 + rng.below(40) as i64) * DAY;
-        event(t, id, start, Some("accepted"), "started", "");
+        event(events, id, start, Some("accepted"), "started", "");
         match status {
             "dropped_out" => {
                 let reason = *rng.pick(&REASONS);
-                event(t, id, start + 21 * DAY, Some("started"), status, reason);
+                event(
+                    events,
+                    id,
+                    start + 21 * DAY,
+                    Some("started"),
+                    status,
+                    reason,
+                );
             }
             "completed" | "follow_up_done" => {
-                event(t, id, start + 70 * DAY, Some("started"), "completed", "");
+                event(
+                    events,
+                    id,
+                    start + 70 * DAY,
+                    Some("started"),
+                    "completed",
+                    "",
+                );
             }
             _ => {}
         }
@@ -1035,46 +935,82 @@ fn points(status: &str) -> [(&'static str, f64, i64); 4] {
 /// PHQ-9, GAD-7 and WHO-5 at each point handed in: a person's severity, improving with
 /// progress through the programme, plus noise, clamped to each scale.
 fn measurements(rng: &mut Rng, t: &mut Tables, trajectory: &str, status: &str, start: i64) {
-    let severity = rng.normal();
-    let improvement = 0.35 + 0.3 * rng.normal();
+    let person = Person::new(rng);
     for (point, p, day) in points(status) {
-        if !rng.chance(p) {
-            continue;
+        if rng.chance(p) {
+            measurement(
+                rng,
+                &mut t.measurements,
+                &mut t.scores,
+                trajectory,
+                (point, day),
+                start,
+                person,
+            );
         }
-        let at = start + day * DAY + 19 * 3_600_000;
-        let id = new_id();
-        t.measurements.row([
-            id.as_str().into(),
-            trajectory.into(),
-            point.into(),
-            crate::clock::local_date(at).into(),
-            "phq9,gad7,who5".into(),
-            "completed".into(),
-            0i64.into(),
-            "{}".into(),
-            at.into(),
-            at.into(),
-        ]);
-        let progress = (day.max(0) as f64 / 70.0).min(1.1);
-        let change = improvement * progress;
-        let phq9 = (14.0 + 5.0 * severity - 8.0 * change + 2.5 * rng.normal()).round();
-        let gad7 = (11.0 + 4.0 * severity - 6.0 * change + 2.0 * rng.normal()).round();
-        let who5 = (9.0 - 4.0 * severity + 6.0 * change + 2.0 * rng.normal()).round();
-        for (code, raw, factor) in [
-            ("phq9", phq9.clamp(0.0, 27.0), 1.0),
-            ("gad7", gad7.clamp(0.0, 21.0), 1.0),
-            ("who5", who5.clamp(0.0, 25.0), 4.0),
-        ] {
-            t.scores.push(Score {
-                measurement: id.clone(),
-                trajectory: trajectory.to_string(),
-                instrument: code,
-                point,
-                total: raw * factor,
-                raw: raw as i64,
-                at,
-            });
+    }
+}
+
+/// How a generated person scores: their severity and how much they improve.
+#[derive(Clone, Copy)]
+pub(super) struct Person {
+    severity: f64,
+    improvement: f64,
+}
+
+impl Person {
+    pub(super) fn new(rng: &mut Rng) -> Self {
+        Person {
+            severity: rng.normal(),
+            improvement: 0.35 + 0.3 * rng.normal(),
         }
+    }
+}
+
+/// One measurement point handed in `day` days after the start, with its three scores.
+pub(super) fn measurement(
+    rng: &mut Rng,
+    measurements: &mut Batch,
+    scores: &mut Vec<Score>,
+    trajectory: &str,
+    (point, day): (&'static str, i64),
+    start: i64,
+    person: Person,
+) {
+    let at = start + day * DAY + 19 * 3_600_000;
+    let id = new_id();
+    measurements.row([
+        id.as_str().into(),
+        trajectory.into(),
+        point.into(),
+        crate::clock::local_date(at).into(),
+        "phq9,gad7,who5".into(),
+        "completed".into(),
+        0i64.into(),
+        "{}".into(),
+        at.into(),
+        at.into(),
+    ]);
+    let progress = (day.max(0) as f64 / 70.0).min(1.1);
+    let change = person.improvement * progress;
+    let severity = person.severity;
+    let phq9 = (14.0 + 5.0 * severity - 8.0 * change + 2.5 * rng.normal()).round();
+    let gad7 = (11.0 + 4.0 * severity - 6.0 * change + 2.0 * rng.normal()).round();
+    let who5 = (9.0 - 4.0 * severity + 6.0 * change + 2.0 * rng.normal()).round();
+    for (code, raw, factor) in [
+        ("phq9", phq9.clamp(0.0, 27.0), 1.0),
+        ("gad7", gad7.clamp(0.0, 21.0), 1.0),
+        ("who5", who5.clamp(0.0, 25.0), 4.0),
+    ] {
+        scores.push(Score {
+            measurement: id.clone(),
+            trajectory: trajectory.to_string(),
+            instrument: code,
+            point,
+            total: raw * factor,
+            raw: raw as i64,
+            at,
+        });
     }
 }
 

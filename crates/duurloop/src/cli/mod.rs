@@ -4,6 +4,9 @@
 pub mod backup;
 mod bench;
 pub mod demo;
+mod generate;
+mod loadbench;
+pub mod national;
 mod serve;
 mod user;
 
@@ -36,8 +39,15 @@ enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
-    /// Load demo organisations and people (idempotent) and print their logins.
-    Demo,
+    /// Load demo organisations and people (idempotent) and print their logins; with
+    /// `--scale national`, also a country-sized data set (minutes; on an empty database).
+    Demo {
+        #[arg(long, value_enum, default_value_t = Scale::Small)]
+        scale: Scale,
+        /// Participants of the national data set (every other count scales with it).
+        #[arg(long, default_value_t = 100_000)]
+        participants: u64,
+    },
     /// Make a consistent online copy of the SQLite database at PATH.
     Backup { path: std::path::PathBuf },
     /// Manage accounts.
@@ -49,9 +59,23 @@ enum Command {
     Config,
     /// Print the current second-factor code of a demo account (demo data only).
     DemoCode { email: String },
+    /// Measure the server at national scale: throughput and p99 of the participant page and
+    /// API against the trivial route, cost growth, start time, memory, binary size, and an
+    /// optional load test (BENCHMARKS.md).
+    Bench(loadbench::LoadArgs),
     /// Time the impact report over generated data (BENCHMARKS.md).
     #[command(hide = true)]
     BenchImpact(bench::BenchArgs),
+}
+
+/// How much demo data to load.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scale {
+    /// A handful of organisations and people to walk through every capability.
+    Small,
+    /// The small demo plus a country: 100,000 participants, 2,000 therapists, 5,000
+    /// referrers, a million runs and a million questionnaire scores (`--participants`).
+    National,
 }
 
 pub fn main() -> ExitCode {
@@ -82,15 +106,32 @@ pub fn main() -> ExitCode {
                 println!("database is up to date");
                 Ok(())
             }
-            Command::Demo => {
+            Command::Demo {
+                scale,
+                participants,
+            } => {
                 let db = crate::db::Db::connect(config.database_url.expose()).await?;
-                let logins = demo::seed(&db, jiff::Timestamp::now().as_millisecond()).await?;
+                let now = jiff::Timestamp::now().as_millisecond();
+                if scale == Scale::National {
+                    national::refuse_twice(&db).await?;
+                }
+                let logins = demo::seed(&db, now).await?;
+                if scale == Scale::National {
+                    let counts = national::generate(
+                        &db,
+                        national::Shape::for_participants(participants),
+                        now,
+                    )
+                    .await?;
+                    println!("{}", serde_json::to_string_pretty(&counts)?);
+                }
                 demo::print_logins(&logins, &config.base_url);
                 Ok(())
             }
             Command::Backup { path } => backup::run(&config, &path).await,
             Command::User { command } => user::run(&config, command).await,
             Command::BenchImpact(args) => bench::run(config, args).await,
+            Command::Bench(args) => loadbench::run(args).await,
             Command::DemoCode { email } => {
                 match demo::demo_code(&email, jiff::Timestamp::now().as_millisecond()) {
                     Some(code) => {

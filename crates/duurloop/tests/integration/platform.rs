@@ -293,3 +293,40 @@ fn the_command_line_migrates_creates_an_admin_backs_up_and_shows_config_redacted
     assert!(!o.status.success());
     assert!(!dir.path().join("postgress:").exists());
 }
+
+#[tokio::test]
+async fn the_national_generator_makes_a_country_whose_participants_use_the_portal() {
+    use duurloop::cli::national::{Shape, generate};
+    let app = TestApp::spawn().await;
+    let now = app.state.now();
+    demo::seed(&app.state.db, now).await.expect("demo");
+    let shape = Shape::for_participants(300);
+    let counts = generate(&app.state.db, shape, now).await.expect("country");
+    assert_eq!(counts.referrals, 300);
+    assert_eq!((counts.therapists, counts.referrers), (6, 15));
+    assert!(
+        counts.runs >= shape.runs && counts.scores >= shape.responses,
+        "{counts:?}"
+    );
+    // A generated participant signs in to the portal and sees their plan and runs.
+    let (trajectory,): (String,) = sqlx::query_as(
+        "SELECT t.id FROM trajectories t JOIN referrals r ON r.id = t.referral_id \
+         WHERE t.status = 'active' AND r.client_email LIKE '%@national.invalid' ORDER BY t.id LIMIT 1",
+    )
+    .fetch_one(&app.state.db.pool)
+    .await
+    .expect("an active participant");
+    let mut c = app.conn().await;
+    duurloop::store::portal::create_session(&mut c, "national-test-token", &trajectory, now)
+        .await
+        .expect("session");
+    drop(c);
+    let v = app.get_json("national-test-token", "/api/v1/portal").await;
+    assert!(
+        v["plan"]["weeks"].as_array().is_some_and(|w| w.len() == 12),
+        "{v}"
+    );
+    // The country is generated once per database.
+    let again = duurloop::cli::national::refuse_twice(&app.state.db).await;
+    assert!(again.is_err(), "generated once per database");
+}
