@@ -112,6 +112,7 @@ pub struct MeasurementRow {
     pub escalated_at: Option<i64>,
     /// Answers so far: `{instrument: {item: value}}`.
     #[schema(value_type = Object)]
+    #[serde(serialize_with = "super::json_text")]
     pub answers: String,
     pub completed_at: Option<i64>,
 }

@@ -48,3 +48,10 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
         _ => false,
     }
 }
+
+/// Serializes a column that holds JSON text as that JSON (an object in the API, as documented),
+/// not as a string with JSON in it.
+pub(crate) fn json_text<S: serde::Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(serde::ser::Error::custom)?;
+    serde::Serialize::serialize(&value, s)
+}

@@ -10,6 +10,7 @@ mod front_door;
 mod funding;
 mod mail;
 mod measure;
+mod openapi;
 mod orgs;
 mod platform;
 mod reports;

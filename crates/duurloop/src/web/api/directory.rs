@@ -15,7 +15,7 @@ use crate::{
     },
     state::AppState,
     store::directory::{LocationRow, OfferingRow, TherapistRow},
-    web::{ctx::ApiActor, routes::RouteTable},
+    web::{api::IdOut, ctx::ApiActor, routes::RouteTable},
 };
 
 pub fn routes(t: RouteTable) -> RouteTable {
@@ -52,11 +52,6 @@ pub async fn offering(
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct Created {
-    pub id: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
 pub struct OrgDirectoryOut {
     pub therapists: Vec<TherapistRow>,
     pub locations: Vec<LocationRow>,
@@ -81,15 +76,15 @@ pub async fn org_directory(
 
 /// Adds an offering (listed at once).
 #[utoipa::path(post, path = "/api/v1/organisations/{id}/offerings", tag = "directory", params(("id" = String, Path)), request_body = OfferingInput,
-    responses((status = 201, body = Created), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+    responses((status = 201, body = IdOut), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
 pub async fn create_offering(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
     Json(b): Json<OfferingInput>,
-) -> Result<(StatusCode, Json<Created>), AppError> {
+) -> Result<(StatusCode, Json<IdOut>), AppError> {
     let id = directory::create_offering(&state, &actor, &id, &b).await?;
-    Ok((StatusCode::CREATED, Json(Created { id })))
+    Ok((StatusCode::CREATED, Json(IdOut { id })))
 }
 
 /// Changes an offering.
@@ -125,15 +120,15 @@ pub async fn set_listing(
 
 /// Adds a therapist profile.
 #[utoipa::path(post, path = "/api/v1/organisations/{id}/therapists", tag = "directory", params(("id" = String, Path)), request_body = TherapistInput,
-    responses((status = 201, body = Created), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+    responses((status = 201, body = IdOut), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
 pub async fn create_therapist(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
     Json(b): Json<TherapistInput>,
-) -> Result<(StatusCode, Json<Created>), AppError> {
+) -> Result<(StatusCode, Json<IdOut>), AppError> {
     let id = directory::create_therapist(&state, &actor, &id, &b).await?;
-    Ok((StatusCode::CREATED, Json(Created { id })))
+    Ok((StatusCode::CREATED, Json(IdOut { id })))
 }
 
 /// Changes a therapist profile.
@@ -151,15 +146,15 @@ pub async fn update_therapist(
 
 /// Adds a location (its postcode gives the coordinates for distance search).
 #[utoipa::path(post, path = "/api/v1/organisations/{id}/locations", tag = "directory", params(("id" = String, Path)), request_body = LocationInput,
-    responses((status = 201, body = Created), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+    responses((status = 201, body = IdOut), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
 pub async fn create_location(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
     Json(b): Json<LocationInput>,
-) -> Result<(StatusCode, Json<Created>), AppError> {
+) -> Result<(StatusCode, Json<IdOut>), AppError> {
     let id = directory::create_location(&state, &actor, &id, &b).await?;
-    Ok((StatusCode::CREATED, Json(Created { id })))
+    Ok((StatusCode::CREATED, Json(IdOut { id })))
 }
 
 /// Changes a location.

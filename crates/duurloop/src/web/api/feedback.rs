@@ -16,7 +16,7 @@ use crate::{
     },
     state::AppState,
     store::feedback::FeedbackRow,
-    web::{ctx::ApiActor, routes::RouteTable},
+    web::{api::IdOut, ctx::ApiActor, routes::RouteTable},
 };
 
 pub fn routes(t: RouteTable) -> RouteTable {
@@ -33,11 +33,6 @@ pub fn routes(t: RouteTable) -> RouteTable {
 pub struct KindIn {
     /// end or followup
     pub kind: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct IdOut {
-    pub id: String,
 }
 
 /// Opens (or makes) the end or follow-up feedback report of a trajectory (its team).
@@ -61,7 +56,7 @@ pub struct FeedbackOut {
 }
 
 /// A feedback report with what the app generated (the team; the referrer once sent).
-#[utoipa::path(get, path = "/api/v1/feedback/{id}", tag = "feedback", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/feedback/{id}", tag = "feedback", operation_id = "show_feedback", params(("id" = String, Path)),
     responses((status = 200, body = FeedbackOut), (status = 404, body = super::ErrorBody)))]
 pub async fn show(
     State(state): State<AppState>,
@@ -90,7 +85,7 @@ pub async fn update(
 }
 
 /// Sends the report to the referrer; it cannot change afterwards.
-#[utoipa::path(post, path = "/api/v1/feedback/{id}/send", tag = "feedback", params(("id" = String, Path)), request_body = FeedbackInput,
+#[utoipa::path(post, path = "/api/v1/feedback/{id}/send", tag = "feedback", operation_id = "send_feedback", params(("id" = String, Path)), request_body = FeedbackInput,
     responses((status = 204), (status = 404, body = super::ErrorBody), (status = 409, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
 pub async fn send(
     State(state): State<AppState>,
@@ -103,7 +98,7 @@ pub async fn send(
 }
 
 /// The report as a PDF letter (the team; the referrer once sent).
-#[utoipa::path(get, path = "/api/v1/feedback/{id}/pdf", tag = "feedback", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/feedback/{id}/pdf", tag = "feedback", operation_id = "feedback_pdf", params(("id" = String, Path)),
     responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 404, body = super::ErrorBody)))]
 pub async fn pdf(
     State(state): State<AppState>,
@@ -116,7 +111,7 @@ pub async fn pdf(
 
 /// The trajectory as a FHIR R4 Bundle (`application/fhir+json`).
 #[utoipa::path(get, path = "/api/v1/trajectories/{id}/fhir", tag = "feedback", params(("id" = String, Path)),
-    responses((status = 200, body = Object), (status = 404, body = super::ErrorBody)))]
+    responses((status = 200, content_type = "application/fhir+json", body = Object), (status = 404, body = super::ErrorBody)))]
 pub async fn fhir(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -133,7 +128,8 @@ pub async fn fhir(
 /// The impact report of an organisation you coordinate or fund (funders: aggregates with
 /// cells under 10 people as `null`).
 #[utoipa::path(get, path = "/api/v1/reports/impact", tag = "feedback", params(ReportQuery),
-    responses((status = 200, body = Impact), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+    responses((status = 200, body = Impact), (status = 403, body = super::ErrorBody),
+        (status = 404, description = "No such organisation, or none of yours.", body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
 pub async fn impact(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,

@@ -109,7 +109,7 @@ use crate::state::AppState;
         funding::export_csv,
         funding::budgets,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &FrameworkErrors),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;
@@ -129,6 +129,156 @@ impl Modify for BearerAuth {
             ),
         );
     }
+}
+
+/// The answers every operation can give before or around its handler, added to each
+/// operation the document describes (unless its annotation already lists that status), so the
+/// document lists every status the server sends; each has the JSON error body (the
+/// `render_errors` middleware gives the framework's own rejections that shape too):
+///
+/// - 401 for an operation that needs a token: none, unknown, revoked or expired;
+/// - 400, 415 and 422 for an operation with a JSON body: not JSON, not sent as
+///   `application/json`, or not the documented shape (a field missing or of the wrong type);
+///   an upload (multipart) body that cannot be read is a 400;
+/// - 400 for an operation with query parameters: one that does not deserialize (given twice);
+/// - 404 for an operation with path parameters: no such record, or none the caller may see
+///   (and 400 when a typed path parameter, such as a week number, does not parse).
+///
+/// Error answers an annotation lists without a description get the usual one for their status.
+struct FrameworkErrors;
+
+impl Modify for FrameworkErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{RefOr, path::ParameterIn};
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in operations.into_iter().flatten() {
+                let params = op.parameters.as_deref().unwrap_or_default();
+                let query = params
+                    .iter()
+                    .any(|p| matches!(p.parameter_in, ParameterIn::Query));
+                let path = params
+                    .iter()
+                    .any(|p| matches!(p.parameter_in, ParameterIn::Path));
+                let typed_path = params.iter().any(|p| {
+                    matches!(p.parameter_in, ParameterIn::Path)
+                        && !is_string_schema(p.schema.as_ref())
+                });
+                let json_body = op
+                    .request_body
+                    .as_ref()
+                    .map(|b| b.content.keys().any(|k| k.starts_with("application/json")));
+                let mut add: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+                let mut say = |status, what| add.entry(status).or_default().push(what);
+                if needs_token(op) {
+                    say("401", "No valid token.");
+                }
+                match json_body {
+                    Some(true) => {
+                        say("400", "The body is not valid JSON.");
+                        say("415", "The body is not sent as `application/json`.");
+                        say(
+                            "422",
+                            "The body does not have the documented shape (a field missing or of the wrong type), or a value is invalid: `error.fields` says which.",
+                        );
+                    }
+                    Some(false) => say("400", "The body cannot be read."),
+                    None => {}
+                }
+                if query {
+                    say(
+                        "400",
+                        "A query parameter cannot be read (given twice, or of the wrong type).",
+                    );
+                }
+                if path {
+                    say("404", "No such record, or none you may see.");
+                }
+                if typed_path {
+                    say("400", "A path parameter has a value of the wrong type.");
+                }
+                for (status, what) in add {
+                    op.responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| error_response(&what.join(" ")));
+                }
+                for (status, response) in op.responses.responses.iter_mut() {
+                    if let RefOr::T(r) = response
+                        && r.description.is_empty()
+                        && let Some(usual) = usual_description(status)
+                    {
+                        r.description = usual.to_string();
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn usual_description(status: &str) -> Option<&'static str> {
+    Some(match status {
+        "400" => "The request cannot be read.",
+        "401" => "No valid token.",
+        "403" => "Not allowed for you.",
+        "404" => "No such record, or none you may see.",
+        "409" => "Not possible in the record's current state.",
+        "413" => "The body is too large.",
+        "422" => "A value is invalid: `error.fields` says which and why.",
+        _ => return None,
+    })
+}
+
+/// Whether an operation needs the bearer token: the document's global requirement applies
+/// unless the operation sets its own, and `security(())` (an empty requirement) makes it public.
+fn needs_token(op: &utoipa::openapi::path::Operation) -> bool {
+    match &op.security {
+        None => true,
+        Some(reqs) => !reqs.iter().any(|r| {
+            serde_json::to_value(r).is_ok_and(|v| v.as_object().is_some_and(|o| o.is_empty()))
+        }),
+    }
+}
+
+fn is_string_schema(
+    schema: Option<&utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>>,
+) -> bool {
+    use utoipa::openapi::{
+        RefOr, Type,
+        schema::{Schema, SchemaType},
+    };
+    match schema {
+        Some(RefOr::T(Schema::Object(o))) => {
+            matches!(o.schema_type, SchemaType::Type(Type::String))
+        }
+        _ => false,
+    }
+}
+
+fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
+/// `{ "id": … }`: what was made.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct IdOut {
+    pub id: String,
 }
 
 /// The API's error body, for the OpenAPI document.

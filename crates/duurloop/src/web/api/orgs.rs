@@ -24,7 +24,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
 }
 
 /// Organisations you belong to (all of them for the administrator).
-#[utoipa::path(get, path = "/api/v1/organisations", tag = "organisations", responses((status = 200, body = Vec<OrgRow>), (status = 401, body = super::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/organisations", tag = "organisations", operation_id = "list_organisations", responses((status = 200, body = Vec<OrgRow>), (status = 401, body = super::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -40,7 +40,7 @@ pub struct NewOrg {
 }
 
 /// Creates an organisation (administrator).
-#[utoipa::path(post, path = "/api/v1/organisations", tag = "organisations", request_body = NewOrg,
+#[utoipa::path(post, path = "/api/v1/organisations", tag = "organisations", operation_id = "create_organisation", request_body = NewOrg,
     responses((status = 201, body = OrgRow), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -77,7 +77,7 @@ pub struct InvitationOut {
 }
 
 /// Invites a person by e-mail into the organisation with a role.
-#[utoipa::path(post, path = "/api/v1/organisations/{id}/invitations", tag = "organisations", params(("id" = String, Path)), request_body = NewInvitation,
+#[utoipa::path(post, path = "/api/v1/organisations/{id}/invitations", tag = "organisations", operation_id = "invite_member", params(("id" = String, Path)), request_body = NewInvitation,
     responses((status = 201, body = InvitationOut), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
 pub async fn invite(
     State(state): State<AppState>,

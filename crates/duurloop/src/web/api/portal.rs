@@ -82,21 +82,21 @@ pub struct SessionIn {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct SessionOut {
+pub struct PortalSessionOut {
     /// Send as `Authorization: Bearer …`; it expires like a portal session.
     pub session: String,
 }
 
 /// Exchanges a magic link (once) for a portal session token.
 #[utoipa::path(post, path = "/api/v1/portal/session", tag = "portal", request_body = SessionIn, security(()),
-    responses((status = 201, body = SessionOut), (status = 404, body = super::ErrorBody)))]
+    responses((status = 201, body = PortalSessionOut), (status = 404, body = super::ErrorBody)))]
 pub async fn open_session(
     State(state): State<AppState>,
     FromWhere(ctx): FromWhere,
     Json(b): Json<SessionIn>,
-) -> Result<(StatusCode, Json<SessionOut>), AppError> {
+) -> Result<(StatusCode, Json<PortalSessionOut>), AppError> {
     let session = portal::open_link(&state, b.token.trim(), &ctx).await?;
-    Ok((StatusCode::CREATED, Json(SessionOut { session })))
+    Ok((StatusCode::CREATED, Json(PortalSessionOut { session })))
 }
 
 /// Ends the portal session.
@@ -215,7 +215,7 @@ pub async fn upload_run(
 }
 
 /// Makes a new secret calendar (iCal) link with the group's sessions; the old one stops.
-#[utoipa::path(post, path = "/api/v1/portal/calendar-feed", tag = "portal",
+#[utoipa::path(post, path = "/api/v1/portal/calendar-feed", tag = "portal", operation_id = "new_portal_calendar_feed",
     responses((status = 201, body = super::groups::FeedOut), (status = 401, body = super::ErrorBody)))]
 pub async fn new_calendar_feed(
     State(state): State<AppState>,

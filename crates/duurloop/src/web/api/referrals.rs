@@ -33,7 +33,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
 }
 
 /// The referrals you may see.
-#[utoipa::path(get, path = "/api/v1/referrals", tag = "referrals", responses((status = 200, body = Vec<ReferralRow>), (status = 401, body = super::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/referrals", tag = "referrals", operation_id = "list_referrals", responses((status = 200, body = Vec<ReferralRow>), (status = 401, body = super::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -43,7 +43,7 @@ pub async fn list(
 
 /// Refers a client (as a member with the referrer or coordinator role). Sending the same
 /// `submission_key` twice returns the first referral with `duplicate: true`.
-#[utoipa::path(post, path = "/api/v1/referrals", tag = "referrals", request_body = ReferralInput,
+#[utoipa::path(post, path = "/api/v1/referrals", tag = "referrals", operation_id = "create_referral", request_body = ReferralInput,
     responses((status = 201, body = Created), (status = 200, body = Created), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -90,7 +90,7 @@ pub struct ReferralOut {
 }
 
 /// One referral with its timeline and intake.
-#[utoipa::path(get, path = "/api/v1/referrals/{id}", tag = "referrals", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/referrals/{id}", tag = "referrals", operation_id = "show_referral", params(("id" = String, Path)),
     responses((status = 200, body = ReferralOut), (status = 404, body = super::ErrorBody)))]
 pub async fn show(
     State(state): State<AppState>,
@@ -107,7 +107,7 @@ pub async fn show(
 }
 
 /// Invites the client for an intake (e-mail with a confirmation link).
-#[utoipa::path(post, path = "/api/v1/referrals/{id}/invite", tag = "referrals", params(("id" = String, Path)), request_body = InviteInput,
+#[utoipa::path(post, path = "/api/v1/referrals/{id}/invite", tag = "referrals", operation_id = "invite_client", params(("id" = String, Path)), request_body = InviteInput,
     responses((status = 204), (status = 403, body = super::ErrorBody), (status = 409, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
 pub async fn invite(
     State(state): State<AppState>,

@@ -35,7 +35,7 @@ pub struct TrajectoryOut {
 }
 
 /// A trajectory with its plan (its therapist and the organisation's coordinators).
-#[utoipa::path(get, path = "/api/v1/trajectories/{id}", tag = "training", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/trajectories/{id}", tag = "training", operation_id = "show_trajectory", params(("id" = String, Path)),
     responses((status = 200, body = TrajectoryOut), (status = 404, body = super::ErrorBody)))]
 pub async fn show(
     State(state): State<AppState>,
