@@ -28,6 +28,8 @@ pub struct Inner {
     /// An argon2id hash of a random password, verified against when an account does not
     /// exist, so unknown accounts take as long to refuse as known ones.
     pub dummy_hash: String,
+    /// Audit entries of reads, written in shared transactions (group commit).
+    pub audit_writer: crate::app::audit::GroupWriter,
 }
 
 impl std::ops::Deref for AppState {
@@ -45,13 +47,14 @@ impl AppState {
         };
         let dummy_hash = crate::app::auth::hash_password_blocking(&crate::store::new_token())?;
         Ok(Self(Arc::new(Inner {
-            db,
             config,
             clock,
             mail_wakeup: Notify::new(),
             metrics: Metrics::default(),
             session_policy,
             throttle: ThrottlePolicy::default(),
+            audit_writer: crate::app::audit::GroupWriter::start(db.clone()),
+            db,
             dummy_hash,
         })))
     }

@@ -109,6 +109,90 @@ pub async fn record_anonymous(
     .await
 }
 
+/// Writes the audit entries of reads in shared transactions: one commit (one disk flush) for
+/// every entry that arrived while the previous one was being written. A read's response waits
+/// until its entry is committed, so nothing is shown that is not logged; it just no longer
+/// takes the database's write lock for the whole request. Writes keep their entries in their
+/// own transaction (`record`).
+#[derive(Clone)]
+pub struct GroupWriter {
+    queue: tokio::sync::mpsc::Sender<Pending>,
+}
+
+type Pending = (NewAuditEntry, tokio::sync::oneshot::Sender<bool>);
+
+/// Entries per shared transaction at most.
+const GROUP: usize = 512;
+
+impl GroupWriter {
+    /// Starts the writer task on the current runtime.
+    pub fn start(db: crate::db::Db) -> Self {
+        let (queue, mut rx) = tokio::sync::mpsc::channel::<Pending>(4 * GROUP);
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(GROUP);
+            while rx.recv_many(&mut batch, GROUP).await > 0 {
+                let ok = Self::write(&db, &batch).await;
+                if let Err(e) = &ok {
+                    tracing::error!(error = %e, entries = batch.len(), "audit entries not written");
+                }
+                for (_, done) in batch.drain(..) {
+                    let _ = done.send(ok.is_ok());
+                }
+            }
+        });
+        GroupWriter { queue }
+    }
+
+    async fn write(db: &crate::db::Db, batch: &[Pending]) -> Result<(), sqlx::Error> {
+        let mut tx = db.begin().await?;
+        for (entry, _) in batch {
+            store::audit::insert(&mut tx, entry).await?;
+        }
+        tx.commit().await
+    }
+
+    /// Logs the entry and waits until it is committed.
+    pub async fn log(&self, entry: NewAuditEntry) -> AppResult<()> {
+        let (done, written) = tokio::sync::oneshot::channel();
+        self.queue
+            .send((entry, done))
+            .await
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("the audit writer stopped")))?;
+        match written.await {
+            Ok(true) => Ok(()),
+            _ => Err(AppError::Internal(anyhow::anyhow!(
+                "audit entry not written"
+            ))),
+        }
+    }
+}
+
+/// The entry of a read without a signed-in actor (the participant portal), through the
+/// group writer.
+pub async fn log_anonymous_read(
+    state: &AppState,
+    now: i64,
+    ctx: &RequestCtx,
+    e: Event<'_>,
+) -> AppResult<()> {
+    state
+        .audit_writer
+        .log(NewAuditEntry {
+            at: now,
+            actor_user_id: e.subject_user_id.map(str::to_string),
+            action: e.action,
+            record_type: e.record_type,
+            record_id: e.record_id.map(str::to_string),
+            subject_user_id: e.subject_user_id.map(str::to_string),
+            org_id: e.org_id.map(str::to_string),
+            ip: Some(ctx.ip.clone()),
+            user_agent: Some(ctx.user_agent.clone()),
+            outcome: e.outcome,
+            ..Default::default()
+        })
+        .await
+}
+
 /// Reviews the audit log of an organisation (coordinator) or of everything (admin, `org_id`
 /// None). Reading the audit log is itself logged.
 pub async fn search(

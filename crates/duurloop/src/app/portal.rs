@@ -154,14 +154,17 @@ pub async fn home(state: &AppState, p: &Participant, ctx: &RequestCtx) -> AppRes
         .unwrap_or(1)
         .clamp(1, plan.weeks.len().max(1) as i64) as u16;
     let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let next_sessions = store::groups::sessions(&mut tx, &t.offering_id)
+    // Reads only: no transaction (which on SQLite would hold the write lock); the audit entry
+    // goes through the group writer and is committed before the page is shown.
+    let mut c = state.db.conn().await?;
+    let next_sessions = store::groups::sessions(&mut c, &t.offering_id)
         .await?
         .into_iter()
         .filter(|s| s.session_date >= today && s.cancelled_at.is_none())
         .take(3)
         .collect();
-    let runs = store::portal::runs(&mut tx, &t.id).await?;
+    let runs = store::portal::runs(&mut c, &t.id).await?;
+    drop(c);
     let bars = plan
         .weeks
         .iter()
@@ -175,14 +178,8 @@ pub async fn home(state: &AppState, p: &Participant, ctx: &RequestCtx) -> AppRes
                 .sum(),
         })
         .collect();
-    record_anonymous(
-        &mut tx,
-        now,
-        ctx,
-        Event::new("read", "portal").record(&t.id),
-    )
-    .await?;
-    tx.commit().await?;
+    super::audit::log_anonymous_read(state, now, ctx, Event::new("read", "portal").record(&t.id))
+        .await?;
     let this_week = plan.week(week).copied();
     Ok(PortalView {
         week,
