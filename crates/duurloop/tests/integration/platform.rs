@@ -330,3 +330,19 @@ async fn the_national_generator_makes_a_country_whose_participants_use_the_porta
     let again = duurloop::cli::national::refuse_twice(&app.state.db).await;
     assert!(again.is_err(), "generated once per database");
 }
+
+#[tokio::test]
+async fn switching_language_never_redirects_to_another_site() {
+    let app = TestApp::spawn().await;
+    for (back, to) in [
+        ("/zoeken", "/zoeken"),
+        ("//evil.example", "/"),
+        ("/%5Cevil.example", "/"),
+        ("https://evil.example", "/"),
+    ] {
+        let r = app
+            .get(&app.browser(), &format!("/lang/en?back={back}"))
+            .await;
+        assert_eq!(crate::helpers::location(&r), to, "{back}");
+    }
+}

@@ -37,8 +37,9 @@ pub fn routes(t: RouteTable) -> RouteTable {
         .post("/invite/{token}", accept_invitation)
 }
 
-/// Only local paths are followed after login (no open redirect).
-fn safe_next(next: Option<&str>) -> String {
+/// Only local paths are followed after login or a language switch (no open redirect): not
+/// `//host` or `/\\host`, which browsers read as another site.
+pub(crate) fn safe_next(next: Option<&str>) -> String {
     next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\"))
         .unwrap_or("/")
         .to_string()

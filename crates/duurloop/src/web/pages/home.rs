@@ -105,10 +105,7 @@ async fn switch_language(
     if let Ok(actor) = page.actor() {
         crate::app::accounts::set_language(&state, &actor, lang.code()).await?;
     }
-    let back = q
-        .back
-        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
-        .unwrap_or_else(|| "/".into());
+    let back = super::auth::safe_next(q.back.as_deref());
     Ok((
         [(header::SET_COOKIE, lang_cookie(&state, lang))],
         Redirect::to(&back),
