@@ -157,12 +157,7 @@ pub async fn home(state: &AppState, p: &Participant, ctx: &RequestCtx) -> AppRes
     // Reads only: no transaction (which on SQLite would hold the write lock); the audit entry
     // goes through the group writer and is committed before the page is shown.
     let mut c = state.db.conn().await?;
-    let next_sessions = store::groups::sessions(&mut c, &t.offering_id)
-        .await?
-        .into_iter()
-        .filter(|s| s.session_date >= today && s.cancelled_at.is_none())
-        .take(3)
-        .collect();
+    let next_sessions = store::groups::upcoming_sessions(&mut c, &t.offering_id, &today, 3).await?;
     let runs = store::portal::runs(&mut c, &t.id).await?;
     drop(c);
     let bars = plan

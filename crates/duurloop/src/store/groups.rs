@@ -85,6 +85,26 @@ pub async fn sessions(c: &mut Conn, offering_id: &str) -> Result<Vec<SessionRow>
     .await
 }
 
+/// The next `limit` sessions of an offering from `today` on that are not cancelled (from the
+/// index, without reading the offering's whole calendar).
+pub async fn upcoming_sessions(
+    c: &mut Conn,
+    offering_id: &str,
+    today: &str,
+    limit: i64,
+) -> Result<Vec<SessionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, offering_id, session_date, start_time, duration_min, cancelled_at, cancel_reason FROM group_sessions \
+         WHERE offering_id = $1 AND session_date >= $2 AND cancelled_at IS NULL \
+         ORDER BY session_date, start_time LIMIT $3",
+    )
+    .bind(offering_id)
+    .bind(today)
+    .bind(limit)
+    .fetch_all(c)
+    .await
+}
+
 pub async fn session(c: &mut Conn, id: &str) -> Result<Option<SessionRow>, sqlx::Error> {
     sqlx::query_as("SELECT id, offering_id, session_date, start_time, duration_min, cancelled_at, cancel_reason FROM group_sessions WHERE id = $1")
         .bind(id)
