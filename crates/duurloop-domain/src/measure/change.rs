@@ -13,7 +13,7 @@
 //!   **Improved**: any other reliable improvement. **Deteriorated**: a reliable worsening.
 //!   **Unchanged**: everything else.
 
-use super::Instrument;
+use super::{Instrument, ReliableChange};
 
 /// The two-sided 95 % z value a reliable change must exceed.
 pub const RELIABLE_Z: f64 = 1.96;
@@ -61,12 +61,17 @@ pub struct Change {
     pub outcome: Outcome,
 }
 
+/// `Sdiff = √2 × sd × √(1 − r)`; [`Instrument::validate`] requires it to be a positive, finite
+/// number.
+pub(super) fn s_diff(params: &ReliableChange) -> f64 {
+    let se = params.sd * (1.0 - params.reliability).sqrt();
+    std::f64::consts::SQRT_2 * se
+}
+
 /// The change from `pre` to `post` (totals as [`Instrument::score`] gives them); `None` when
 /// the instrument has no reliable-change parameters.
 pub fn change(instrument: &Instrument, pre: f64, post: f64) -> Option<Change> {
-    let params = instrument.reliable_change.as_ref()?;
-    let se = params.sd * (1.0 - params.reliability).sqrt();
-    let s_diff = std::f64::consts::SQRT_2 * se;
+    let s_diff = s_diff(instrument.reliable_change.as_ref()?);
     let difference = post - pre;
     let rci = difference / s_diff;
     let reliable = rci.abs() > RELIABLE_Z;

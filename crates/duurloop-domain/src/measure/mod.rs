@@ -17,7 +17,10 @@
 //! - With fewer missing than that, a sum is prorated: `raw × items / answered`, rounded to a
 //!   whole number with halves up, and only then scaled ([`Rule::ScaledSum`]), so a scaled
 //!   total stays a multiple of the factor. A mean ([`Rule::Mean`]) is the mean of the given
-//!   answers and is not rounded.
+//!   answers and is not rounded. A sum may only leave answers open when all its items share
+//!   one scale (the same lowest and highest option; [`Instrument::validate`]), so a prorated
+//!   total, like any other, lies between [`Instrument::min_total`] and
+//!   [`Instrument::max_total`].
 //!
 //! Translation keys of the [`Invalid`](crate::Invalid) errors in this module, for
 //! `locales/*/main.ftl`:

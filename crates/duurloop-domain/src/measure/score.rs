@@ -312,6 +312,39 @@ mod tests {
     }
 
     #[test]
+    fn a_prorated_total_stays_on_the_scale_of_a_valid_instrument() {
+        // Every response with at most two open answers (open = 4 below), on items sharing the
+        // scale -2..=3 with one reversed, summed and scaled: always between the lowest and
+        // highest total. (Items on different scales may not be prorated, see `validate`.)
+        for rule in [Rule::Sum, Rule::ScaledSum { factor: 3 }, Rule::Mean] {
+            let mut instrument = toy(rule, 4, -2, 3);
+            instrument.items[1].reverse = true;
+            instrument.max_missing = 2;
+            assert_eq!(instrument.validate(), Ok(()));
+            let (low, high) = (instrument.min_total(), instrument.max_total());
+            let mut scored = 0;
+            for n in 0..7_i64.pow(4) {
+                let values: Vec<i64> = (0..4).map(|i| n / 7_i64.pow(i) % 7 - 2).collect();
+                let given = (1..=4)
+                    .zip(&values)
+                    .filter(|(_, v)| **v <= 3)
+                    .map(|(i, v)| (format!("toy_{i}"), *v))
+                    .collect();
+                if let Ok(score) = instrument.score(&given) {
+                    scored += 1;
+                    assert!(
+                        (low..=high).contains(&score.total),
+                        "{rule:?} {values:?}: {} outside {low}..={high}",
+                        score.total
+                    );
+                }
+            }
+            // 6^4 complete, 4 × 6^3 with one open, 6 × 6^2 with two open.
+            assert_eq!(scored, 1296 + 864 + 216);
+        }
+    }
+
+    #[test]
     fn prorating_rounds_half_up_also_below_zero() {
         assert_eq!(aggregate(Rule::Sum, &[-1], 3), Some(-3.0));
         // −1 × 3 / 2 = −1.5 → −1 (half up), −3 × 3 / 2 = −4.5 → −4.

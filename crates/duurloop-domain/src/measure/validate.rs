@@ -47,12 +47,17 @@ impl Instrument {
     ///   title and licence are not blank, no text is longer than [`MAX_TEXT_CHARS`];
     /// - 1 to [`MAX_ITEMS`] items, each with a unique code `[a-z0-9_]{1,50}`, a Dutch text and
     ///   at least two options with unique values within ±[`MAX_OPTION_VALUE`] and a Dutch text;
-    /// - a scale factor of 1 to 100; fewer allowed missing answers than items;
+    /// - a scale factor of 1 to 100; fewer allowed missing answers than items, and none for a
+    ///   sum whose items do not all share the same lowest and highest option (prorating fills
+    ///   an open answer in with the mean of the others, which on items of different scales can
+    ///   give a total outside the possible totals);
     /// - bands with unique codes, `min <= max`, within the possible totals, not overlapping;
     /// - subscales with unique codes and at least one item, each an item of the instrument,
     ///   none twice;
-    /// - reliable change with `sd > 0`, reliability strictly between 0 and 1, a cutoff within
-    ///   the possible totals and a source;
+    /// - reliable change with `sd > 0`, reliability strictly between 0 and 1, a standard error
+    ///   of a difference (`√2 × sd × √(1 − r)`) that is positive and finite (a tiny `sd` could
+    ///   make it 0, and the RCI of an unchanged total 0 / 0), a cutoff within the possible
+    ///   totals and a source;
     /// - safety rules on items of the instrument that some answers, but not all, set off.
     pub fn validate(&self) -> Result<(), Invalid> {
         require(
@@ -91,6 +96,11 @@ impl Instrument {
         }
         require(
             usize::from(self.max_missing) < self.items.len(),
+            "questionnaire-too-many-missing",
+        )?;
+        let one_scale = self.items.windows(2).all(|w| w[0].range() == w[1].range());
+        require(
+            self.max_missing == 0 || self.rule == Rule::Mean || one_scale,
             "questionnaire-too-many-missing",
         )?;
         self.validate_bands()?;
@@ -153,11 +163,14 @@ impl Instrument {
         let Some(rc) = &self.reliable_change else {
             return Ok(());
         };
+        let s_diff = super::change::s_diff(rc);
         require(
             rc.sd.is_finite()
                 && rc.sd > 0.0
                 && rc.reliability > 0.0
                 && rc.reliability < 1.0
+                && s_diff > 0.0
+                && s_diff.is_finite()
                 && self.min_total() <= rc.cutoff
                 && rc.cutoff <= self.max_total()
                 && !rc.source.trim().is_empty(),
@@ -190,8 +203,10 @@ fn validate_item(item: &Item) -> Result<(), Invalid> {
     require(item.options.len() >= 2, "questionnaire-too-few-options")?;
     let mut values = BTreeSet::new();
     for option in &item.options {
+        // Not `value.abs() <= MAX`: `i64::MIN.abs()` overflows (a panic with overflow checks,
+        // and without them it wraps to `i64::MIN` and passes).
         require(
-            option.value.abs() <= MAX_OPTION_VALUE,
+            (-MAX_OPTION_VALUE..=MAX_OPTION_VALUE).contains(&option.value),
             "questionnaire-option-out-of-range",
         )?;
         require(
@@ -300,6 +315,29 @@ mod tests {
     }
 
     #[test]
+    fn the_most_negative_option_value_is_out_of_range_not_an_overflow() {
+        // Found by the `questionnaire` fuzz target: a scale line "-9223372036854775808" in the
+        // own-questionnaire form made `i64::MIN.abs()` overflow.
+        for value in [i64::MIN, i64::MIN + 1, -MAX_OPTION_VALUE - 1, i64::MAX] {
+            let mut instrument = valid();
+            instrument.items[0].options[0].value = value;
+            refused(&instrument, "questionnaire-option-out-of-range");
+        }
+        let mut instrument = valid();
+        instrument.items[0].options[0].value = -MAX_OPTION_VALUE;
+        instrument.safety.clear();
+        instrument.bands.clear();
+        instrument.reliable_change = None;
+        assert_eq!(instrument.validate(), Ok(()));
+        let scale = [(i64::MIN, "Nooit".to_string()), (1, "Vaak".to_string())];
+        let items = [("Vraag".to_string(), true)];
+        assert_eq!(
+            custom("mijn", "Mijn lijst", &items, &scale, false, None),
+            Err(Invalid::new("questionnaire-option-out-of-range"))
+        );
+    }
+
+    #[test]
     fn the_scale_factor_and_allowed_missing_answers_are_bounded() {
         let mut instrument = valid();
         instrument.rule = Rule::ScaledSum { factor: 0 };
@@ -309,6 +347,36 @@ mod tests {
         refused(&instrument, "questionnaire-too-many-missing");
         instrument.max_missing = 2;
         assert_eq!(instrument.validate(), Ok(()));
+    }
+
+    #[test]
+    fn a_sum_may_leave_answers_open_only_when_all_items_share_one_scale() {
+        // Found by the `questionnaire` fuzz target: items on 0–3, 0–1 and 0–10 (reversed),
+        // scaled × 4 (totals 0–56), one answer allowed open. Answers 3, open, 0 (scored 10)
+        // were prorated to round(13 × 3 / 2) = 20 and scaled to 80, off the scale.
+        let mut mixed = toy(Rule::ScaledSum { factor: 4 }, 3, 0, 3);
+        mixed.items[1].options.truncate(2);
+        mixed.items[2].options = toy(Rule::Sum, 1, 0, 10).items[0].options.clone();
+        mixed.items[2].reverse = true;
+        assert_eq!(mixed.validate(), Ok(()));
+        mixed.max_missing = 1;
+        refused(&mixed, "questionnaire-too-many-missing");
+        // The same items averaged stay between the lowest and highest option: allowed.
+        mixed.rule = Rule::Mean;
+        assert_eq!(mixed.validate(), Ok(()));
+        // One scale for every item (reversed or not): allowed.
+        let mut same = toy(Rule::ScaledSum { factor: 4 }, 3, 0, 3);
+        same.items[2].reverse = true;
+        same.max_missing = 2;
+        assert_eq!(same.validate(), Ok(()));
+        // The same values in another order are the same scale.
+        same.items[1].options.reverse();
+        assert_eq!(same.validate(), Ok(()));
+        // A scale that differs only in the options between the ends is still one scale.
+        same.items[0].options.remove(1);
+        assert_eq!(same.validate(), Ok(()));
+        same.items[0].options.pop();
+        refused(&same, "questionnaire-too-many-missing");
     }
 
     #[test]
@@ -370,6 +438,35 @@ mod tests {
         assert_eq!(with(3.0, f64::NAN, 5.0), refused);
         assert_eq!(with(3.0, 0.8, 10.0), refused);
         assert_eq!(with(3.0, 0.8, f64::NAN), refused);
+    }
+
+    #[test]
+    fn reliable_change_needs_a_standard_error_of_a_difference_above_zero_and_finite() {
+        // Found with the `questionnaire` fuzz target's invariants: sd 5e-324 passed `sd > 0`,
+        // but √2 × sd × √(1 − 0.85) rounds to 0, so the RCI of an unchanged total was 0 / 0.
+        let with = |sd: f64, reliability: f64| {
+            let mut instrument = valid();
+            instrument.reliable_change = Some(ReliableChange {
+                sd,
+                reliability,
+                cutoff: 5.0,
+                source: "test".to_string(),
+            });
+            instrument
+        };
+        let refused = Err(Invalid::new("questionnaire-invalid-reliable-change"));
+        assert_eq!(with(5e-324, 0.85).validate(), refused);
+        assert_eq!(with(1e-323, 0.99).validate(), refused);
+        // √2 × 1.7e308 × √(1 − 1e-9) overflows to ∞.
+        assert_eq!(with(1.7e308, 1e-9).validate(), refused);
+        for sd in [1e-300, 5e-324 * 8.0, 1e300] {
+            let instrument = with(sd, 0.85);
+            assert_eq!(instrument.validate(), Ok(()), "{sd:e}");
+            for total in [0.0, 5.0, 9.0] {
+                let c = change(&instrument, total, total).expect("parameters");
+                assert_eq!((c.rci, c.outcome), (0.0, Outcome::Unchanged), "{sd:e}");
+            }
+        }
     }
 
     #[test]
