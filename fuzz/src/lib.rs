@@ -9,6 +9,10 @@
 //! (`repeated_or_backwards_timestamps_count_for_distance_only`: moving 5 s, duration 0 s). It is
 //! checked for tracks whose timestamps never go backwards, and an exact upper bound is checked
 //! for all tracks.
+//!
+//! The invariants of `duurloop-domain` that more than one target checks are in [`domain`].
+
+pub mod domain;
 
 use duurloop_tracks::{
     HrZone, MAX_GAP_S, MAX_POINTS, MIN_MOVING_SPEED_M_S, Point, Summary, Track, privacy_trimmed,
