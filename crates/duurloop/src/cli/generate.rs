@@ -8,7 +8,10 @@ pub enum Val {
     Text(String),
     Int(i64),
     Real(f64),
+    /// A missing text; PostgreSQL wants a NULL of the column's type.
     Null,
+    /// A missing integer.
+    NullInt,
 }
 
 impl From<&str> for Val {
@@ -31,9 +34,19 @@ impl From<f64> for Val {
         Val::Real(v)
     }
 }
-impl<T: Into<Val>> From<Option<T>> for Val {
-    fn from(v: Option<T>) -> Self {
+impl From<Option<&str>> for Val {
+    fn from(v: Option<&str>) -> Self {
         v.map_or(Val::Null, Into::into)
+    }
+}
+impl From<Option<String>> for Val {
+    fn from(v: Option<String>) -> Self {
+        v.map_or(Val::Null, Into::into)
+    }
+}
+impl From<Option<i64>> for Val {
+    fn from(v: Option<i64>) -> Self {
+        v.map_or(Val::NullInt, Into::into)
     }
 }
 
@@ -84,6 +97,7 @@ impl Batch {
                     Val::Int(i) => q.bind(*i),
                     Val::Real(f) => q.bind(*f),
                     Val::Null => q.bind(Option::<String>::None),
+                    Val::NullInt => q.bind(Option::<i64>::None),
                 };
             }
             q.execute(&mut *c).await?;
