@@ -189,7 +189,7 @@ struct Region {
 
 async fn setup(db: &Db) -> anyhow::Result<Region> {
     let now = period().0 - 30 * DAY;
-    let mut orgs = Batch::new("organisations", &["id", "name", "kind", "created_at"]);
+    let mut orgs = Batch::organisations();
     let mut users = Batch::new(
         "users",
         &["id", "email", "name", "is_admin", "lang", "created_at"],
@@ -282,7 +282,7 @@ async fn existing(db: &Db) -> anyhow::Result<(Region, Counts)> {
 
 /// The practices with their therapists, location, offerings and weekly sessions.
 async fn practices(c: &mut AnyConnection, now: i64) -> anyhow::Result<(Vec<Offering>, i64)> {
-    let mut orgs = Batch::new("organisations", &["id", "name", "kind", "created_at"]);
+    let mut orgs = Batch::organisations();
     let mut therapists = Batch::new(
         "therapists",
         &[
@@ -295,55 +295,9 @@ async fn practices(c: &mut AnyConnection, now: i64) -> anyhow::Result<(Vec<Offer
             "updated_at",
         ],
     );
-    let mut locations = Batch::new(
-        "locations",
-        &[
-            "id",
-            "org_id",
-            "name",
-            "address",
-            "postcode",
-            "place",
-            "lat_e6",
-            "lon_e6",
-            "created_at",
-        ],
-    );
-    let mut offers = Batch::new(
-        "offerings",
-        &[
-            "id",
-            "org_id",
-            "therapist_id",
-            "location_id",
-            "title",
-            "kind",
-            "description",
-            "schedule",
-            "weekdays",
-            "start_date",
-            "weeks",
-            "capacity",
-            "funding",
-            "indications",
-            "price_cents",
-            "listed",
-            "created_at",
-            "updated_at",
-        ],
-    );
-    let mut sessions = Batch::new(
-        "group_sessions",
-        &[
-            "id",
-            "offering_id",
-            "session_date",
-            "start_time",
-            "duration_min",
-            "cancel_reason",
-            "created_at",
-        ],
-    );
+    let mut locations = Batch::locations();
+    let mut offers = Batch::offerings();
+    let mut sessions = Batch::group_sessions();
     let first: jiff::civil::Date = "2024-12-30".parse()?;
     let sessions_from = parse_local_date("2024-12-30").unwrap_or_default();
     let dates: Vec<String> = (0..SESSION_WEEKS)

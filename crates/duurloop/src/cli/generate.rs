@@ -68,6 +68,73 @@ impl Batch {
         }
     }
 
+    /// Organisations: id, name, kind, created_at.
+    pub fn organisations() -> Self {
+        Batch::new("organisations", &["id", "name", "kind", "created_at"])
+    }
+
+    /// Locations: id, org_id, name, address, postcode, place, lat_e6, lon_e6, created_at.
+    pub fn locations() -> Self {
+        Batch::new(
+            "locations",
+            &[
+                "id",
+                "org_id",
+                "name",
+                "address",
+                "postcode",
+                "place",
+                "lat_e6",
+                "lon_e6",
+                "created_at",
+            ],
+        )
+    }
+
+    /// Offerings, every column in the order of the migration.
+    pub fn offerings() -> Self {
+        Batch::new(
+            "offerings",
+            &[
+                "id",
+                "org_id",
+                "therapist_id",
+                "location_id",
+                "title",
+                "kind",
+                "description",
+                "schedule",
+                "weekdays",
+                "start_date",
+                "weeks",
+                "capacity",
+                "funding",
+                "indications",
+                "price_cents",
+                "listed",
+                "created_at",
+                "updated_at",
+            ],
+        )
+    }
+
+    /// Group sessions: id, offering_id, session_date, start_time, duration_min,
+    /// cancel_reason, created_at.
+    pub fn group_sessions() -> Self {
+        Batch::new(
+            "group_sessions",
+            &[
+                "id",
+                "offering_id",
+                "session_date",
+                "start_time",
+                "duration_min",
+                "cancel_reason",
+                "created_at",
+            ],
+        )
+    }
+
     /// Rows waiting to be written.
     pub fn pending(&self) -> usize {
         self.values.len() / self.columns.len()

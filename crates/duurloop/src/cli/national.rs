@@ -236,7 +236,7 @@ pub async fn generate(db: &Db, shape: Shape, now: i64) -> anyhow::Result<Counts>
 /// Regions, practices (therapists with accounts, a location, a group each with its weekly
 /// sessions), and GP practices with their referrers.
 async fn setup(db: &Db, shape: Shape, now: i64, counts: &mut Counts) -> anyhow::Result<Country> {
-    let mut orgs = Batch::new("organisations", &["id", "name", "kind", "created_at"]);
+    let mut orgs = Batch::organisations();
     let mut users = Batch::new(
         "users",
         &["id", "email", "name", "is_admin", "lang", "created_at"],
@@ -255,55 +255,9 @@ async fn setup(db: &Db, shape: Shape, now: i64, counts: &mut Counts) -> anyhow::
             "updated_at",
         ],
     );
-    let mut locations = Batch::new(
-        "locations",
-        &[
-            "id",
-            "org_id",
-            "name",
-            "address",
-            "postcode",
-            "place",
-            "lat_e6",
-            "lon_e6",
-            "created_at",
-        ],
-    );
-    let mut offers = Batch::new(
-        "offerings",
-        &[
-            "id",
-            "org_id",
-            "therapist_id",
-            "location_id",
-            "title",
-            "kind",
-            "description",
-            "schedule",
-            "weekdays",
-            "start_date",
-            "weeks",
-            "capacity",
-            "funding",
-            "indications",
-            "price_cents",
-            "listed",
-            "created_at",
-            "updated_at",
-        ],
-    );
-    let mut sessions = Batch::new(
-        "group_sessions",
-        &[
-            "id",
-            "offering_id",
-            "session_date",
-            "start_time",
-            "duration_min",
-            "cancel_reason",
-            "created_at",
-        ],
-    );
+    let mut locations = Batch::locations();
+    let mut offers = Batch::offerings();
+    let mut sessions = Batch::group_sessions();
     // Sessions on the weekday of `sessions_from`, every week.
     let sessions_from = now - PAST_WEEKS * WEEK;
     let dates: Vec<String> = (0..PAST_WEEKS + FUTURE_WEEKS)
