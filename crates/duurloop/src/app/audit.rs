@@ -144,10 +144,9 @@ impl GroupWriter {
     }
 
     async fn write(db: &crate::db::Db, batch: &[Pending]) -> Result<(), sqlx::Error> {
+        let entries: Vec<&NewAuditEntry> = batch.iter().map(|(e, _)| e).collect();
         let mut tx = db.begin().await?;
-        for (entry, _) in batch {
-            store::audit::insert(&mut tx, entry).await?;
-        }
+        store::audit::insert_many(&mut tx, &entries).await?;
         tx.commit().await
     }
 
