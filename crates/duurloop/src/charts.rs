@@ -1,6 +1,8 @@
 //! Charts as SVG, drawn on the server with attributes only (the content security policy
 //! allows no inline styles), used by the pages and the PDF letters alike.
 
+use std::fmt::Write;
+
 use crate::app::measure::Course;
 
 /// Minutes per week against the plan as an SVG bar chart (attributes only, so the strict
@@ -13,9 +15,11 @@ pub fn bar_chart(bars: &[(u16, u16, i64)], label: &str) -> String {
         .unwrap_or(1)
         .max(1) as f64;
     let w = 24.0;
-    let mut svg = format!(
+    let mut svg = String::with_capacity(200 + bars.len() * 210);
+    let _ = write!(
+        svg,
         "<svg viewBox=\"0 0 {} 120\" role=\"img\" aria-label=\"{}\" class=\"chart\">",
-        bars.len() as f64 * w + 4.0,
+        Tenths(bars.len() as f64 * w + 4.0),
         label
             .replace('&', "&amp;")
             .replace('"', "&quot;")
@@ -25,22 +29,39 @@ pub fn bar_chart(bars: &[(u16, u16, i64)], label: &str) -> String {
         let x = i as f64 * w + 4.0;
         let ph = f64::from(*planned) / max * 100.0;
         let dh = *done as f64 / max * 100.0;
-        svg.push_str(&format!(
-            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"9\" height=\"{ph:.1}\" fill=\"#b7c9bd\"/>",
-            104.0 - ph
-        ));
-        svg.push_str(&format!(
-            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"9\" height=\"{dh:.1}\" fill=\"#0b5d3b\"/>",
-            x + 10.0,
-            104.0 - dh
-        ));
-        svg.push_str(&format!(
-            "<text x=\"{:.1}\" y=\"117\" font-size=\"9\" fill=\"#1a1a1a\">{number}</text>",
-            x + 4.0,
-        ));
+        let _ = write!(
+            svg,
+            "<rect x=\"{}\" y=\"{}\" width=\"9\" height=\"{}\" fill=\"#b7c9bd\"/>\
+             <rect x=\"{}\" y=\"{}\" width=\"9\" height=\"{}\" fill=\"#0b5d3b\"/>\
+             <text x=\"{}\" y=\"117\" font-size=\"9\" fill=\"#1a1a1a\">{number}</text>",
+            Tenths(x),
+            Tenths(104.0 - ph),
+            Tenths(ph),
+            Tenths(x + 10.0),
+            Tenths(104.0 - dh),
+            Tenths(dh),
+            Tenths(x + 4.0),
+        );
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// A coordinate with one decimal (`12.3`, `-0.5`, `4.0`), written with integer arithmetic:
+/// `{:.1}` on a float takes the exact decimal expansion, which was a visible share of a
+/// participant page's time (a chart has hundreds of coordinates).
+struct Tenths(f64);
+
+impl std::fmt::Display for Tenths {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let t = (self.0 * 10.0).round();
+        if !t.is_finite() || t.abs() > 1e15 {
+            return write!(f, "{:.1}", self.0);
+        }
+        let t = t as i64;
+        let sign = if t < 0 { "-" } else { "" };
+        write!(f, "{sign}{}.{}", (t / 10).abs(), (t % 10).abs())
+    }
 }
 
 /// A score course as an SVG line chart (attributes only: the content security policy allows
@@ -98,4 +119,41 @@ pub fn course_chart(c: &Course, label: &str) -> String {
     }
     svg.push_str("</svg>");
     svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenths_are_written_like_one_decimal_formatting() {
+        for (v, want) in [
+            (0.0, "0.0"),
+            (4.0, "4.0"),
+            (12.34, "12.3"),
+            (99.96, "100.0"),
+            (-0.45, "-0.5"),
+            (-0.04, "0.0"),
+            (-1.23, "-1.2"),
+            (104.0 - 100.0 / 3.0, "70.7"),
+        ] {
+            assert_eq!(Tenths(v).to_string(), want, "{v}");
+        }
+        assert_eq!(Tenths(f64::NAN).to_string(), "NaN");
+    }
+
+    #[test]
+    fn bar_chart_draws_a_planned_and_a_done_bar_per_week() {
+        let svg = bar_chart(&[(1, 90, 45), (2, 90, 0)], "Minuten <per> week");
+        assert!(svg.starts_with("<svg viewBox=\"0 0 52.0 120\""), "{svg}");
+        assert!(
+            svg.contains("aria-label=\"Minuten &lt;per> week\""),
+            "{svg}"
+        );
+        assert_eq!(svg.matches("<rect").count(), 4);
+        assert!(svg.contains("<rect x=\"4.0\" y=\"4.0\" width=\"9\" height=\"100.0\""));
+        assert!(svg.contains("<rect x=\"14.0\" y=\"54.0\" width=\"9\" height=\"50.0\""));
+        assert!(svg.contains(">2</text>"));
+        assert!(svg.ends_with("</svg>"));
+    }
 }

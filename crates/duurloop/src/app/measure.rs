@@ -520,6 +520,15 @@ pub(crate) async fn courses(
     lang: &str,
 ) -> AppResult<Vec<Course>> {
     let scores = store::measure::scores(c, trajectory_id).await?;
+    courses_of(c, scores, lang).await
+}
+
+/// The courses of these scores (in the order they were scored), one per questionnaire.
+pub(crate) async fn courses_of(
+    c: &mut Conn,
+    scores: Vec<ScoreRow>,
+    lang: &str,
+) -> AppResult<Vec<Course>> {
     let mut codes: Vec<String> = Vec::new();
     for s in &scores {
         if !codes.contains(&s.instrument) {

@@ -85,25 +85,34 @@ pub struct Participant {
 pub async fn participant(state: &AppState, token: &str) -> AppResult<Option<Participant>> {
     let now = state.now();
     let mut c = state.db.conn().await?;
-    let Some(s) = store::portal::session(&mut c, token).await? else {
+    let Some(s) = store::trajectories::by_portal_session(&mut c, &store::hash_token(token)).await?
+    else {
         return Ok(None);
     };
+    Ok(keep_session(state, &mut c, s, now).await?)
+}
+
+/// The participant of a session found by its token, unless it has expired (then it is ended);
+/// marks it as seen at most once a minute.
+async fn keep_session(
+    state: &AppState,
+    c: &mut store::Conn,
+    s: store::trajectories::PortalSessionTrajectory,
+    now: i64,
+) -> Result<Option<Participant>, sqlx::Error> {
     if state
         .session_policy
-        .is_expired(s.created_at, s.last_seen_at, now)
+        .is_expired(s.session_created_at, s.session_last_seen_at, now)
     {
-        store::portal::delete_session(&mut c, &s.id_hash).await?;
+        store::portal::delete_session(c, &s.session_id_hash).await?;
         return Ok(None);
     }
-    if now - s.last_seen_at > 60_000 {
-        store::portal::touch_session(&mut c, &s.id_hash, now).await?;
+    if now - s.session_last_seen_at > 60_000 {
+        store::portal::touch_session(c, &s.session_id_hash, now).await?;
     }
-    let Some(trajectory) = store::trajectories::by_id(&mut c, &s.trajectory_id).await? else {
-        return Ok(None);
-    };
     Ok(Some(Participant {
-        session_hash: s.id_hash,
-        trajectory,
+        session_hash: s.session_id_hash,
+        trajectory: s.trajectory,
     }))
 }
 
@@ -148,33 +157,96 @@ fn week_of(start: &str, date: &str) -> Option<i64> {
 
 pub async fn home(state: &AppState, p: &Participant, ctx: &RequestCtx) -> AppResult<PortalView> {
     let t = &p.trajectory;
-    let plan: Plan = serde_json::from_str(&t.plan).map_err(|e| AppError::Internal(e.into()))?;
     let today = today(state);
-    let week = week_of(&t.start_date, &today)
-        .unwrap_or(1)
-        .clamp(1, plan.weeks.len().max(1) as i64) as u16;
     let now = state.now();
     // Reads only: no transaction (which on SQLite would hold the write lock); the audit entry
     // goes through the group writer and is committed before the page is shown.
     let mut c = state.db.conn().await?;
-    let next_sessions = store::groups::upcoming_sessions(&mut c, &t.offering_id, &today, 3).await?;
+    let next_sessions = store::groups::upcoming_sessions(&mut c, &t.offering_id, &today).await?;
     let runs = store::portal::runs(&mut c, &t.id).await?;
     drop(c);
+    let view = view(t, &today, next_sessions, runs)?;
+    super::audit::log_anonymous_read(state, now, ctx, Event::new("read", "portal").record(&t.id))
+        .await?;
+    Ok(view)
+}
+
+/// The participant's home as `GET /portal` and `GET /api/v1/portal` show it: the session, the
+/// trajectory and everything on the page read with one statement
+/// ([`store::trajectories::portal_home`]). With a language, also the open measurements and
+/// the course of the scores (the page shows them; the API has its own routes for them).
+pub struct Home {
+    pub participant: Participant,
+    pub view: PortalView,
+    pub mine: Option<super::measure::Mine>,
+}
+
+pub async fn home_by_token(
+    state: &AppState,
+    token: &str,
+    lang: Option<&str>,
+    ctx: &RequestCtx,
+) -> AppResult<Option<Home>> {
+    let now = state.now();
+    let today = today(state);
+    let mut c = state.db.conn().await?;
+    let Some(h) =
+        store::trajectories::portal_home(&mut c, &store::hash_token(token), &today).await?
+    else {
+        return Ok(None);
+    };
+    let Some(participant) = keep_session(state, &mut c, h.session, now).await? else {
+        return Ok(None);
+    };
+    let mine = match lang {
+        Some(lang) => Some(super::measure::Mine {
+            open: h.open_measurements,
+            courses: super::measure::courses_of(&mut c, h.scores, lang).await?,
+        }),
+        None => None,
+    };
+    drop(c);
+    let t = &participant.trajectory;
+    let view = view(t, &today, h.next_sessions, h.runs)?;
+    super::audit::log_anonymous_read(state, now, ctx, Event::new("read", "portal").record(&t.id))
+        .await?;
+    Ok(Some(Home {
+        participant,
+        view,
+        mine,
+    }))
+}
+
+/// The week, this week's plan and the minutes run per week against the plan.
+fn view(
+    t: &TrajectoryRow,
+    today: &str,
+    next_sessions: Vec<SessionRow>,
+    runs: Vec<RunRow>,
+) -> AppResult<PortalView> {
+    let plan: Plan = serde_json::from_str(&t.plan).map_err(|e| AppError::Internal(e.into()))?;
+    let week = week_of(&t.start_date, today)
+        .unwrap_or(1)
+        .clamp(1, plan.weeks.len().max(1) as i64) as u16;
+    // Each run's week once (dates parsed once per run, not once per run per week).
+    let mut minutes_in_week = std::collections::HashMap::<i64, i64>::new();
+    for r in &runs {
+        if let Some(w) = week_of(&t.start_date, &r.run_date) {
+            *minutes_in_week.entry(w).or_default() += r.duration_s / 60;
+        }
+    }
     let bars = plan
         .weeks
         .iter()
         .map(|w| WeekBar {
             number: w.number,
             planned: w.session.total_minutes().saturating_mul(w.sessions),
-            done: runs
-                .iter()
-                .filter(|r| week_of(&t.start_date, &r.run_date) == Some(i64::from(w.number)))
-                .map(|r| r.duration_s / 60)
-                .sum(),
+            done: minutes_in_week
+                .get(&i64::from(w.number))
+                .copied()
+                .unwrap_or(0),
         })
         .collect();
-    super::audit::log_anonymous_read(state, now, ctx, Event::new("read", "portal").record(&t.id))
-        .await?;
     let this_week = plan.week(week).copied();
     Ok(PortalView {
         week,

@@ -40,7 +40,7 @@ pub async fn slots(c: &mut Conn, offering_id: &str) -> Result<Vec<SlotRow>, sqlx
         .await
 }
 
-#[derive(Debug, Clone, FromRow, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, FromRow, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct SessionRow {
     pub id: String,
     pub offering_id: String,
@@ -87,20 +87,20 @@ pub async fn sessions(c: &mut Conn, offering_id: &str) -> Result<Vec<SessionRow>
 
 /// The next `limit` sessions of an offering from `today` on that are not cancelled (from the
 /// index, without reading the offering's whole calendar).
+/// The next three sessions of a group from `today`, cancelled ones left out. The `LIMIT` is a
+/// literal: SQLite compiles a statement again each time a parameter in its `LIMIT` is bound.
 pub async fn upcoming_sessions(
     c: &mut Conn,
     offering_id: &str,
     today: &str,
-    limit: i64,
 ) -> Result<Vec<SessionRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, offering_id, session_date, start_time, duration_min, cancelled_at, cancel_reason FROM group_sessions \
          WHERE offering_id = $1 AND session_date >= $2 AND cancelled_at IS NULL \
-         ORDER BY session_date, start_time LIMIT $3",
+         ORDER BY session_date, start_time LIMIT 3",
     )
     .bind(offering_id)
     .bind(today)
-    .bind(limit)
     .fetch_all(c)
     .await
 }

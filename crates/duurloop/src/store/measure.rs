@@ -94,7 +94,7 @@ pub async fn set_offering_settings(
         .map(|_| ())
 }
 
-#[derive(Debug, Clone, FromRow, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, FromRow, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct MeasurementRow {
     pub id: String,
     pub trajectory_id: String,
@@ -296,7 +296,7 @@ pub async fn complete(
     Ok(r.rows_affected() == 1)
 }
 
-#[derive(Debug, Clone, FromRow, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, FromRow, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ScoreRow {
     pub measurement_id: String,
     pub instrument: String,

@@ -85,21 +85,6 @@ pub async fn create_session(
         .map(|_| ())
 }
 
-#[derive(Debug, Clone, FromRow)]
-pub struct PortalSessionRow {
-    pub id_hash: String,
-    pub trajectory_id: String,
-    pub created_at: i64,
-    pub last_seen_at: i64,
-}
-
-pub async fn session(c: &mut Conn, token: &str) -> Result<Option<PortalSessionRow>, sqlx::Error> {
-    sqlx::query_as("SELECT id_hash, trajectory_id, created_at, last_seen_at FROM portal_sessions WHERE id_hash = $1")
-        .bind(hash_token(token))
-        .fetch_optional(c)
-        .await
-}
-
 pub async fn touch_session(c: &mut Conn, id_hash: &str, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE portal_sessions SET last_seen_at = $1 WHERE id_hash = $2")
         .bind(now)
@@ -117,7 +102,9 @@ pub async fn delete_session(c: &mut Conn, id_hash: &str) -> Result<(), sqlx::Err
         .map(|_| ())
 }
 
-#[derive(Debug, Clone, Default, FromRow, serde::Serialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Default, FromRow, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 pub struct RunRow {
     pub id: String,
     pub run_date: String,

@@ -26,12 +26,18 @@ pub struct TrajectoryRow {
     pub created_at: i64,
 }
 
-macro_rules! trajectory_select {
+macro_rules! trajectory_columns {
     () => {
-        "SELECT t.id, t.referral_id, t.offering_id, o.title AS offering_title, o.kind AS offering_kind, t.org_id, \
+        "t.id, t.referral_id, t.offering_id, o.title AS offering_title, o.kind AS offering_kind, t.org_id, \
          t.therapist_user_id, r.client_name, t.status, t.start_date, t.weeks, t.start_level, t.plan, \
          t.current_week, t.hr_low, t.hr_high, t.created_at FROM trajectories t \
          JOIN offerings o ON o.id = t.offering_id JOIN referrals r ON r.id = t.referral_id "
+    };
+}
+
+macro_rules! trajectory_select {
+    () => {
+        concat!("SELECT ", trajectory_columns!())
     };
 }
 
@@ -78,6 +84,127 @@ pub async fn by_id(c: &mut Conn, id: &str) -> Result<Option<TrajectoryRow>, sqlx
         .bind(id)
         .fetch_optional(c)
         .await
+}
+
+/// A portal session (by its token's hash) with its trajectory: the participant behind every
+/// portal request, in one query.
+#[derive(Debug, Clone, FromRow)]
+pub struct PortalSessionTrajectory {
+    pub session_id_hash: String,
+    pub session_created_at: i64,
+    pub session_last_seen_at: i64,
+    #[sqlx(flatten)]
+    pub trajectory: TrajectoryRow,
+}
+
+pub async fn by_portal_session(
+    c: &mut Conn,
+    id_hash: &str,
+) -> Result<Option<PortalSessionTrajectory>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ps.id_hash AS session_id_hash, ps.created_at AS session_created_at, \
+         ps.last_seen_at AS session_last_seen_at, ",
+        trajectory_columns!(),
+        "JOIN portal_sessions ps ON ps.trajectory_id = t.id WHERE ps.id_hash = $1"
+    ))
+    .bind(id_hash)
+    .fetch_optional(c)
+    .await
+}
+
+/// The participant's home in one statement: the portal session, its trajectory, the next
+/// group sessions, the runs, the open measurements and the scores. The lists come as JSON
+/// arrays built by the database, so a portal request costs one round trip to the database
+/// instead of six (on SQLite every round trip is two thread switches to the connection's
+/// worker; under load those switches were most of a participant page's time). The SQL is the
+/// same on both databases but for the names of the JSON functions.
+macro_rules! portal_home_sql {
+    ($object:literal, $array:literal) => {
+        concat!(
+            "SELECT ps.id_hash AS session_id_hash, ps.created_at AS session_created_at, \
+             ps.last_seen_at AS session_last_seen_at, \
+             CAST(COALESCE((SELECT ", $array, "(", $object, "('id', g.id, 'offering_id', g.offering_id, \
+             'session_date', g.session_date, 'start_time', g.start_time, 'duration_min', g.duration_min, \
+             'cancelled_at', g.cancelled_at, 'cancel_reason', g.cancel_reason) ORDER BY g.session_date, g.start_time) \
+             FROM (SELECT id, offering_id, session_date, start_time, duration_min, cancelled_at, cancel_reason \
+             FROM group_sessions WHERE offering_id = t.offering_id AND session_date >= $2 AND cancelled_at IS NULL \
+             ORDER BY session_date, start_time LIMIT 3) g), '[]') AS TEXT) AS next_sessions, \
+             CAST(COALESCE((SELECT ", $array, "(", $object, "('id', x.id, 'run_date', x.run_date, \
+             'duration_s', x.duration_s, 'moving_s', x.moving_s, 'distance_m', x.distance_m, \
+             'elevation_gain_m', x.elevation_gain_m, 'avg_hr', x.avg_hr, 'max_hr', x.max_hr, \
+             'in_zone_s', x.in_zone_s, 'exertion', x.exertion, 'mood_before', x.mood_before, \
+             'mood_after', x.mood_after, 'pain', x.pain, 'pain_where', x.pain_where, 'note', x.note, \
+             'source', x.source) ORDER BY x.run_date DESC, x.created_at DESC) \
+             FROM runs x WHERE x.trajectory_id = t.id), '[]') AS TEXT) AS runs, \
+             CAST(COALESCE((SELECT ", $array, "(", $object, "('id', m.id, 'trajectory_id', m.trajectory_id, \
+             'point', m.point, 'due_date', m.due_date, 'instruments', m.instruments, 'status', m.status, \
+             'sent_at', m.sent_at, 'reminders', m.reminders, 'escalated_at', m.escalated_at, \
+             'answers', m.answers, 'completed_at', m.completed_at) ORDER BY m.due_date, m.created_at) \
+             FROM measurements m WHERE m.trajectory_id = t.id AND m.status IN ('sent', 'partial')), '[]') \
+             AS TEXT) AS open_measurements, \
+             CAST(COALESCE((SELECT ", $array, "(", $object, "('measurement_id', s.measurement_id, \
+             'instrument', s.instrument, 'point', s.point, 'total', s.total, 'raw', s.raw, 'band', s.band, \
+             'prorated', s.prorated, 'scored_at', s.scored_at) ORDER BY s.scored_at, s.instrument) \
+             FROM measurement_scores s WHERE s.trajectory_id = t.id), '[]') AS TEXT) AS scores, ",
+            trajectory_columns!(),
+            "JOIN portal_sessions ps ON ps.trajectory_id = t.id WHERE ps.id_hash = $1"
+        )
+    };
+}
+
+#[derive(FromRow)]
+struct PortalHomeRow {
+    next_sessions: String,
+    runs: String,
+    open_measurements: String,
+    scores: String,
+    #[sqlx(flatten)]
+    session: PortalSessionTrajectory,
+}
+
+/// What [`portal_home`] reads.
+#[derive(Debug, Clone)]
+pub struct PortalHome {
+    pub session: PortalSessionTrajectory,
+    /// The next three sessions of the group from `today`, cancelled ones left out (a literal
+    /// `LIMIT`: SQLite compiles a statement again whenever a bound `LIMIT` is bound again).
+    pub next_sessions: Vec<super::groups::SessionRow>,
+    /// Newest first.
+    pub runs: Vec<super::portal::RunRow>,
+    /// Measurements sent and not yet (fully) answered.
+    pub open_measurements: Vec<super::measure::MeasurementRow>,
+    /// In the order they were scored.
+    pub scores: Vec<super::measure::ScoreRow>,
+}
+
+pub async fn portal_home(
+    c: &mut Conn,
+    session_hash: &str,
+    today: &str,
+) -> Result<Option<PortalHome>, sqlx::Error> {
+    let sql = if c.backend_name() == "PostgreSQL" {
+        portal_home_sql!("json_build_object", "json_agg")
+    } else {
+        portal_home_sql!("json_object", "json_group_array")
+    };
+    let row: Option<PortalHomeRow> = sqlx::query_as(sql)
+        .bind(session_hash)
+        .bind(today)
+        .fetch_optional(c)
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    fn list<T: serde::de::DeserializeOwned>(json: &str) -> Result<Vec<T>, sqlx::Error> {
+        serde_json::from_str(json).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+    }
+    Ok(Some(PortalHome {
+        next_sessions: list(&row.next_sessions)?,
+        runs: list(&row.runs)?,
+        open_measurements: list(&row.open_measurements)?,
+        scores: list(&row.scores)?,
+        session: row.session,
+    }))
 }
 
 pub async fn for_referral(

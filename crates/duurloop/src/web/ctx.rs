@@ -137,8 +137,11 @@ impl FromRequestParts<AppState> for FromWhere {
 
 /// The token in `Authorization: Bearer …`, if any.
 pub fn bearer(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
+    bearer_in(&parts.headers)
+}
+
+pub fn bearer_in(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))

@@ -331,6 +331,102 @@ async fn the_national_generator_makes_a_country_whose_participants_use_the_porta
     assert!(again.is_err(), "generated once per database");
 }
 
+/// The portal's home is read with one statement that builds its lists as JSON in the
+/// database (`store::trajectories::portal_home`); it must say exactly what the separate
+/// queries say, on both databases, for participants of every kind.
+#[tokio::test]
+async fn the_portal_home_in_one_statement_equals_the_separate_queries() {
+    use duurloop::{
+        cli::national::{Shape, generate},
+        store::{groups, hash_token, measure, portal, trajectories},
+    };
+    let app = TestApp::spawn().await;
+    let now = app.state.now();
+    demo::seed(&app.state.db, now).await.expect("demo");
+    generate(&app.state.db, Shape::for_participants(120), now)
+        .await
+        .expect("country");
+    let today = duurloop::clock::local_date(now);
+    let ids: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, offering_id FROM trajectories ORDER BY id LIMIT 60")
+            .fetch_all(&app.state.db.pool)
+            .await
+            .expect("trajectories");
+    assert!(ids.len() >= 50, "{}", ids.len());
+    let mut c = app.conn().await;
+    // Open measurements in both states, and a cancelled next session of the first group.
+    sqlx::query(
+        "UPDATE measurements SET status = 'sent' WHERE id = (SELECT MIN(id) FROM measurements)",
+    )
+    .execute(&mut *c)
+    .await
+    .expect("sent");
+    sqlx::query(
+        "UPDATE measurements SET status = 'partial', answers = '{\"PHQ-9\":{\"1\":2}}' \
+         WHERE id = (SELECT MAX(id) FROM measurements)",
+    )
+    .execute(&mut *c)
+    .await
+    .expect("partial");
+    let next = groups::upcoming_sessions(&mut c, &ids[0].1, &today)
+        .await
+        .expect("next");
+    if let Some(first) = next.first() {
+        groups::cancel(&mut c, &first.id, "regen", now)
+            .await
+            .expect("cancel");
+    }
+    fn json<T: serde::Serialize>(v: &T) -> serde_json::Value {
+        serde_json::to_value(v).expect("serialisable")
+    }
+    let (mut with_runs, mut with_scores, mut with_open, mut with_sessions) = (0, 0, 0, 0);
+    for (i, (id, offering)) in ids.iter().enumerate() {
+        let token = format!("one-statement-{i}");
+        portal::create_session(&mut c, &token, id, now)
+            .await
+            .expect("session");
+        let home = trajectories::portal_home(&mut c, &hash_token(&token), &today)
+            .await
+            .expect("home")
+            .expect("a session");
+        let t = trajectories::by_id(&mut c, id)
+            .await
+            .expect("t")
+            .expect("t");
+        assert_eq!(json(&home.session.trajectory), json(&t), "{id}");
+        assert_eq!(home.session.session_id_hash, hash_token(&token));
+        let sessions = groups::upcoming_sessions(&mut c, offering, &today)
+            .await
+            .expect("sessions");
+        assert_eq!(json(&home.next_sessions), json(&sessions), "{id}");
+        let runs = portal::runs(&mut c, id).await.expect("runs");
+        assert_eq!(json(&home.runs), json(&runs), "{id}");
+        let open: Vec<_> = measure::of_trajectory(&mut c, id)
+            .await
+            .expect("measurements")
+            .into_iter()
+            .filter(|m| matches!(m.status.as_str(), "sent" | "partial"))
+            .collect();
+        assert_eq!(json(&home.open_measurements), json(&open), "{id}");
+        let scores = measure::scores(&mut c, id).await.expect("scores");
+        assert_eq!(json(&home.scores), json(&scores), "{id}");
+        with_runs += usize::from(runs.len() > 1);
+        with_scores += usize::from(scores.len() > 1);
+        with_open += usize::from(!open.is_empty());
+        with_sessions += usize::from(sessions.len() == 3);
+    }
+    assert!(
+        with_runs > 10 && with_scores > 10 && with_open >= 1 && with_sessions > 10,
+        "the comparison saw too little: {with_runs} {with_scores} {with_open} {with_sessions}"
+    );
+    assert!(
+        trajectories::portal_home(&mut c, &hash_token("no-such-token"), &today)
+            .await
+            .expect("home")
+            .is_none()
+    );
+}
+
 #[tokio::test]
 async fn switching_language_never_redirects_to_another_site() {
     let app = TestApp::spawn().await;

@@ -161,8 +161,18 @@ async fn home_page(
     errors: FormErrors,
 ) -> Result<Response, AppError> {
     let v = portal::home(state, &p, &page.ctx).await?;
-    let chart = chart(&v, &page.lang.t("portal-chart-label"));
     let m = crate::app::measure::mine(state, &p, page.lang.code()).await?;
+    render_home(page, p, v, m, errors)
+}
+
+fn render_home(
+    page: &PageCtx,
+    p: Participant,
+    v: PortalView,
+    m: crate::app::measure::Mine,
+    errors: FormErrors,
+) -> Result<Response, AppError> {
+    let chart = chart(&v, &page.lang.t("portal-chart-label"));
     let course_charts = m
         .courses
         .iter()
@@ -184,9 +194,16 @@ async fn home(
     page: PageCtx,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    match participant(&state, &headers).await? {
-        Some(p) => home_page(&state, &page, p, FormErrors::default()).await,
-        None => Ok(to_login()),
+    let Some(token) = cookie(&headers, PORTAL_COOKIE) else {
+        return Ok(to_login());
+    };
+    match portal::home_by_token(&state, token, Some(page.lang.code()), &page.ctx).await? {
+        Some(portal::Home {
+            participant,
+            view,
+            mine: Some(mine),
+        }) => render_home(&page, participant, view, mine, FormErrors::default()),
+        _ => Ok(to_login()),
     }
 }
 
