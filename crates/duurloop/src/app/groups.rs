@@ -75,11 +75,7 @@ impl Progress {
 
 async fn progress(c: &mut Conn, offering_id: &str, today: &str) -> AppResult<Vec<Progress>> {
     let mut out = Vec::new();
-    for t in store::trajectories::active(c)
-        .await?
-        .into_iter()
-        .filter(|t| t.offering_id == offering_id)
-    {
+    for t in store::trajectories::active_in_offering(c, offering_id).await? {
         let plan: duurloop_domain::plan::Plan =
             serde_json::from_str(&t.plan).map_err(|e| AppError::Internal(e.into()))?;
         let Ok(start) = t.start_date.parse::<jiff::civil::Date>() else {

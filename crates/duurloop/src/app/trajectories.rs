@@ -347,14 +347,23 @@ pub async fn review_weeks(state: &AppState) -> anyhow::Result<usize> {
         .to_string();
     let active = {
         let mut c = state.db.conn().await?;
-        store::trajectories::active(&mut c).await?
+        store::trajectories::active_weeks(&mut c).await?
     };
     let mut done = 0;
-    for t in active {
+    for (id, start_date, current_week) in active {
+        // Only a trajectory whose current week has ended needs a transaction (which on SQLite
+        // takes the write lock): at national scale the worker runs every few seconds over tens
+        // of thousands of trajectories, and a write lock per trajectory per run held up every
+        // other writer, the participants' audit entries among them.
+        let ended =
+            date_plus(&start_date, (current_week - 1) * 7 + 6).is_some_and(|end| end < today);
+        if !ended {
+            continue;
+        }
         // At most a few weeks per run, so a long pause cannot stall the worker.
         for _ in 0..4 {
             let mut tx = state.db.begin().await?;
-            let Some(t) = store::trajectories::by_id(&mut tx, &t.id).await? else {
+            let Some(t) = store::trajectories::by_id(&mut tx, &id).await? else {
                 break;
             };
             let Some(week_start) = date_plus(&t.start_date, (t.current_week - 1) * 7) else {

@@ -246,11 +246,26 @@ pub async fn set_status(c: &mut Conn, id: &str, status: &str, now: i64) -> Resul
 
 /// Active trajectories whose evaluated week has ended by `today` (ISO date text comparisons
 /// are done by the caller; this returns every active trajectory, which stays small per run).
-pub async fn active(c: &mut Conn) -> Result<Vec<TrajectoryRow>, sqlx::Error> {
+/// The active trajectories of one group (offering).
+pub async fn active_in_offering(
+    c: &mut Conn,
+    offering_id: &str,
+) -> Result<Vec<TrajectoryRow>, sqlx::Error> {
     sqlx::query_as(concat!(
         trajectory_select!(),
-        "WHERE t.status = 'active' ORDER BY t.id LIMIT 5000"
+        "WHERE t.status = 'active' AND t.offering_id = $1 ORDER BY t.id"
     ))
+    .bind(offering_id)
+    .fetch_all(c)
+    .await
+}
+
+/// Every active trajectory's week clock: `(id, start_date, current_week)`. Small rows, so
+/// the worker can find the few whose week has ended among a country's without reading plans.
+pub async fn active_weeks(c: &mut Conn) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, start_date, current_week FROM trajectories WHERE status = 'active' ORDER BY id",
+    )
     .fetch_all(c)
     .await
 }
