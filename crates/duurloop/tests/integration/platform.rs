@@ -326,6 +326,20 @@ async fn the_national_generator_makes_a_country_whose_participants_use_the_porta
         v["plan"]["weeks"].as_array().is_some_and(|w| w.len() == 12),
         "{v}"
     );
+    // Generated in its steady state: the weekly review has at most a few ended weeks to catch
+    // up on (those ending around now), not a year of them per participant.
+    for _ in 0..2 {
+        duurloop::app::trajectories::review_weeks(&app.state)
+            .await
+            .expect("review");
+    }
+    assert_eq!(
+        duurloop::app::trajectories::review_weeks(&app.state)
+            .await
+            .expect("review"),
+        0,
+        "nothing left for a third review"
+    );
     // The country is generated once per database.
     let again = duurloop::cli::national::refuse_twice(&app.state.db).await;
     assert!(again.is_err(), "generated once per database");
