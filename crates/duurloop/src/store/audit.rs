@@ -46,62 +46,59 @@ pub async fn insert(c: &mut Conn, e: &NewAuditEntry) -> Result<(), sqlx::Error> 
     .map(|_| ())
 }
 
-/// Rows per statement of [`insert_many`] (14 parameters each: 448, well under both
-/// databases' limits).
-const ROWS_PER_INSERT: usize = 32;
-
-/// The statement inserting `n` entries (1..=[`ROWS_PER_INSERT`]), made once from constants only.
-fn insert_many_sql(n: usize) -> &'static str {
-    static SQL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-    let all = SQL.get_or_init(|| {
-        (1..=ROWS_PER_INSERT)
-            .map(|rows| {
-                let mut sql = String::from(
-                    "INSERT INTO audit_log (id, at, actor_user_id, actor_role, actor_org_id, action, \
-                     record_type, record_id, subject_user_id, org_id, ip, user_agent, reason, outcome) VALUES ",
-                );
-                for r in 0..rows {
-                    sql.push_str(if r == 0 { "(" } else { ", (" });
-                    for p in 1..=14 {
-                        if p > 1 {
-                            sql.push_str(", ");
-                        }
-                        sql.push_str(&format!("${}", r * 14 + p));
-                    }
-                    sql.push(')');
-                }
-                sql
-            })
-            .collect()
-    });
-    &all[n.clamp(1, ROWS_PER_INSERT) - 1]
+/// The columns [`insert_many`] takes from each element of its JSON array (`->>` reads a field
+/// as text or SQL NULL on both databases).
+macro_rules! insert_many_sql {
+    ($elements:literal) => {
+        concat!(
+            "INSERT INTO audit_log (id, at, actor_user_id, actor_role, actor_org_id, action, record_type, \
+             record_id, subject_user_id, org_id, ip, user_agent, reason, outcome) \
+             SELECT value ->> 'id', CAST(value ->> 'at' AS BIGINT), value ->> 'actor_user_id', \
+             value ->> 'actor_role', value ->> 'actor_org_id', value ->> 'action', value ->> 'record_type', \
+             value ->> 'record_id', value ->> 'subject_user_id', value ->> 'org_id', value ->> 'ip', \
+             value ->> 'user_agent', value ->> 'reason', value ->> 'outcome' FROM ",
+            $elements
+        )
+    };
 }
 
-/// Inserts many entries with one statement per [`ROWS_PER_INSERT`] (the group writer's
-/// batches: one round trip instead of one per entry).
+/// Inserts many entries with one statement and one parameter: the entries as a JSON array,
+/// unpacked by the database (`json_each` on SQLite, `json_array_elements` on PostgreSQL). The
+/// group writer's batches take one round trip, and binding stays cheap: SQLite looks up
+/// parameter names by a linear scan, so a statement with hundreds of parameters costs
+/// quadratic time to bind.
 pub async fn insert_many(c: &mut Conn, entries: &[&NewAuditEntry]) -> Result<(), sqlx::Error> {
-    for chunk in entries.chunks(ROWS_PER_INSERT) {
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(insert_many_sql(chunk.len())));
-        for e in chunk {
-            q = q
-                .bind(new_id())
-                .bind(e.at)
-                .bind(&e.actor_user_id)
-                .bind(&e.actor_role)
-                .bind(&e.actor_org_id)
-                .bind(e.action)
-                .bind(e.record_type)
-                .bind(&e.record_id)
-                .bind(&e.subject_user_id)
-                .bind(&e.org_id)
-                .bind(&e.ip)
-                .bind(&e.user_agent)
-                .bind(&e.reason)
-                .bind(e.outcome);
-        }
-        q.execute(&mut *c).await?;
+    if entries.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let rows: Vec<serde_json::Value> = entries
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "id": new_id(),
+                "at": e.at,
+                "actor_user_id": e.actor_user_id,
+                "actor_role": e.actor_role,
+                "actor_org_id": e.actor_org_id,
+                "action": e.action,
+                "record_type": e.record_type,
+                "record_id": e.record_id,
+                "subject_user_id": e.subject_user_id,
+                "org_id": e.org_id,
+                "ip": e.ip,
+                "user_agent": e.user_agent,
+                "reason": e.reason,
+                "outcome": e.outcome,
+            })
+        })
+        .collect();
+    let json = serde_json::Value::Array(rows).to_string();
+    let sql = if c.backend_name() == "PostgreSQL" {
+        insert_many_sql!("json_array_elements(CAST($1 AS json))")
+    } else {
+        insert_many_sql!("json_each($1)")
+    };
+    sqlx::query(sql).bind(json).execute(c).await.map(|_| ())
 }
 
 #[derive(Debug, Clone, FromRow, serde::Serialize, utoipa::ToSchema)]

@@ -441,6 +441,65 @@ async fn the_portal_home_in_one_statement_equals_the_separate_queries() {
     );
 }
 
+/// The group writer's batches go in as one JSON parameter unpacked by the database; every
+/// field must come out as it went in, NULLs and awkward text included, on both databases.
+#[tokio::test]
+async fn a_batch_of_audit_entries_is_stored_field_for_field() {
+    use duurloop::store::audit::{AuditFilter, NewAuditEntry, insert_many, search};
+    let app = TestApp::spawn().await;
+    let entries: Vec<NewAuditEntry> = (0..40)
+        .map(|i| NewAuditEntry {
+            at: 1_795_000_000_000 + i,
+            actor_user_id: (i % 2 == 0).then(|| format!("user-{i}")),
+            actor_role: (i % 3 == 0).then(|| "therapist".to_string()),
+            actor_org_id: None,
+            action: "read",
+            record_type: "batch-test",
+            record_id: Some(format!("record-{i}")),
+            subject_user_id: None,
+            org_id: Some("org-\"quoted\" 'single' \\ é ü 🏃".to_string()),
+            ip: Some("2001:db8::1".to_string()),
+            user_agent: Some(format!("Mozilla/5.0 {{\"json\": [{i}]}}\n")),
+            reason: (i == 7).then(|| "nood, met spoed".to_string()),
+            outcome: "ok",
+        })
+        .collect();
+    let mut c = app.conn().await;
+    let refs: Vec<&NewAuditEntry> = entries.iter().collect();
+    insert_many(&mut c, &refs).await.expect("batch");
+    insert_many(&mut c, &[])
+        .await
+        .expect("an empty batch is nothing");
+    let found = search(
+        &mut c,
+        &AuditFilter {
+            record: Some("batch-test".into()),
+            limit: 100,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("search");
+    assert_eq!(found.len(), 40);
+    for e in &entries {
+        let row = found
+            .iter()
+            .find(|r| r.record_id == e.record_id)
+            .expect("stored");
+        assert_eq!(row.at, e.at);
+        assert_eq!(row.actor_user_id, e.actor_user_id);
+        assert_eq!(row.actor_role, e.actor_role);
+        assert_eq!(row.actor_org_id, None);
+        assert_eq!((row.action.as_str(), row.outcome.as_str()), ("read", "ok"));
+        assert_eq!(row.subject_user_id, None);
+        assert_eq!(row.org_id, e.org_id);
+        assert_eq!(row.ip, e.ip);
+        assert_eq!(row.user_agent, e.user_agent);
+        assert_eq!(row.reason, e.reason);
+        assert_eq!(row.id.len(), 36, "a uuid each");
+    }
+}
+
 #[tokio::test]
 async fn switching_language_never_redirects_to_another_site() {
     let app = TestApp::spawn().await;
