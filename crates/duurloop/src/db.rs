@@ -101,6 +101,24 @@ impl Db {
         }
     }
 
+    /// A connection of its own, outside the pool (the pool opens another in its place), for a
+    /// long-lived task that must not queue behind requests for a pooled one.
+    pub async fn own_connection(&self) -> Result<AnyConnection, sqlx::Error> {
+        Ok(self.pool.acquire().await?.detach())
+    }
+
+    /// Starts a transaction on a connection of its own ([`Db::own_connection`]), the way
+    /// [`Db::begin`] does on a pooled one.
+    pub async fn begin_on<'c>(
+        &self,
+        c: &'c mut AnyConnection,
+    ) -> Result<Transaction<'c, Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => c.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => c.begin().await,
+        }
+    }
+
     pub async fn conn(&self) -> Result<sqlx::pool::PoolConnection<Any>, sqlx::Error> {
         self.pool.acquire().await
     }

@@ -126,13 +126,27 @@ const GROUP: usize = 512;
 
 impl GroupWriter {
     /// Starts the writer task on the current runtime.
+    ///
+    /// The writer keeps a connection of its own. Borrowing one from the pool for every batch
+    /// put it in the pool's queue behind the very requests that were waiting for it to
+    /// commit, so under load every batch first waited for a round of requests. When a batch
+    /// fails on the kept connection (a restarted PostgreSQL closed it, say), the connection is
+    /// dropped and the batch tried once more on a new one: the failed transaction was rolled
+    /// back, so nothing is written twice.
     pub fn start(db: crate::db::Db) -> Self {
         let (queue, mut rx) = tokio::sync::mpsc::channel::<Pending>(4 * GROUP);
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(GROUP);
+            let mut own: Option<sqlx::AnyConnection> = None;
             while rx.recv_many(&mut batch, GROUP).await > 0 {
-                let ok = Self::write(&db, &batch).await;
+                let kept = own.is_some();
+                let mut ok = Self::write(&db, &mut own, &batch).await;
+                if ok.is_err() && kept {
+                    own = None;
+                    ok = Self::write(&db, &mut own, &batch).await;
+                }
                 if let Err(e) = &ok {
+                    own = None;
                     tracing::error!(error = %e, entries = batch.len(), "audit entries not written");
                 }
                 for (_, done) in batch.drain(..) {
@@ -143,9 +157,17 @@ impl GroupWriter {
         GroupWriter { queue }
     }
 
-    async fn write(db: &crate::db::Db, batch: &[Pending]) -> Result<(), sqlx::Error> {
+    async fn write(
+        db: &crate::db::Db,
+        own: &mut Option<sqlx::AnyConnection>,
+        batch: &[Pending],
+    ) -> Result<(), sqlx::Error> {
         let entries: Vec<&NewAuditEntry> = batch.iter().map(|(e, _)| e).collect();
-        let mut tx = db.begin().await?;
+        let c = match own {
+            Some(c) => c,
+            None => own.insert(db.own_connection().await?),
+        };
+        let mut tx = db.begin_on(c).await?;
         store::audit::insert_many(&mut tx, &entries).await?;
         tx.commit().await
     }

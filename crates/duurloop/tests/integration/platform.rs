@@ -441,6 +441,58 @@ async fn the_portal_home_in_one_statement_equals_the_separate_queries() {
     );
 }
 
+/// The group writer keeps a connection of its own. When the database closes it (a restarted
+/// PostgreSQL does), the next entry must still be written, on a new connection, and the read
+/// it belongs to must not fail.
+#[tokio::test]
+async fn the_audit_writer_survives_losing_its_connection() {
+    use duurloop::store::audit::{AuditFilter, NewAuditEntry, search};
+    let app = TestApp::spawn().await;
+    let entry = |i: i64| NewAuditEntry {
+        at: 1_795_000_000_000 + i,
+        action: "read",
+        record_type: "writer-test",
+        record_id: Some(format!("record-{i}")),
+        outcome: "ok",
+        ..Default::default()
+    };
+    let writer = &app.state.audit_writer;
+    writer.log(entry(1)).await.expect("first entry");
+    if app.state.db.backend == Backend::Postgres {
+        let mut c = app.conn().await;
+        let closed: Vec<(bool,)> = sqlx::query_as(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_all(&mut *c)
+        .await
+        .expect("terminate");
+        assert!(
+            !closed.is_empty(),
+            "the writer's connection was there to close"
+        );
+    }
+    writer
+        .log(entry(2))
+        .await
+        .expect("entry after the connection was lost");
+    writer.log(entry(3)).await.expect("and the one after");
+    let mut c = app.conn().await;
+    let found = search(
+        &mut c,
+        &AuditFilter {
+            record: Some("writer-test".into()),
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("search");
+    let mut ids: Vec<_> = found.iter().filter_map(|r| r.record_id.clone()).collect();
+    ids.sort();
+    assert_eq!(ids, ["record-1", "record-2", "record-3"]);
+}
+
 /// The group writer's batches go in as one JSON parameter unpacked by the database; every
 /// field must come out as it went in, NULLs and awkward text included, on both databases.
 #[tokio::test]
