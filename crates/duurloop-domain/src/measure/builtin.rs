@@ -31,7 +31,13 @@ pub fn builtin() -> Vec<Instrument> {
 
 /// The built-in instrument with this code (`phq9`, `gad7`, `who5`).
 pub fn builtin_by_code(code: &str) -> Option<Instrument> {
-    BUILTIN.iter().find(|i| i.code == code).cloned()
+    builtin_ref(code).cloned()
+}
+
+/// The built-in instrument with this code, borrowed: for the hot paths (the participant's
+/// home scores every questionnaire on every request) that need not copy its items and texts.
+pub fn builtin_ref(code: &str) -> Option<&'static Instrument> {
+    BUILTIN.iter().find(|i| i.code == code)
 }
 
 #[cfg(test)]

@@ -54,7 +54,7 @@ mod validate;
 
 use serde::{Deserialize, Serialize};
 
-pub use builtin::{builtin, builtin_by_code};
+pub use builtin::{builtin, builtin_by_code, builtin_ref};
 pub use change::{Change, Outcome, RELIABLE_Z, change};
 pub use custom::custom;
 pub use fhir::FHIR_BASE;

@@ -537,8 +537,16 @@ pub(crate) async fn courses_of(
     }
     let mut out = Vec::new();
     for code in codes {
-        let Some(i) = instrument(c, &code).await? else {
-            continue;
+        let custom;
+        let i: &Instrument = match measure::builtin_ref(&code) {
+            Some(i) => i,
+            None => match instrument(c, &code).await? {
+                Some(found) => {
+                    custom = found;
+                    &custom
+                }
+                None => continue,
+            },
         };
         let mine: Vec<ScoreRow> = scores
             .iter()
@@ -547,7 +555,7 @@ pub(crate) async fn courses_of(
             .collect();
         let change = match (mine.first(), mine.last()) {
             (Some(a), Some(b)) if mine.len() > 1 => {
-                measure::change(&i, a.total, b.total).map(ChangeOut::from)
+                measure::change(i, a.total, b.total).map(ChangeOut::from)
             }
             _ => None,
         };
