@@ -5,7 +5,8 @@
 //! database and measures, against that same server:
 //! - start time on the migrated database (process start until `/healthz` answers) and idle
 //!   memory (resident set after start, nothing to do);
-//! - throughput and latency (p50, p99) at 64 keep-alive connections of the trivial route
+//! - throughput and latency (p50, p99) at 64 keep-alive connections, over `--rounds` rounds
+//!   in which the routes take turns (pooled per route), of the trivial route
 //!   `/healthz`, the participant page `/portal` and its API `/api/v1/portal` (each connection
 //!   signed in as one of 256 participants in turn; every request is a real one: session look-up,
 //!   plan, runs, sessions, audit entry);
@@ -49,9 +50,12 @@ pub struct LoadArgs {
     /// Concurrent keep-alive connections.
     #[arg(long, default_value_t = 64)]
     connections: usize,
-    /// Seconds of measurement per route (after 2 s of warm-up).
+    /// Seconds of measurement per route and round (after a warm-up).
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// Rounds: the routes take turns this many times and each route's figures pool them.
+    #[arg(long, default_value_t = 3)]
+    rounds: u64,
     /// Minutes of the load test on the large country (0: none).
     #[arg(long, default_value_t = 0)]
     soak_minutes: u64,
@@ -94,6 +98,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
     let report = serde_json::json!({
         "connections": args.connections,
         "seconds_per_route": args.seconds,
+        "rounds": args.rounds,
         "binary_mb": binary_mb,
         "sizes": sizes.iter().map(|(n, m)| serde_json::json!({"participants": n, "measured": m})).collect::<Vec<_>>(),
         "page_share_of_trivial": large.route("page").per_second / large.route("trivial").per_second,
@@ -418,17 +423,30 @@ async fn measure(
     tokio::time::sleep(Duration::from_secs(2)).await;
     let idle_rss_mb = server.rss_mb();
     let tokens = Arc::new(tokens.to_vec());
+    // The routes take turns, `rounds` times, and each route's figures pool its rounds: on a
+    // shared VM one 10-second window can be 20% off the next, and interleaving spreads such a
+    // spell over all three routes instead of landing it on one of them.
+    const ROUTES: [&str; 3] = ["trivial", "page", "api"];
+    let mut pooled: Vec<(Vec<u32>, u64, u64)> = vec![(Vec::new(), 0, 0); ROUTES.len()];
+    for round in 0..args.rounds.max(1) {
+        for (route, pool) in ROUTES.iter().zip(pooled.iter_mut()) {
+            let (lat, errors, ms) = load(
+                &server.addr,
+                &tokens,
+                &[route],
+                args.connections,
+                Duration::from_secs(if round == 0 { 2 } else { 1 }),
+                Duration::from_secs(args.seconds),
+            )
+            .await?;
+            eprintln!("round {round} {route}: {} requests in {ms} ms", lat.len());
+            pool.0.extend(lat);
+            pool.1 += errors;
+            pool.2 += ms;
+        }
+    }
     let mut routes = Vec::new();
-    for route in ["trivial", "page", "api"] {
-        let (lat, errors, ms) = load(
-            &server.addr,
-            &tokens,
-            &[route],
-            args.connections,
-            Duration::from_secs(2),
-            Duration::from_secs(args.seconds),
-        )
-        .await?;
+    for (route, (lat, errors, ms)) in ROUTES.iter().zip(pooled) {
         let f = figures(route, lat, errors, ms);
         eprintln!("{:?}", f);
         routes.push(f);
