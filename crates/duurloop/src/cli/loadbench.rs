@@ -59,7 +59,8 @@ pub struct LoadArgs {
     /// Minutes of the load test on the large country (0: none).
     #[arg(long, default_value_t = 0)]
     soak_minutes: u64,
-    /// Keep the generated databases in this folder (and reuse them when they are there).
+    /// Keep the generated databases in this folder (and reuse them when they are there; every
+    /// measurement works on a fresh copy, so runs do not grow them).
     #[arg(long)]
     dir: Option<PathBuf>,
 }
@@ -76,17 +77,18 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
     let exe = std::env::current_exe()?;
     let binary_mb = std::fs::metadata(&exe)?.len() as f64 / 1_048_576.0;
     let mut sizes = Vec::new();
+    let run_path = dir.join("run.db");
     for participants in [args.small, args.participants] {
         let db_path = dir.join(format!("national-{participants}.db"));
-        let tokens = prepare(&db_path, participants).await?;
-        let m = measure(&exe, &db_path, &tokens, &args).await?;
+        let tokens = prepare(&db_path, &run_path, participants).await?;
+        let m = measure(&exe, &run_path, &tokens, &args).await?;
         sizes.push((participants, m));
     }
     let (small, large) = (&sizes[0].1, &sizes[1].1);
     let soak = if args.soak_minutes > 0 {
         let db_path = dir.join(format!("national-{}.db", args.participants));
-        let tokens = prepare(&db_path, args.participants).await?;
-        Some(soak(&exe, &db_path, &tokens, &args).await?)
+        let tokens = prepare(&db_path, &run_path, args.participants).await?;
+        Some(soak(&exe, &run_path, &tokens, &args).await?)
     } else {
         None
     };
@@ -108,28 +110,44 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
         "soak": soak,
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", run_path.display()));
+    }
     if args.dir.is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }
     Ok(())
 }
 
-/// Generates the country at `path` (unless it is there) and signs in [`SIGNED_IN`] of its
-/// active participants with portal sessions; returns their tokens.
-async fn prepare(path: &Path, participants: u64) -> anyhow::Result<Vec<String>> {
-    let url = format!("sqlite://{}", path.display());
-    let fresh = !path.exists();
-    let db = Db::connect(&url).await?;
+/// Generates the country at `pristine` (unless it is there), copies it to `run` and signs in
+/// [`SIGNED_IN`] of its active participants there with portal sessions; returns their tokens.
+///
+/// Every measurement works on a fresh copy: a run adds hundreds of thousands of audit entries
+/// and sessions, and measuring on a database grown by earlier runs (the small country went
+/// from 38 to 242 MB over four) made runs incomparable.
+async fn prepare(pristine: &Path, run: &Path, participants: u64) -> anyhow::Result<Vec<String>> {
     let now = jiff::Timestamp::now().as_millisecond();
-    if fresh {
-        super::demo::seed(&db, now).await?;
-        super::national::generate(
-            &db,
-            super::national::Shape::for_participants(participants),
-            now,
-        )
-        .await?;
+    {
+        // Opened (and migrated) even when it is there; closing the last connection
+        // checkpoints the WAL into the file, so copying the file alone copies everything.
+        let fresh = !pristine.exists();
+        let db = Db::connect(&format!("sqlite://{}", pristine.display())).await?;
+        if fresh {
+            super::demo::seed(&db, now).await?;
+            super::national::generate(
+                &db,
+                super::national::Shape::for_participants(participants),
+                now,
+            )
+            .await?;
+        }
+        db.pool.close().await;
     }
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", run.display()));
+    }
+    std::fs::copy(pristine, run).context("copy the generated database")?;
+    let db = Db::connect(&format!("sqlite://{}", run.display())).await?;
     let mut c = db.conn().await?;
     let ids: Vec<(String,)> = sqlx::query_as(
         "SELECT t.id FROM trajectories t JOIN referrals r ON r.id = t.referral_id \
