@@ -441,12 +441,30 @@ async fn the_portal_home_in_one_statement_equals_the_separate_queries() {
     );
 }
 
+/// The audit entries about one record type, newest first.
+async fn audit_of_record_type(
+    c: &mut sqlx::AnyConnection,
+    record_type: &str,
+    limit: i64,
+) -> Vec<duurloop::store::audit::AuditRow> {
+    duurloop::store::audit::search(
+        c,
+        &duurloop::store::audit::AuditFilter {
+            record: Some(record_type.into()),
+            limit,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("search the audit log")
+}
+
 /// The group writer keeps a connection of its own. When the database closes it (a restarted
 /// PostgreSQL does), the next entry must still be written, on a new connection, and the read
 /// it belongs to must not fail.
 #[tokio::test]
 async fn the_audit_writer_survives_losing_its_connection() {
-    use duurloop::store::audit::{AuditFilter, NewAuditEntry, search};
+    use duurloop::store::audit::NewAuditEntry;
     let app = TestApp::spawn().await;
     let entry = |i: i64| NewAuditEntry {
         at: 1_795_000_000_000 + i,
@@ -478,16 +496,7 @@ async fn the_audit_writer_survives_losing_its_connection() {
         .expect("entry after the connection was lost");
     writer.log(entry(3)).await.expect("and the one after");
     let mut c = app.conn().await;
-    let found = search(
-        &mut c,
-        &AuditFilter {
-            record: Some("writer-test".into()),
-            limit: 10,
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("search");
+    let found = audit_of_record_type(&mut c, "writer-test", 10).await;
     let mut ids: Vec<_> = found.iter().filter_map(|r| r.record_id.clone()).collect();
     ids.sort();
     assert_eq!(ids, ["record-1", "record-2", "record-3"]);
@@ -497,7 +506,7 @@ async fn the_audit_writer_survives_losing_its_connection() {
 /// field must come out as it went in, NULLs and awkward text included, on both databases.
 #[tokio::test]
 async fn a_batch_of_audit_entries_is_stored_field_for_field() {
-    use duurloop::store::audit::{AuditFilter, NewAuditEntry, insert_many, search};
+    use duurloop::store::audit::{NewAuditEntry, insert_many};
     let app = TestApp::spawn().await;
     let entries: Vec<NewAuditEntry> = (0..40)
         .map(|i| NewAuditEntry {
@@ -522,16 +531,7 @@ async fn a_batch_of_audit_entries_is_stored_field_for_field() {
     insert_many(&mut c, &[])
         .await
         .expect("an empty batch is nothing");
-    let found = search(
-        &mut c,
-        &AuditFilter {
-            record: Some("batch-test".into()),
-            limit: 100,
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("search");
+    let found = audit_of_record_type(&mut c, "batch-test", 100).await;
     assert_eq!(found.len(), 40);
     for e in &entries {
         let row = found
