@@ -50,6 +50,30 @@ impl<'a> Event<'a> {
     }
 }
 
+/// The entry of an action by a signed-in person.
+fn entry(now: i64, actor: &Actor, e: Event<'_>) -> NewAuditEntry {
+    let actor_org = e
+        .org_id
+        .filter(|o| actor.identity.role_in(o).is_some())
+        .map(str::to_string)
+        .or_else(|| actor.identity.memberships.first().map(|m| m.org_id.clone()));
+    NewAuditEntry {
+        at: now,
+        actor_user_id: Some(actor.identity.user_id.clone()),
+        actor_role: Some(actor.audit_role(e.org_id)),
+        actor_org_id: actor_org,
+        action: e.action,
+        record_type: e.record_type,
+        record_id: e.record_id.map(str::to_string),
+        subject_user_id: e.subject_user_id.map(str::to_string),
+        org_id: e.org_id.map(str::to_string),
+        ip: Some(actor.ctx.ip.clone()),
+        user_agent: Some(actor.ctx.user_agent.clone()),
+        reason: None,
+        outcome: e.outcome,
+    }
+}
+
 /// Writes an entry for an action by a signed-in person (in the caller's transaction).
 pub async fn record(
     c: &mut Conn,
@@ -57,27 +81,60 @@ pub async fn record(
     actor: &Actor,
     e: Event<'_>,
 ) -> Result<(), sqlx::Error> {
-    let actor_org = e
-        .org_id
-        .filter(|o| actor.identity.role_in(o).is_some())
-        .map(str::to_string)
-        .or_else(|| actor.identity.memberships.first().map(|m| m.org_id.clone()));
+    store::audit::insert(c, &entry(now, actor, e)).await
+}
+
+/// What a list names: each client (record) a person saw in a list, as one `show` entry per
+/// record next to the list's own `search` entry, so that "who saw this client" finds list
+/// views too (NEN 7513 asks which client's data was shown, not just that a list was). One
+/// statement for the whole list.
+pub async fn record_shown<'a>(
+    c: &mut Conn,
+    now: i64,
+    actor: &Actor,
+    record_type: &'static str,
+    shown: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
+) -> Result<(), sqlx::Error> {
+    let entries: Vec<NewAuditEntry> = shown
+        .into_iter()
+        .map(|(id, org)| {
+            let mut e = Event::new("show", record_type).record(id);
+            if let Some(org) = org {
+                e = e.org(org);
+            }
+            entry(now, actor, e)
+        })
+        .collect();
+    store::audit::insert_many(c, &entries.iter().collect::<Vec<_>>()).await
+}
+
+/// The `actor_role` of changes the worker makes on its own (the weekly plan review,
+/// questionnaire mailings and reminders, referral reminders).
+pub const WORKER: &str = "system";
+/// The `actor_role` of changes made with the `duurloop` command line (an operator at the
+/// server, who has no account of their own).
+pub const CLI: &str = "cli";
+
+/// Writes an entry for a change made without a person signed in to the app (`by`: [`WORKER`]
+/// or [`CLI`]): no user, no address.
+pub async fn record_system(
+    c: &mut Conn,
+    now: i64,
+    by: &'static str,
+    e: Event<'_>,
+) -> Result<(), sqlx::Error> {
     store::audit::insert(
         c,
         &NewAuditEntry {
             at: now,
-            actor_user_id: Some(actor.identity.user_id.clone()),
-            actor_role: Some(actor.audit_role(e.org_id)),
-            actor_org_id: actor_org,
+            actor_role: Some(by.into()),
             action: e.action,
             record_type: e.record_type,
             record_id: e.record_id.map(str::to_string),
             subject_user_id: e.subject_user_id.map(str::to_string),
             org_id: e.org_id.map(str::to_string),
-            ip: Some(actor.ctx.ip.clone()),
-            user_agent: Some(actor.ctx.user_agent.clone()),
-            reason: None,
             outcome: e.outcome,
+            ..Default::default()
         },
     )
     .await
@@ -174,17 +231,29 @@ impl GroupWriter {
 
     /// Logs the entry and waits until it is committed.
     pub async fn log(&self, entry: NewAuditEntry) -> AppResult<()> {
-        let (done, written) = tokio::sync::oneshot::channel();
-        self.queue
-            .send((entry, done))
-            .await
-            .map_err(|_| AppError::Internal(anyhow::anyhow!("the audit writer stopped")))?;
-        match written.await {
-            Ok(true) => Ok(()),
-            _ => Err(AppError::Internal(anyhow::anyhow!(
-                "audit entry not written"
-            ))),
+        self.log_all(vec![entry]).await
+    }
+
+    /// Logs the entries and waits until all are committed (queued together, they usually
+    /// share one commit).
+    pub async fn log_all(&self, entries: Vec<NewAuditEntry>) -> AppResult<()> {
+        let mut written = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let (done, w) = tokio::sync::oneshot::channel();
+            self.queue
+                .send((entry, done))
+                .await
+                .map_err(|_| AppError::Internal(anyhow::anyhow!("the audit writer stopped")))?;
+            written.push(w);
         }
+        for w in written {
+            if w.await != Ok(true) {
+                return Err(AppError::Internal(anyhow::anyhow!(
+                    "audit entry not written"
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -212,6 +281,18 @@ pub async fn log_anonymous_read(
             ..Default::default()
         })
         .await
+}
+
+/// The entries of reads by a signed-in person outside a transaction (the start page's
+/// safety alerts), through the group writer: committed before the caller answers.
+pub async fn log_reads(
+    state: &AppState,
+    now: i64,
+    actor: &Actor,
+    events: impl IntoIterator<Item = Event<'_>>,
+) -> AppResult<()> {
+    let entries = events.into_iter().map(|e| entry(now, actor, e)).collect();
+    state.audit_writer.log_all(entries).await
 }
 
 /// Reviews the audit log of an organisation (coordinator) or of everything (admin, `org_id`

@@ -322,7 +322,29 @@ pub async fn confirm_enrolment(
     Ok(s)
 }
 
-pub async fn logout(state: &AppState, session_hash: &str) -> AppResult<()> {
+/// Ends a session when its person signs out (audit-logged: an authentication event).
+pub async fn logout(
+    state: &AppState,
+    session: &users::SessionRow,
+    ctx: &RequestCtx,
+) -> AppResult<()> {
+    let mut tx = state.db.begin().await?;
+    users::delete_session(&mut tx, &session.id_hash).await?;
+    record_anonymous(
+        &mut tx,
+        state.now(),
+        ctx,
+        Event::new("logout", "user")
+            .record(&session.user_id)
+            .subject(&session.user_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Ends the session a new login replaces (the login itself is logged).
+pub async fn end_session(state: &AppState, session_hash: &str) -> AppResult<()> {
     let mut c = state.db.conn().await?;
     users::delete_session(&mut c, session_hash).await?;
     Ok(())

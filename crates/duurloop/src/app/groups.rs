@@ -134,6 +134,7 @@ pub async fn group(state: &AppState, actor: &Actor, offering_id: &str) -> AppRes
             .org(&offering.org_id),
     )
     .await?;
+    record_participants(&mut tx, now, actor, &participants, &offering.org_id).await?;
     tx.commit().await?;
     Ok(GroupView {
         offering,
@@ -266,6 +267,26 @@ async fn session_for_team(
     Ok((s, o))
 }
 
+/// Names each participant a group or session page listed in the audit log.
+async fn record_participants(
+    c: &mut store::Conn,
+    now: i64,
+    actor: &Actor,
+    participants: &[store::groups::ParticipantRow],
+    org_id: &str,
+) -> Result<(), sqlx::Error> {
+    super::audit::record_shown(
+        c,
+        now,
+        actor,
+        "trajectory",
+        participants
+            .iter()
+            .map(|p| (p.trajectory_id.as_str(), Some(org_id))),
+    )
+    .await
+}
+
 /// A session with its participants and their attendance (audit-logged).
 pub async fn session(state: &AppState, actor: &Actor, id: &str) -> AppResult<SessionView> {
     let now = state.now();
@@ -281,6 +302,7 @@ pub async fn session(state: &AppState, actor: &Actor, id: &str) -> AppResult<Ses
             .org(&offering.org_id),
     )
     .await?;
+    record_participants(&mut tx, now, actor, &participants, &offering.org_id).await?;
     tx.commit().await?;
     Ok(SessionView {
         session,
@@ -395,8 +417,19 @@ pub async fn cancel(
 /// Makes (or replaces) the person's secret calendar link; returns the token for the URL.
 pub async fn new_calendar_feed(state: &AppState, actor: &Actor) -> AppResult<String> {
     let token = store::new_token();
-    let mut c = state.db.conn().await?;
-    store::groups::set_feed_token(&mut c, &actor.identity.user_id, &token, state.now()).await?;
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    store::groups::set_feed_token(&mut tx, &actor.identity.user_id, &token, now).await?;
+    record(
+        &mut tx,
+        now,
+        actor,
+        Event::new("create", "calendar_feed")
+            .record(&actor.identity.user_id)
+            .subject(&actor.identity.user_id),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(token)
 }
 

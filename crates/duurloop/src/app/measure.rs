@@ -166,6 +166,13 @@ pub async fn run_schedule(state: &AppState) -> AppResult<usize> {
         let mut tx = state.db.begin().await?;
         sent += send_link(&mut tx, state, &m, false, now).await?;
         store::measure::mark_sent(&mut tx, &m.id, now).await?;
+        super::audit::record_system(
+            &mut tx,
+            now,
+            super::audit::WORKER,
+            Event::new("send", "measurement").record(&m.id),
+        )
+        .await?;
         tx.commit().await?;
     }
     let mut c = state.db.conn().await?;
@@ -174,19 +181,26 @@ pub async fn run_schedule(state: &AppState) -> AppResult<usize> {
     for m in open {
         let Some(sent_at) = m.sent_at else { continue };
         let mut tx = state.db.begin().await?;
+        let system = |action| Event::new(action, "measurement").record(&m.id);
         if m.token_expires_at.is_some_and(|e| e <= now) {
             store::measure::mark_expired(&mut tx, &m.id).await?;
+            super::audit::record_system(&mut tx, now, super::audit::WORKER, system("expire"))
+                .await?;
         } else if m.reminders < MAX_REMINDERS
             && now - sent_at >= REMIND_AFTER_MS * (m.reminders + 1)
         {
             sent += send_link(&mut tx, state, &m, true, now).await?;
             store::measure::count_reminder(&mut tx, &m.id).await?;
+            super::audit::record_system(&mut tx, now, super::audit::WORKER, system("remind"))
+                .await?;
         }
         if m.escalated_at.is_none()
             && now - sent_at >= ESCALATE_AFTER_MS
             && store::measure::mark_escalated(&mut tx, &m.id, now).await?
         {
             sent += tell_team(&mut tx, state, &m.trajectory_id, Notice::Unanswered).await?;
+            super::audit::record_system(&mut tx, now, super::audit::WORKER, system("escalate"))
+                .await?;
         }
         tx.commit().await?;
     }
@@ -645,8 +659,23 @@ pub async fn open_alerts(state: &AppState, actor: &Actor) -> AppResult<Vec<Alert
         .into_iter()
         .map(|m| m.org_id.clone())
         .collect();
+    let now = state.now();
     let mut c = state.db.conn().await?;
-    Ok(store::measure::open_alerts(&mut c, &actor.identity.user_id, &orgs).await?)
+    let alerts = store::measure::open_alerts(&mut c, &actor.identity.user_id, &orgs).await?;
+    drop(c);
+    // The list names clients and what they answered: one entry per alert shown, as when the
+    // alert is acknowledged (record: the trajectory). Through the group writer, so the start
+    // page takes no write lock.
+    super::audit::log_reads(
+        state,
+        now,
+        actor,
+        alerts
+            .iter()
+            .map(|a| Event::new("read", "safety_alert").record(&a.trajectory_id)),
+    )
+    .await?;
+    Ok(alerts)
 }
 
 /// Marks an alert as seen and acted on (the trajectory's team only).

@@ -116,9 +116,17 @@ async fn keep_session(
     }))
 }
 
-pub async fn logout(state: &AppState, p: &Participant) -> AppResult<()> {
-    let mut c = state.db.conn().await?;
-    store::portal::delete_session(&mut c, &p.session_hash).await?;
+pub async fn logout(state: &AppState, p: &Participant, ctx: &RequestCtx) -> AppResult<()> {
+    let mut tx = state.db.begin().await?;
+    store::portal::delete_session(&mut tx, &p.session_hash).await?;
+    record_anonymous(
+        &mut tx,
+        state.now(),
+        ctx,
+        Event::new("logout", "portal").record(&p.trajectory.id),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 

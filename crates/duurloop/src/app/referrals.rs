@@ -117,6 +117,15 @@ pub async fn list(state: &AppState, actor: &Actor) -> AppResult<Vec<ReferralRow>
     )
     .await?;
     record(&mut tx, now, actor, Event::new("search", "referral")).await?;
+    super::audit::record_shown(
+        &mut tx,
+        now,
+        actor,
+        "referral",
+        rows.iter()
+            .map(|r| (r.id.as_str(), r.offering_org_id.as_deref())),
+    )
+    .await?;
     tx.commit().await?;
     Ok(rows)
 }
@@ -1226,6 +1235,12 @@ pub async fn send_response_reminders(state: &AppState) -> anyhow::Result<usize> 
             (Some(_), false) => None,
         };
         if let Some((to, coordinator)) = recipients {
+            let mut e = Event::new(if coordinator { "escalate" } else { "remind" }, "referral")
+                .record(&r.id);
+            if let Some(o) = &org {
+                e = e.org(o);
+            }
+            super::audit::record_system(&mut tx, now, super::audit::WORKER, e).await?;
             for (addr, lang) in to {
                 mail::queue(
                     &mut tx,

@@ -473,7 +473,7 @@ pub async fn therapist_dashboard(state: &AppState, actor: &Actor) -> AppResult<T
         .into_iter()
         .filter(|s| s.session_date == today && s.cancelled_at.is_none())
         .collect();
-    let waiting = store::referrals::visible(
+    let waiting: Vec<store::referrals::ReferralRow> = store::referrals::visible(
         &mut tx,
         &store::referrals::Visibility {
             user_id: me,
@@ -487,6 +487,26 @@ pub async fn therapist_dashboard(state: &AppState, actor: &Actor) -> AppResult<T
     .filter(|r| r.therapist_user_id.as_deref() == Some(me) && WAITING.contains(&r.status.as_str()))
     .collect();
     record(&mut tx, now, actor, Event::new("search", "trajectory")).await?;
+    super::audit::record_shown(
+        &mut tx,
+        now,
+        actor,
+        "trajectory",
+        caseload
+            .iter()
+            .map(|t| (t.id.as_str(), Some(t.org_id.as_str()))),
+    )
+    .await?;
+    super::audit::record_shown(
+        &mut tx,
+        now,
+        actor,
+        "referral",
+        waiting
+            .iter()
+            .map(|r| (r.id.as_str(), r.offering_org_id.as_deref())),
+    )
+    .await?;
     tx.commit().await?;
     Ok(TherapistDashboard {
         caseload,

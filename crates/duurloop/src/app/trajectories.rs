@@ -410,6 +410,13 @@ pub async fn review_weeks(state: &AppState) -> anyhow::Result<usize> {
             {
                 break;
             }
+            super::audit::record_system(
+                &mut tx,
+                now,
+                super::audit::WORKER,
+                Event::new("update", "plan").record(&t.id).org(&t.org_id),
+            )
+            .await?;
             if let plan::Adaptation::Repeat(reason) = adaptation {
                 store::referrals::add_event(
                     &mut tx,

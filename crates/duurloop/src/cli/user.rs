@@ -3,7 +3,15 @@
 use clap::Subcommand;
 use duurloop_domain::{EmailAddress, NewPassword, PersonName};
 
-use crate::{app::auth::hash_password, config::Config, db::Db, store::users};
+use crate::{
+    app::{
+        audit::{CLI, Event, record_system},
+        auth::hash_password,
+    },
+    config::Config,
+    db::Db,
+    store::users,
+};
 
 #[derive(Subcommand)]
 pub enum UserCommand {
@@ -44,13 +52,14 @@ pub async fn run(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
                 .map_err(|_| anyhow::anyhow!("password needs 12 to 128 characters"))?;
             let hash = hash_password(pw.expose()).await?;
             let mut tx = db.begin().await?;
-            match users::by_email(&mut tx, email.as_str()).await? {
+            let (id, action) = match users::by_email(&mut tx, email.as_str()).await? {
                 Some(u) => {
                     users::set_admin(&mut tx, &u.id, true).await?;
                     users::set_password(&mut tx, &u.id, &hash).await?;
+                    (u.id, "update")
                 }
                 None => {
-                    users::insert(
+                    let id = users::insert(
                         &mut tx,
                         users::NewUser {
                             email: email.as_str(),
@@ -61,8 +70,16 @@ pub async fn run(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
                         },
                     )
                     .await?;
+                    (id, "create")
                 }
-            }
+            };
+            record_system(
+                &mut tx,
+                now,
+                CLI,
+                Event::new(action, "administrator").record(&id).subject(&id),
+            )
+            .await?;
             tx.commit().await?;
             println!("administrator ready; a second factor is set up at first login");
         }
@@ -76,6 +93,15 @@ pub async fn run(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
                 .ok_or_else(|| anyhow::anyhow!("no account with that address"))?;
             users::set_password(&mut tx, &u.id, &hash).await?;
             users::delete_sessions_of(&mut tx, &u.id).await?;
+            record_system(
+                &mut tx,
+                now,
+                CLI,
+                Event::new("reset_password", "user")
+                    .record(&u.id)
+                    .subject(&u.id),
+            )
+            .await?;
             tx.commit().await?;
             println!("password set; the account's sessions have ended");
         }

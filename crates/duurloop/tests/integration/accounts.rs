@@ -286,11 +286,17 @@ async fn login_rotates_the_session_and_logout_ends_it() {
         .await
         .expect("count");
     assert_eq!(n, 1, "the old session was replaced");
+    assert_eq!(
+        app.audit_count("logout", "user").await,
+        0,
+        "a replaced session is no logout"
+    );
     app.post_form(&client, "/logout", &[]).await;
     assert_eq!(
         app.get(&client, "/account").await.status(),
         StatusCode::SEE_OTHER
     );
+    assert_eq!(app.audit_count("logout", "user").await, 1);
 }
 
 #[tokio::test]

@@ -186,6 +186,7 @@ async fn tokens_are_made_on_the_account_page_shown_once_and_can_be_revoked() {
         .expect("token shown")
         .to_string();
     assert!(token.starts_with("dl_"));
+    assert_eq!(app.audit_count("create", "api_token").await, 1);
     let me: Value = app
         .api(&token, Method::GET, "/api/v1/me")
         .send()
@@ -222,6 +223,7 @@ async fn tokens_are_made_on_the_account_page_shown_once_and_can_be_revoked() {
             .status(),
         StatusCode::NO_CONTENT
     );
+    assert_eq!(app.audit_count("revoke", "api_token").await, 1);
     assert_eq!(
         app.api(&token, Method::GET, "/api/v1/me")
             .send()

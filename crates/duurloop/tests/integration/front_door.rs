@@ -375,6 +375,16 @@ async fn a_referral_goes_from_referrer_to_therapist_through_intake_screening_and
         (StatusCode::OK, Some(id.as_str()), Some(true)),
         "a double submission makes one referral"
     );
+    let (s, list) = call(&app, &poh, Method::GET, "/api/v1/referrals", None).await;
+    assert_eq!(
+        (s, list[0]["id"].as_str()),
+        (StatusCode::OK, Some(id.as_str()))
+    );
+    assert_eq!(
+        app.audit_count_of("show", "referral", &id).await,
+        1,
+        "the list named the client"
+    );
     assert!(
         app.last_mail_to(&p.therapist.email)
             .await

@@ -318,6 +318,23 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Audit entries with the given action and record type about one record.
+    pub async fn audit_count_of(&self, action: &str, record_type: &str, record_id: &str) -> i64 {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE action = $1 AND record_type = $2 \
+             AND record_id = $3",
+        )
+        .bind(action)
+        .bind(record_type)
+        .bind(record_id)
+        .fetch_one(&self.state.db.pool)
+        .await
+        .expect("count");
+        n
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         let _ = self.shutdown.send(true);

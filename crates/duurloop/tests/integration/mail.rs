@@ -60,7 +60,18 @@ async fn without_smtp_mail_lands_as_eml_files_and_shows_in_the_admin_outbox() {
         .text()
         .await
         .expect("body");
-    assert!(html.contains("/invite/"));
+    // The administrator sees that an invitation went out, not its token.
+    assert!(html.contains("/invite/…"), "{html}");
+    let token = mail
+        .body_text
+        .split("/invite/")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .expect("link in the stored mail");
+    assert!(!html.contains(token));
+    // Addresses and bodies are personal data: both views are in the audit log.
+    assert_eq!(app.audit_count("search", "mail").await, 1);
+    assert_eq!(app.audit_count("read", "mail").await, 1);
 }
 
 /// A minimal SMTP server on loopback that records what it receives. With `refuse` set it

@@ -119,6 +119,11 @@ async fn a_participant_answers_by_link_and_a_safety_answer_alerts_the_therapist_
             .expect("run"),
         0
     );
+    assert_eq!(
+        app.audit_count("send", "measurement").await,
+        1,
+        "the worker's mailing is in the audit log"
+    );
     let mail = app.last_mail_to("jan@example.nl").await.expect("link sent");
     assert!(mail.subject.contains("vragenlijst"));
     let link = link_in(&mail.body_text, &app.base);
@@ -211,7 +216,11 @@ async fn a_participant_answers_by_link_and_a_safety_answer_alerts_the_therapist_
         "{page}"
     );
     assert!(page.contains("<strong>14</strong>") && page.contains("<strong>20</strong>"));
+    // The start page named Jan in the alert banner and the caseload: both are logged.
+    assert_eq!(app.audit_count("read", "safety_alert").await, 1);
+    assert!(app.audit_count("show", "trajectory").await >= 1);
     let v: Value = app.get_json(&token, "/api/v1/alerts").await;
+    assert_eq!(app.audit_count("read", "safety_alert").await, 2);
     let alert = v[0]["id"].as_str().expect("alert").to_string();
     assert_eq!(v[0]["item"], "phq9_9");
     let referrer_token = app.api_token(&s.referrer).await;

@@ -208,6 +208,12 @@ async fn a_weekly_time_makes_the_sessions_and_attendance_takes_one_tap() {
         .await
         .expect("body");
     assert!(html.contains("aria-pressed=\"true\"") && html.contains("aanwezig"));
+    // The group (API) and the session (page, API) listed the participant by name: logged
+    // per participant, not only as a view of the list.
+    assert_eq!(
+        app.audit_count_of("show", "trajectory", &trajectory).await,
+        3
+    );
     // Per participant, the therapist sees the attendance with its notes (page and API).
     let html = app
         .get(&client, &format!("/trajectories/{trajectory}"))
@@ -655,6 +661,7 @@ async fn a_participant_signs_in_by_magic_link_sees_the_week_and_logs_a_run() {
         app.get(&browser, "/portal").await.status(),
         StatusCode::SEE_OTHER
     );
+    assert_eq!(app.audit_count("logout", "portal").await, 1);
 }
 
 /// A small GPX track: 20 minutes, a point every 10 seconds, with heart rate, starting today.
@@ -904,6 +911,15 @@ async fn each_ended_week_advances_the_plan_or_repeats_it_on_pain_or_missed_runs(
         0,
         "each week once"
     );
+    let (by_system,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE action = 'update' \
+         AND record_type = 'plan' AND actor_role = 'system' AND actor_user_id IS NULL AND record_id = $1",
+    )
+    .bind(&trajectory)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .expect("count");
+    assert_eq!(by_system, 3, "each reviewed week is in the audit log");
     let token = app.api_token(&therapist).await;
     let after: Value = app
         .api(
@@ -1154,6 +1170,7 @@ async fn a_participant_uses_the_portal_over_the_api_and_subscribes_to_the_group_
             .status(),
         StatusCode::NO_CONTENT
     );
+    assert_eq!(app.audit_count("logout", "portal").await, 1);
     assert_eq!(
         me(Method::GET, "/api/v1/portal")
             .send()

@@ -104,9 +104,9 @@ pub async fn open_session(
     responses((status = 204), (status = 401, body = super::ErrorBody)))]
 pub async fn close_session(
     State(state): State<AppState>,
-    ApiParticipant(p, _): ApiParticipant,
+    ApiParticipant(p, ctx): ApiParticipant,
 ) -> Result<StatusCode, AppError> {
-    portal::logout(&state, &p).await?;
+    portal::logout(&state, &p, &ctx).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

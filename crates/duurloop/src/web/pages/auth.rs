@@ -104,7 +104,7 @@ async fn login(
     match auth::login(&state, &f.email, &f.password, &page.ctx).await {
         Ok(s) => {
             if let Some(old) = &page.session {
-                auth::logout(&state, &old.id_hash).await?;
+                auth::end_session(&state, &old.id_hash).await?;
             }
             let mut resp = with_session(&state, &s, &after_stage(&s, &next));
             // The account's language preference follows the person to any device.
@@ -186,7 +186,7 @@ async fn totp(
 
 async fn logout(State(state): State<AppState>, page: PageCtx) -> Result<Response, AppError> {
     if let Some(s) = &page.session {
-        auth::logout(&state, &s.id_hash).await?;
+        auth::logout(&state, s, &page.ctx).await?;
     }
     Ok((
         [(header::SET_COOKIE, clear_session_cookie(&state))],

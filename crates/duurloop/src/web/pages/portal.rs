@@ -16,7 +16,7 @@ use crate::{
     },
     state::AppState,
     web::{
-        ctx::{PageCtx, cookie},
+        ctx::{FromWhere, PageCtx, cookie},
         form::Pairs,
         routes::RouteTable,
     },
@@ -233,9 +233,13 @@ async fn log_run(
     }
 }
 
-async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+async fn logout(
+    State(state): State<AppState>,
+    FromWhere(ctx): FromWhere,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     if let Some(p) = participant(&state, &headers).await? {
-        portal::logout(&state, &p).await?;
+        portal::logout(&state, &p, &ctx).await?;
     }
     let clear = format!("{PORTAL_COOKIE}=; Path=/portal; HttpOnly; SameSite=Lax; Max-Age=0");
     Ok(([(header::SET_COOKIE, clear)], to_login()).into_response())
