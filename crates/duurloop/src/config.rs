@@ -2,7 +2,12 @@
 //! then command-line flags. Secrets are wrapped in [`Secret`] and redacted in `Debug` and in
 //! `duurloop config`.
 
-use std::{fmt, net::SocketAddr, path::PathBuf};
+use std::{
+    fmt,
+    net::{IpAddr, SocketAddr},
+    path::PathBuf,
+    str::FromStr,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -69,6 +74,9 @@ pub struct Config {
     /// Working days within which a therapist should act on a new referral; after that the
     /// therapist is reminded, and after as many days again the coordinator.
     pub referral_response_days: i64,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (addresses or CIDR ranges). Empty:
+    /// the header is ignored and the client IP is the TCP peer.
+    pub trusted_proxies: Vec<IpRange>,
 }
 
 impl Default for Config {
@@ -85,6 +93,7 @@ impl Default for Config {
             worker_interval_seconds: 10,
             log_format: "pretty".into(),
             referral_response_days: 3,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -192,6 +201,17 @@ impl Config {
         if let Some(v) = get("DUURLOOP_REFERRAL_RESPONSE_DAYS") {
             self.referral_response_days = num("DUURLOOP_REFERRAL_RESPONSE_DAYS", v)?;
         }
+        if let Some(v) = get("DUURLOOP_TRUSTED_PROXIES") {
+            self.trusted_proxies = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.parse()
+                        .map_err(|e| anyhow::anyhow!("DUURLOOP_TRUSTED_PROXIES: {e}"))
+                })
+                .collect::<anyhow::Result<_>>()?;
+        }
         if let Some(v) = get("DUURLOOP_WORKER_INTERVAL_SECONDS") {
             self.worker_interval_seconds =
                 num("DUURLOOP_WORKER_INTERVAL_SECONDS", v)?.max(1) as u64;
@@ -216,14 +236,101 @@ impl Config {
         Ok(())
     }
 
+    /// Whether Duurloop is reached over HTTPS (the base URL says so).
+    pub fn is_https(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+
     /// Cookies get the Secure flag when Duurloop is reached over HTTPS.
     pub fn secure_cookies(&self) -> bool {
-        self.base_url.starts_with("https://")
+        self.is_https()
     }
 
     /// The configuration as TOML with secrets redacted, for `duurloop config`.
     pub fn to_redacted_toml(&self) -> String {
         toml::to_string(self).unwrap_or_else(|e| format!("# cannot show config: {e}"))
+    }
+}
+
+/// An IP address or a CIDR range of them (`10.0.0.0/8`, `::1/128`; a bare address is the
+/// range of one). Parsed once at load; written back as text in `duurloop config`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct IpRange {
+    /// The first address of the range (host bits cleared).
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl IpRange {
+    /// Whether `ip` lies in the range. An IPv4 address mapped into IPv6 (`::ffff:10.0.0.1`,
+    /// as a dual-stack listener reports IPv4 peers) counts as the IPv4 address.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.network, ip.to_canonical()) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                mask(u32::from(ip).into(), self.prefix, 32) == u32::from(net).into()
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                mask(u128::from(ip), self.prefix, 128) == u128::from(net)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// `bits` with all but the first `prefix` of its `width` bits cleared.
+fn mask(bits: u128, prefix: u8, width: u8) -> u128 {
+    let host_bits = u32::from(width - prefix);
+    bits.checked_shr(host_bits)
+        .and_then(|b| b.checked_shl(host_bits))
+        .unwrap_or(0)
+}
+
+impl FromStr for IpRange {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad =
+            || format!("{s:?} is not an IP address or CIDR range (like 10.0.0.0/8 or ::1/128)");
+        let (addr, prefix) = match s.trim().split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s.trim(), None),
+        };
+        let addr: IpAddr = addr.parse().map_err(|_| bad())?;
+        let width = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => width,
+            Some(p) if p.bytes().all(|b| b.is_ascii_digit()) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= width)
+                .ok_or_else(bad)?,
+            Some(_) => return Err(bad()),
+        };
+        let network = match addr {
+            IpAddr::V4(a) => IpAddr::V4((mask(u32::from(a).into(), prefix, 32) as u32).into()),
+            IpAddr::V6(a) => IpAddr::V6(mask(u128::from(a), prefix, 128).into()),
+        };
+        Ok(IpRange { network, prefix })
+    }
+}
+
+impl TryFrom<String> for IpRange {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<IpRange> for String {
+    fn from(r: IpRange) -> String {
+        r.to_string()
+    }
+}
+
+impl fmt::Display for IpRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.network, self.prefix)
     }
 }
 
@@ -254,6 +361,84 @@ mod tests {
         let shown = cfg.to_redacted_toml();
         assert!(!shown.contains("geheim"), "{shown}");
         assert!(!format!("{cfg:?}").contains("geheim"));
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("ip")
+    }
+
+    fn range(s: &str) -> IpRange {
+        s.parse().expect("range")
+    }
+
+    #[test]
+    fn cidr_ranges_match_ipv4_and_ipv6_addresses() {
+        let private = range("10.0.0.0/8");
+        assert!(private.contains(ip("10.0.0.1")));
+        assert!(private.contains(ip("10.255.255.255")));
+        assert!(!private.contains(ip("11.0.0.1")));
+        assert!(
+            private.contains(ip("::ffff:10.1.2.3")),
+            "IPv4 mapped into IPv6"
+        );
+        assert!(!private.contains(ip("::1")));
+        let one = range("192.0.2.7");
+        assert!(one.contains(ip("192.0.2.7")));
+        assert!(!one.contains(ip("192.0.2.8")));
+        assert!(range("0.0.0.0/0").contains(ip("203.0.113.7")));
+        assert!(!range("0.0.0.0/0").contains(ip("2001:db8::1")));
+        let loopback = range("::1/128");
+        assert!(loopback.contains(ip("::1")));
+        assert!(!loopback.contains(ip("::2")));
+        assert!(!loopback.contains(ip("127.0.0.1")));
+        let docs = range("2001:db8::/32");
+        assert!(docs.contains(ip("2001:db8:ffff::1")));
+        assert!(!docs.contains(ip("2001:db9::1")));
+        assert_eq!(
+            range("10.1.2.3/8").to_string(),
+            "10.0.0.0/8",
+            "host bits cleared"
+        );
+        assert_eq!(range("::1").to_string(), "::1/128");
+    }
+
+    #[test]
+    fn trusted_proxies_come_from_file_or_environment_and_a_bad_entry_is_refused_by_name() {
+        let env = |v: &str| vec![("DUURLOOP_TRUSTED_PROXIES".to_string(), v.to_string())];
+        let cfg = Config::load_from(&ConfigFlags::default(), &env(" 10.0.0.0/8, ::1/128 ,"))
+            .expect("valid");
+        assert_eq!(cfg.trusted_proxies, [range("10.0.0.0/8"), range("::1/128")]);
+        assert!(
+            cfg.to_redacted_toml()
+                .contains(r#"trusted_proxies = ["10.0.0.0/8", "::1/128"]"#)
+        );
+        for bad in [
+            "10.0.0.0/33",
+            "proxy.example",
+            "10.0.0.0/",
+            "10.0.0/8",
+            "::1/129",
+            "10.0.0.0/+8",
+        ] {
+            let err = Config::load_from(&ConfigFlags::default(), &env(&format!("127.0.0.1,{bad}")))
+                .expect_err(bad)
+                .to_string();
+            assert!(
+                err.contains("DUURLOOP_TRUSTED_PROXIES") && err.contains(bad),
+                "{err}"
+            );
+        }
+        let file: Config =
+            toml::from_str(r#"trusted_proxies = ["127.0.0.1", "172.16.0.0/12"]"#).expect("valid");
+        assert_eq!(
+            file.trusted_proxies,
+            [range("127.0.0.1/32"), range("172.16.0.0/12")]
+        );
+        let err = toml::from_str::<Config>(r#"trusted_proxies = ["127.0.0.1", "10.0.0.0/40"]"#)
+            .expect_err("bad prefix")
+            .to_string();
+        assert!(err.contains("10.0.0.0/40"), "{err}");
+        assert!(Config::default().trusted_proxies.is_empty());
     }
 
     #[test]

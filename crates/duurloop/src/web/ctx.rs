@@ -3,7 +3,7 @@
 //! - [`PageCtx`]: every page; knows the language, the CSRF token and (if signed in) the person.
 //! - [`ApiActor`]: every authenticated API call; a personal API token in `Authorization: Bearer`.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::{
     extract::{ConnectInfo, FromRequestParts},
@@ -13,6 +13,7 @@ use axum::{
 use super::csrf::CsrfToken;
 use crate::{
     app::{Actor, AppError, AuthVia, Identity, RequestCtx, auth},
+    config::IpRange,
     i18n::Lang,
     state::AppState,
     store::users::SessionRow,
@@ -49,11 +50,12 @@ pub fn request_lang(headers: &HeaderMap, is_api: bool) -> Lang {
         .unwrap_or_default()
 }
 
-pub(crate) fn request_ctx(parts: &Parts) -> RequestCtx {
+/// Where a request comes from: the client IP (see [`client_ip`]) and the user agent.
+pub(crate) fn request_ctx(parts: &Parts, state: &AppState) -> RequestCtx {
     let ip = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
+        .map(|c| client_ip(c.0.ip(), &parts.headers, &state.config.trusted_proxies).to_string())
         .unwrap_or_else(|| "unknown".into());
     let user_agent = parts
         .headers
@@ -62,6 +64,33 @@ pub(crate) fn request_ctx(parts: &Parts) -> RequestCtx {
         .map(|s| s.chars().take(300).collect())
         .unwrap_or_default();
     RequestCtx { ip, user_agent }
+}
+
+/// The client's IP address. When the TCP peer is one of the `trusted` proxies, it is the
+/// right-most address in `X-Forwarded-For` (all instances of the header, in order) that is not
+/// itself a trusted proxy, or the left-most if all are. Otherwise, or when the header is
+/// missing or holds something that is not an IP address, it is the peer: a client that
+/// connects directly cannot choose the address that is logged and throttled.
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpRange]) -> IpAddr {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|r| r.contains(ip));
+    if !is_trusted(peer) {
+        return peer;
+    }
+    // Right to left: the entries nearest to us were written by the proxies we trust.
+    let mut left_most_trusted = None;
+    for value in headers.get_all("x-forwarded-for").iter().rev() {
+        let Ok(value) = value.to_str() else {
+            return peer;
+        };
+        for entry in value.rsplit(',') {
+            match entry.trim().parse::<IpAddr>() {
+                Ok(ip) if is_trusted(ip) => left_most_trusted = Some(ip),
+                Ok(ip) => return ip,
+                Err(_) => return peer,
+            }
+        }
+    }
+    left_most_trusted.unwrap_or(peer)
 }
 
 /// Everything a page handler needs about the request.
@@ -113,7 +142,7 @@ impl FromRequestParts<AppState> for PageCtx {
             lang,
             csrf,
             path: parts.uri.path().to_string(),
-            ctx: request_ctx(parts),
+            ctx: request_ctx(parts, state),
             session,
             identity,
         })
@@ -129,9 +158,9 @@ impl FromRequestParts<AppState> for FromWhere {
 
     async fn from_request_parts(
         parts: &mut Parts,
-        _: &AppState,
+        state: &AppState,
     ) -> Result<Self, std::convert::Infallible> {
-        Ok(FromWhere(request_ctx(parts)))
+        Ok(FromWhere(request_ctx(parts, state)))
     }
 }
 
@@ -161,7 +190,7 @@ impl FromRequestParts<AppState> for ApiActor {
             .ok_or(AppError::Unauthenticated)?;
         Ok(ApiActor(Actor {
             identity,
-            ctx: request_ctx(parts),
+            ctx: request_ctx(parts, state),
         }))
     }
 }
@@ -195,4 +224,79 @@ pub fn lang_cookie(state: &AppState, lang: Lang) -> String {
         "{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000{secure}",
         lang.code()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("ip")
+    }
+
+    fn ranges(list: &[&str]) -> Vec<IpRange> {
+        list.iter().map(|s| s.parse().expect("range")).collect()
+    }
+
+    fn forwarded(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append("x-forwarded-for", HeaderValue::from_str(v).expect("value"));
+        }
+        h
+    }
+
+    #[test]
+    fn a_spoofed_header_from_an_untrusted_peer_is_ignored() {
+        let h = forwarded(&["203.0.113.7"]);
+        let peer = ip("198.51.100.9");
+        assert_eq!(
+            client_ip(peer, &h, &[]),
+            peer,
+            "nothing trusted (the default)"
+        );
+        assert_eq!(client_ip(peer, &h, &ranges(&["10.0.0.0/8"])), peer);
+    }
+
+    #[test]
+    fn behind_trusted_proxies_the_right_most_untrusted_address_is_the_client() {
+        let trusted = ranges(&["10.0.0.0/8"]);
+        let proxy1 = ip("10.0.0.1");
+        // client → proxy2 → proxy1 → us; the client may have sent a forged entry first.
+        let h = forwarded(&["6.6.6.6, 203.0.113.7, 10.0.0.2"]);
+        assert_eq!(client_ip(proxy1, &h, &trusted), ip("203.0.113.7"));
+        let h = forwarded(&["6.6.6.6", " 203.0.113.7 ,10.0.0.2 "]);
+        assert_eq!(
+            client_ip(proxy1, &h, &trusted),
+            ip("203.0.113.7"),
+            "every instance of the header counts, in order"
+        );
+        let h = forwarded(&["2001:db8::7"]);
+        assert_eq!(client_ip(proxy1, &h, &trusted), ip("2001:db8::7"));
+    }
+
+    #[test]
+    fn when_every_forwarded_address_is_trusted_the_left_most_is_the_client() {
+        let trusted = ranges(&["10.0.0.0/8", "fd00::/8"]);
+        let h = forwarded(&["10.1.1.1, fd00::2, 10.0.0.2"]);
+        assert_eq!(client_ip(ip("10.0.0.1"), &h, &trusted), ip("10.1.1.1"));
+    }
+
+    #[test]
+    fn a_missing_or_malformed_header_falls_back_to_the_peer() {
+        let trusted = ranges(&["::1/128", "127.0.0.1"]);
+        let peer = ip("::1");
+        assert_eq!(client_ip(peer, &HeaderMap::new(), &trusted), peer);
+        for bad in ["unknown", "203.0.113.7, not-an-ip", "203.0.113.7:443", ""] {
+            assert_eq!(client_ip(peer, &forwarded(&[bad]), &trusted), peer, "{bad}");
+        }
+        let h = forwarded(&["203.0.113.7"]);
+        assert_eq!(
+            client_ip(ip("::ffff:127.0.0.1"), &h, &trusted),
+            ip("203.0.113.7"),
+            "an IPv4 peer on a dual-stack socket is matched as IPv4"
+        );
+    }
 }

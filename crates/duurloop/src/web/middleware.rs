@@ -41,7 +41,9 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     resp
 }
 
-pub async fn security_headers(req: Request, next: Next) -> Response {
+/// Security headers on every response. HSTS (one year, subdomains included) only when the base
+/// URL is `https://`: an installation reached over plain HTTP has no HTTPS to insist on.
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let docs = req.uri().path().starts_with("/api/docs");
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
@@ -69,6 +71,12 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
         "permissions-policy",
         HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
     );
+    if state.config.is_https() {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

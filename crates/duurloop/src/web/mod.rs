@@ -41,7 +41,10 @@ pub fn router(state: AppState) -> (Router, Vec<RouteInfo>) {
             state.clone(),
             middleware::observe,
         ))
-        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::security_headers,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(2 * 1024 * 1024))
         .with_state(state);
     (app, list)

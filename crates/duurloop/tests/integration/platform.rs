@@ -6,7 +6,7 @@ use duurloop::{
 };
 use reqwest::StatusCode;
 
-use crate::helpers::{TestApp, fresh_database_url};
+use crate::helpers::{CSRF, TestApp, fresh_database_url};
 
 #[tokio::test]
 async fn health_and_metrics_answer() {
@@ -51,6 +51,22 @@ async fn pages_carry_security_headers() {
     assert_eq!(h["x-frame-options"], "DENY");
     assert_eq!(h["referrer-policy"], "no-referrer");
     assert_eq!(h["x-content-type-options"], "nosniff");
+}
+
+#[tokio::test]
+async fn hsts_is_sent_only_when_the_base_url_is_https() {
+    let app = TestApp::spawn_with(|c| c.base_url = "https://duurloop.example".into()).await;
+    for path in ["/login", "/healthz", "/bestaat/niet"] {
+        let r = reqwest::get(app.url(path)).await.expect("req");
+        assert_eq!(
+            r.headers()["strict-transport-security"],
+            "max-age=31536000; includeSubDomains",
+            "{path}"
+        );
+    }
+    let app = TestApp::spawn().await;
+    let r = reqwest::get(app.url("/login")).await.expect("req");
+    assert!(!r.headers().contains_key("strict-transport-security"));
 }
 
 async fn schema(db: &Db) -> Vec<(String, String)> {
@@ -566,4 +582,54 @@ async fn switching_language_never_redirects_to_another_site() {
             .await;
         assert_eq!(crate::helpers::location(&r), to, "{back}");
     }
+}
+
+/// A failed login sent (from 127.0.0.1) with `X-Forwarded-For: 203.0.113.7`, and the IP its
+/// audit entry and its throttle record were written with.
+async fn ips_logged_for_a_failed_login_forwarded_for_203_0_113_7(app: &TestApp) -> [String; 2] {
+    let r = app
+        .browser()
+        .post(app.url("/login"))
+        .header("x-forwarded-for", "203.0.113.7")
+        .form(&[
+            ("csrf_token", CSRF),
+            ("email", "iemand@praktijk.example"),
+            ("password", "verkeerd wachtwoord"),
+        ])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let mut c = app.conn().await;
+    let entry = audit_of_record_type(&mut c, "session", 10)
+        .await
+        .into_iter()
+        .find(|e| e.action == "login" && e.outcome == "failed")
+        .expect("the failed login is in the audit log");
+    let (throttled,): (String,) = sqlx::query_as("SELECT ip FROM login_failures")
+        .fetch_one(&mut *c)
+        .await
+        .expect("one login failure");
+    [entry.ip.expect("an ip"), throttled]
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_client_ip_is_logged_and_throttled() {
+    let app = TestApp::spawn_with(|c| {
+        c.trusted_proxies = vec!["127.0.0.1".parse().expect("range")];
+    })
+    .await;
+    assert_eq!(
+        ips_logged_for_a_failed_login_forwarded_for_203_0_113_7(&app).await,
+        ["203.0.113.7", "203.0.113.7"]
+    );
+}
+
+#[tokio::test]
+async fn without_trusted_proxies_a_forwarded_header_does_not_change_the_logged_ip() {
+    let app = TestApp::spawn().await;
+    assert_eq!(
+        ips_logged_for_a_failed_login_forwarded_for_203_0_113_7(&app).await,
+        ["127.0.0.1", "127.0.0.1"]
+    );
 }

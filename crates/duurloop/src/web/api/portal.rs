@@ -52,7 +52,7 @@ impl FromRequestParts<AppState> for ApiParticipant {
         let p = portal::participant(state, token)
             .await?
             .ok_or(AppError::Unauthenticated)?;
-        Ok(ApiParticipant(p, request_ctx(parts)))
+        Ok(ApiParticipant(p, request_ctx(parts, state)))
     }
 }
 
