@@ -41,6 +41,44 @@ impl ThrottlePolicy {
     }
 }
 
+/// Limits on requests that make Duurloop e-mail an address anyone can type: a password-reset
+/// link (`POST /password/forgot`) or a portal sign-in link (`POST /portal/login`,
+/// `POST /api/v1/portal/link`). Per address at most 3 such mails an hour: enough for someone
+/// who lost a message, too few to flood an inbox. Per client address at most 20 requests in
+/// 15 minutes: a household or office behind one address can still sign in, one client cannot
+/// spray mail at many addresses. Over a limit nothing is sent; the answer stays the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailThrottlePolicy {
+    pub address_window_ms: i64,
+    pub max_per_address: i64,
+    pub ip_window_ms: i64,
+    pub max_per_ip: i64,
+}
+
+impl Default for MailThrottlePolicy {
+    fn default() -> Self {
+        Self {
+            address_window_ms: 60 * 60 * 1000,
+            max_per_address: 3,
+            ip_window_ms: 15 * 60 * 1000,
+            max_per_ip: 20,
+        }
+    }
+}
+
+impl MailThrottlePolicy {
+    /// Whether one more request is refused, given the requests already let through in each
+    /// window (to this address, and from this client).
+    pub fn is_throttled(&self, address_requests: i64, ip_requests: i64) -> bool {
+        address_requests >= self.max_per_address || ip_requests >= self.max_per_ip
+    }
+
+    /// How long a request must be remembered to apply both limits.
+    pub fn longest_window_ms(&self) -> i64 {
+        self.address_window_ms.max(self.ip_window_ms)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,5 +101,14 @@ mod tests {
         assert!(!p.is_throttled(4, 29));
         assert!(p.is_throttled(5, 0));
         assert!(p.is_throttled(0, 30));
+    }
+
+    #[test]
+    fn mail_requests_stop_at_three_per_address_and_twenty_per_client() {
+        let p = MailThrottlePolicy::default();
+        assert!(!p.is_throttled(2, 19));
+        assert!(p.is_throttled(3, 0));
+        assert!(p.is_throttled(0, 20));
+        assert_eq!(p.longest_window_ms(), 3_600_000);
     }
 }

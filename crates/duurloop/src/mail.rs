@@ -433,6 +433,7 @@ fn build_message(state: &AppState, row: &store::outbox::MailRow) -> anyhow::Resu
 /// `shutdown` resolves. A delivery in progress finishes before it stops.
 pub async fn run_worker(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let interval = Duration::from_secs(state.config.worker_interval_seconds);
+    let mut last_purge = None;
     loop {
         if let Err(e) = crate::app::referrals::send_response_reminders(&state).await {
             tracing::error!(error = %e, "response reminders failed");
@@ -443,6 +444,7 @@ pub async fn run_worker(state: AppState, mut shutdown: tokio::sync::watch::Recei
         if let Err(e) = crate::app::measure::run_schedule(&state).await {
             tracing::error!(error = %e, "measurement schedule failed");
         }
+        crate::app::purge::when_due(&state, &mut last_purge).await;
         if let Err(e) = deliver_due(&state).await {
             tracing::error!(error = %e, "outbox worker run failed");
         }

@@ -61,6 +61,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "funding",
         include_str!("../migrations/0012_funding.sql"),
     ),
+    (
+        13,
+        "purge_and_mail_limits",
+        include_str!("../migrations/0013_purge_and_mail_limits.sql"),
+    ),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use duurloop_domain::security::{SessionPolicy, ThrottlePolicy};
+use duurloop_domain::security::{MailThrottlePolicy, SessionPolicy, ThrottlePolicy};
 use tokio::sync::Notify;
 
 use crate::{clock::Clock, config::Config, db::Db, web::metrics::Metrics};
@@ -25,6 +25,8 @@ pub struct Inner {
     pub session_policy: SessionPolicy,
     /// Login throttling limits.
     pub throttle: ThrottlePolicy,
+    /// Limits on requests for mailed links (password reset, portal sign-in).
+    pub mail_throttle: MailThrottlePolicy,
     /// An argon2id hash of a random password, verified against when an account does not
     /// exist, so unknown accounts take as long to refuse as known ones.
     pub dummy_hash: String,
@@ -53,6 +55,7 @@ impl AppState {
             metrics: Metrics::default(),
             session_policy,
             throttle: ThrottlePolicy::default(),
+            mail_throttle: MailThrottlePolicy::default(),
             audit_writer: crate::app::audit::GroupWriter::start(db.clone()),
             db,
             dummy_hash,

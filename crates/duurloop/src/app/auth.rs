@@ -350,7 +350,9 @@ pub async fn end_session(state: &AppState, session_hash: &str) -> AppResult<()> 
     Ok(())
 }
 
-/// Sends a reset link if the address belongs to an account. The answer is the same either way.
+/// Sends a reset link if the address belongs to an account. The answer is the same either way,
+/// and also over the mail limits ([`mail_request_allowed`]): then nothing is sent and the audit
+/// entry says `throttled`.
 pub async fn request_password_reset(
     state: &AppState,
     email: &str,
@@ -362,7 +364,14 @@ pub async fn request_password_reset(
     };
     let now = state.now();
     let mut tx = state.db.begin().await?;
-    if let Some(user) = users::by_email(&mut tx, email.as_str()).await? {
+    let user = users::by_email(&mut tx, email.as_str()).await?;
+    if !mail_request_allowed(&mut tx, state, email.as_str(), ctx, now).await? {
+        let mut e = Event::new("request_password_reset", "user").outcome("throttled");
+        if let Some(u) = &user {
+            e = e.record(&u.id).subject(&u.id);
+        }
+        record_anonymous(&mut tx, now, ctx, e).await?;
+    } else if let Some(user) = user {
         let token = new_token();
         users::insert_password_reset(&mut tx, &token, &user.id, now, now + 3_600_000).await?;
         let link = format!("{}/password/reset/{token}", state.config.base_url);
@@ -391,6 +400,32 @@ pub async fn request_password_reset(
     tx.commit().await?;
     state.mail_wakeup.notify_one();
     Ok(())
+}
+
+/// Whether a request to e-mail a link to `address` (password reset, portal sign-in) is within
+/// the limits of `state.mail_throttle` (per address and per client IP); if so it is counted.
+/// Known and unknown addresses are counted alike, so the limits reveal nothing about accounts.
+pub(crate) async fn mail_request_allowed(
+    c: &mut Conn,
+    state: &AppState,
+    address: &str,
+    ctx: &RequestCtx,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let p = &state.mail_throttle;
+    let (to_address, from_ip) = store::security::mail_requests_since(
+        c,
+        address,
+        &ctx.ip,
+        now - p.address_window_ms,
+        now - p.ip_window_ms,
+    )
+    .await?;
+    if p.is_throttled(to_address, from_ip) {
+        return Ok(false);
+    }
+    store::security::record_mail_request(c, address, &ctx.ip, now).await?;
+    Ok(true)
 }
 
 /// Whether a reset link is still usable (to show the form or an explanation).

@@ -12,6 +12,7 @@ pub mod groups;
 pub mod measure;
 pub mod orgs;
 pub mod portal;
+pub mod purge;
 pub mod referrals;
 pub mod reports;
 pub mod trajectories;

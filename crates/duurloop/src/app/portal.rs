@@ -19,14 +19,21 @@ use crate::{
 pub const LINK_TTL_MS: i64 = 3_600_000;
 
 /// Sends a sign-in link when the address belongs to someone in an active trajectory. The
-/// answer is the same either way.
+/// answer is the same either way, and also over the mail limits
+/// ([`super::auth::mail_request_allowed`]): then nothing is sent and the audit entry says
+/// `throttled`.
 pub async fn request_link(state: &AppState, email: &str, ctx: &RequestCtx) -> AppResult<()> {
     let email = EmailAddress::parse(email).map_err(|e| AppError::field("email", e))?;
     let now = state.now();
     let mut tx = state.db.begin().await?;
-    if let Some(trajectory) =
-        store::portal::active_trajectory_for_email(&mut tx, email.as_str()).await?
-    {
+    let trajectory = store::portal::active_trajectory_for_email(&mut tx, email.as_str()).await?;
+    if !super::auth::mail_request_allowed(&mut tx, state, email.as_str(), ctx, now).await? {
+        let mut e = Event::new("request_portal_link", "trajectory").outcome("throttled");
+        if let Some(t) = &trajectory {
+            e = e.record(t);
+        }
+        record_anonymous(&mut tx, now, ctx, e).await?;
+    } else if let Some(trajectory) = trajectory {
         let token = new_token();
         store::portal::insert_link(&mut tx, &token, &trajectory, now, now + LINK_TTL_MS).await?;
         let link = format!("{}/portal/magic/{token}", state.config.base_url);

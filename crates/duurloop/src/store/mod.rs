@@ -11,6 +11,7 @@ pub mod measure;
 pub mod orgs;
 pub mod outbox;
 pub mod portal;
+pub mod purge;
 pub mod referrals;
 pub mod reports;
 pub mod security;

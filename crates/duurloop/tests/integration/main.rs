@@ -13,5 +13,7 @@ mod measure;
 mod openapi;
 mod orgs;
 mod platform;
+mod rate_limits;
 mod reports;
+mod retention;
 mod training;
