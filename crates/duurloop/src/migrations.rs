@@ -66,6 +66,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "purge_and_mail_limits",
         include_str!("../migrations/0013_purge_and_mail_limits.sql"),
     ),
+    (
+        14,
+        "api_token_expiry",
+        include_str!("../migrations/0014_api_token_expiry.sql"),
+    ),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {

@@ -77,6 +77,13 @@ tokens-created-at = Created
 tokens-last-used = Last used
 tokens-revoke = Revoke
 tokens-revoked = Revoked
+tokens-expires = Valid until
+tokens-expired = Expired
+tokens-days = { $n } days
+field-token-days = Valid for
+field-current-password = Your current password (to confirm)
+invalid-token-days = Choose 30, 90 or 365 days.
+wrong-password = That password is not right, or a wrong password was given too often. Try again in a quarter of an hour.
 
 orgs-title = Organisations
 orgs-new = New organisation

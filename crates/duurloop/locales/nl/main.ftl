@@ -77,6 +77,13 @@ tokens-created-at = Aangemaakt
 tokens-last-used = Laatst gebruikt
 tokens-revoke = Intrekken
 tokens-revoked = Ingetrokken
+tokens-expires = Geldig tot
+tokens-expired = Verlopen
+tokens-days = { $n } dagen
+field-token-days = Geldig gedurende
+field-current-password = Uw huidige wachtwoord (ter bevestiging)
+invalid-token-days = Kies 30, 90 of 365 dagen.
+wrong-password = Dat wachtwoord klopt niet, of er is te vaak een verkeerd wachtwoord gegeven. Probeer het over een kwartier opnieuw.
 
 orgs-title = Organisaties
 orgs-new = Nieuwe organisatie

@@ -28,24 +28,60 @@ pub struct CreatedToken {
     pub token: String,
 }
 
-/// Creates a personal API token. Only from a browser session that passed the second factor:
-/// a token cannot mint another token.
+/// How long a new API token may work, in days: the account page offers these, 90 unless
+/// chosen otherwise. A year at most, so a forgotten token stops by itself (ASVS 3.5.2).
+pub const TOKEN_DAYS: [i64; 3] = [30, 90, 365];
+pub const DEFAULT_TOKEN_DAYS: i64 = 90;
+
+/// What the account page's form asks for a new API token.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct NewToken {
+    pub name: String,
+    /// `30`, `90` or `365`; empty means 90.
+    #[serde(default)]
+    pub days: String,
+    /// The person's current password (re-authentication, ASVS 3.7.1).
+    #[serde(default)]
+    pub password: String,
+}
+
+/// Creates a personal API token. Only from a browser session that passed the second factor
+/// (a token cannot mint another token), and only after the password is given again: a token
+/// outlives the session, so a session left open must not be enough to make one.
 pub async fn create_api_token(
     state: &AppState,
     actor: &Actor,
-    name: &str,
+    input: &NewToken,
 ) -> AppResult<CreatedToken> {
     if actor.identity.via == AuthVia::ApiToken {
         return Err(AppError::Forbidden);
     }
-    let name = name.trim();
+    let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::invalid("name", "invalid-token-name"));
     }
+    let days = match input.days.trim() {
+        "" => DEFAULT_TOKEN_DAYS,
+        d => d
+            .parse()
+            .ok()
+            .filter(|d| TOKEN_DAYS.contains(d))
+            .ok_or(AppError::invalid("days", "invalid-token-days"))?,
+    };
+    super::auth::confirm_password(state, actor, &input.password).await?;
     let token = format!("dl_{}", new_token());
     let now = state.now();
+    let expires_at = now + days * 86_400_000;
     let mut tx = state.db.begin().await?;
-    let id = users::insert_api_token(&mut tx, &actor.identity.user_id, name, &token, now).await?;
+    let id = users::insert_api_token(
+        &mut tx,
+        &actor.identity.user_id,
+        name,
+        &token,
+        now,
+        expires_at,
+    )
+    .await?;
     record(
         &mut tx,
         now,

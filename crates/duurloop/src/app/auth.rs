@@ -9,7 +9,7 @@ use duurloop_domain::{
 };
 
 use super::{
-    AppError, AppResult, AuthVia, Identity, RequestCtx,
+    Actor, AppError, AppResult, AuthVia, Identity, RequestCtx,
     audit::{Event, record_anonymous},
 };
 use crate::{
@@ -124,6 +124,46 @@ pub async fn login(
             Err(AppError::LoginFailed)
         }
     }
+}
+
+/// Asks a signed-in person for their password again before a sensitive change (ASVS 3.7.1:
+/// a new API token). A wrong password counts as a failed login for the account and the
+/// client, so guessing here is throttled like guessing at the login page; over the limit
+/// even the right password is refused for a while.
+pub async fn confirm_password(state: &AppState, actor: &Actor, password: &str) -> AppResult<()> {
+    let now = state.now();
+    let account = actor.identity.email.to_lowercase();
+    let mut c = state.db.conn().await?;
+    let (acc_fail, ip_fail) = store::security::failures_since(
+        &mut c,
+        &account,
+        &actor.ctx.ip,
+        now - state.throttle.window_ms,
+    )
+    .await?;
+    let throttled = state.throttle.is_throttled(acc_fail, ip_fail);
+    let hash = users::by_id(&mut c, &actor.identity.user_id)
+        .await?
+        .and_then(|u| u.password_hash)
+        .unwrap_or_else(|| state.dummy_hash.clone());
+    drop(c);
+    if verify_password(password, &hash).await && !throttled {
+        return Ok(());
+    }
+    let mut tx = state.db.begin().await?;
+    store::security::record_failure(&mut tx, &account, &actor.ctx.ip, now).await?;
+    super::audit::record(
+        &mut tx,
+        now,
+        actor,
+        Event::new("confirm_password", "user")
+            .record(&actor.identity.user_id)
+            .subject(&actor.identity.user_id)
+            .outcome(if throttled { "throttled" } else { "failed" }),
+    )
+    .await?;
+    tx.commit().await?;
+    Err(AppError::invalid("password", "wrong-password"))
 }
 
 /// The session behind a cookie token, if it is still valid; refreshes its idle timer.

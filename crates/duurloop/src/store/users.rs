@@ -441,6 +441,8 @@ pub struct ApiTokenRow {
     pub created_at: i64,
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    /// After this moment (Unix ms) the token no longer works.
+    pub expires_at: i64,
 }
 
 pub async fn insert_api_token(
@@ -449,16 +451,19 @@ pub async fn insert_api_token(
     name: &str,
     token: &str,
     now: i64,
+    expires_at: i64,
 ) -> Result<String, sqlx::Error> {
     let id = new_id();
     sqlx::query(
-        "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&id)
     .bind(user_id)
     .bind(name)
     .bind(hash_token(token))
     .bind(now)
+    .bind(expires_at)
     .execute(c)
     .await?;
     Ok(id)
@@ -466,7 +471,7 @@ pub async fn insert_api_token(
 
 pub async fn api_tokens_of(c: &mut Conn, user_id: &str) -> Result<Vec<ApiTokenRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens \
+        "SELECT id, name, created_at, last_used_at, revoked_at, expires_at FROM api_tokens \
          WHERE user_id = $1 ORDER BY created_at DESC",
     )
     .bind(user_id)
@@ -474,20 +479,26 @@ pub async fn api_tokens_of(c: &mut Conn, user_id: &str) -> Result<Vec<ApiTokenRo
     .await
 }
 
-/// The user an active API token belongs to; stamps its last use.
+/// The user an API token belongs to while it is neither revoked nor expired; stamps its last
+/// use, at most once a minute (a write per API call would queue every call behind SQLite's
+/// write lock).
 pub async fn api_token_user(
     c: &mut Conn,
     token: &str,
     now: i64,
 ) -> Result<Option<String>, sqlx::Error> {
     let hash = hash_token(token);
-    let row: Option<(String,)> = sqlx::query_as(
-        "SELECT user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+    let row: Option<(String, Option<i64>)> = sqlx::query_as(
+        "SELECT user_id, last_used_at FROM api_tokens WHERE token_hash = $1 \
+         AND revoked_at IS NULL AND expires_at > $2",
     )
     .bind(&hash)
+    .bind(now)
     .fetch_optional(&mut *c)
     .await?;
-    if row.is_some() {
+    if let Some((_, last)) = &row
+        && last.is_none_or(|at| now - at > 60_000)
+    {
         sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2")
             .bind(now)
             .bind(&hash)

@@ -153,6 +153,35 @@ async fn a_role_with_participant_access_must_enrol_a_second_factor_first() {
             .status(),
         StatusCode::OK
     );
+    // Replacing the second factor later, from the signed-in session, takes the password.
+    let page = app
+        .get(&client, "/account/totp")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(page.contains("name=\"password\""));
+    let secret_b32 = page
+        .split("id=\"totp-secret\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("secret shown");
+    let new_secret = duurloop_domain::totp::TotpSecret::from_base32(secret_b32).expect("base32");
+    let code = app.code(&new_secret);
+    let r = app
+        .post_form(&client, "/account/totp", &[("code", &code)])
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "no password");
+    assert_eq!(app.audit_count("confirm_password", "user").await, 1);
+    let r = app
+        .post_form(
+            &client,
+            "/account/totp",
+            &[("code", &code), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.audit_count("enrol_second_factor", "user").await, 2);
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@ use duurloop_domain::{OrgKind, Role};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{PASSWORD, TestApp};
 
 #[tokio::test]
 async fn the_api_does_what_the_pages_do_for_organisations_and_members() {
@@ -173,8 +173,53 @@ async fn tokens_are_made_on_the_account_page_shown_once_and_can_be_revoked() {
         )
         .await;
     let client = app.sign_in(&u).await;
+    // A token outlives the session: making one asks for the password again.
+    let r = app
+        .post_form(
+            &client,
+            "/account/tokens",
+            &[
+                ("name", "HIS-koppeling"),
+                ("days", "30"),
+                ("password", "geraden"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("wachtwoord klopt niet")
+    );
+    assert_eq!(app.audit_count("confirm_password", "user").await, 1);
+    let r = app
+        .post_form(
+            &client,
+            "/account/tokens",
+            &[
+                ("name", "HIS-koppeling"),
+                ("days", "1000"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a year at most"
+    );
+    assert_eq!(app.audit_count("create", "api_token").await, 0);
     let html = app
-        .post_form(&client, "/account/tokens", &[("name", "HIS-koppeling")])
+        .post_form(
+            &client,
+            "/account/tokens",
+            &[
+                ("name", "HIS-koppeling"),
+                ("days", "30"),
+                ("password", PASSWORD),
+            ],
+        )
         .await
         .text()
         .await
@@ -214,6 +259,26 @@ async fn tokens_are_made_on_the_account_page_shown_once_and_can_be_revoked() {
         .await
         .expect("body");
     assert!(!again.contains(&token), "a token is shown only once");
+    assert!(again.contains("Geldig tot"));
+    // After its 30 days the token no longer works, and the page says so.
+    app.clock.advance_ms(30 * 86_400_000 + 1);
+    assert_eq!(
+        app.api(&token, Method::GET, "/api/v1/me")
+            .send()
+            .await
+            .expect("req")
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let client = app.sign_in(&u).await;
+    let expired = app
+        .get(&client, "/account")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(expired.contains("Verlopen"), "{expired}");
+    app.clock.advance_ms(-(30 * 86_400_000 + 1));
     let id = list[0]["id"].as_str().expect("id");
     assert_eq!(
         app.api(&token, Method::DELETE, &format!("/api/v1/tokens/{id}"))

@@ -255,7 +255,8 @@ impl TestApp {
     pub async fn api_token(&self, u: &TestUser) -> String {
         let token = format!("dl_{}", store::new_token());
         let mut c = self.conn().await;
-        users::insert_api_token(&mut c, &u.id, "test", &token, self.clock.now_ms())
+        let now = self.clock.now_ms();
+        users::insert_api_token(&mut c, &u.id, "test", &token, now, now + 90 * 86_400_000)
             .await
             .expect("token");
         token

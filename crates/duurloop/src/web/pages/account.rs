@@ -6,9 +6,8 @@ use axum::{
     extract::{Path, State},
     response::{IntoResponse, Redirect, Response},
 };
-use serde::Deserialize;
 
-use super::{Base, FormErrors, render};
+use super::{Base, FormErrors, render, show_again};
 use crate::{
     app::{AppError, accounts},
     state::AppState,
@@ -31,6 +30,10 @@ struct AccountPage {
     tokens: Vec<ApiTokenRow>,
     new_token: Option<String>,
     errors: FormErrors,
+    /// The choices of how long a new token works, in days.
+    token_days: [i64; 3],
+    default_days: i64,
+    now: i64,
 }
 
 async fn page_with(
@@ -48,6 +51,9 @@ async fn page_with(
         tokens,
         new_token,
         errors,
+        token_days: accounts::TOKEN_DAYS,
+        default_days: accounts::DEFAULT_TOKEN_DAYS,
+        now: state.now(),
     })
 }
 
@@ -55,23 +61,20 @@ async fn show(State(state): State<AppState>, page: PageCtx) -> Result<Response, 
     page_with(&state, &page, None, FormErrors::default()).await
 }
 
-#[derive(Deserialize)]
-struct TokenForm {
-    name: String,
-}
-
 async fn create_token(
     State(state): State<AppState>,
     page: PageCtx,
-    Form(f): Form<TokenForm>,
+    Form(f): Form<accounts::NewToken>,
 ) -> Result<Response, AppError> {
     let actor = page.actor()?;
-    match accounts::create_api_token(&state, &actor, &f.name).await {
+    match accounts::create_api_token(&state, &actor, &f).await {
         Ok(t) => page_with(&state, &page, Some(t.token), FormErrors::default()).await,
-        Err(e) => match FormErrors::from_app(page.lang, &e) {
-            Some(errors) => page_with(&state, &page, None, errors).await,
-            None => Err(e),
-        },
+        Err(e) => {
+            show_again(page.lang, e, |errors| {
+                page_with(&state, &page, None, errors)
+            })
+            .await
+        }
     }
 }
 

@@ -163,6 +163,9 @@ async fn totp_form(page: PageCtx, Query(q): Query<NextQuery>) -> Result<Response
 struct CodeForm {
     code: String,
     next: Option<String>,
+    /// Asked when a signed-in person replaces their second factor (ASVS 3.7.1).
+    #[serde(default)]
+    password: String,
 }
 
 async fn totp(
@@ -250,6 +253,14 @@ async fn enrol(
     Form(f): Form<CodeForm>,
 ) -> Result<Response, AppError> {
     let session = enrolling_session(&page)?;
+    // Replacing a working second factor takes the password too: otherwise anyone at an
+    // unlocked, signed-in screen could move the account onto their own phone.
+    if session.stage == auth::STAGE_FULL {
+        let confirmed = auth::confirm_password(&state, &page.actor()?, &f.password).await;
+        if let Err(e) = confirmed {
+            return show_again(page.lang, e, |errors| enrol_page(&state, &page, errors)).await;
+        }
+    }
     match auth::confirm_enrolment(&state, &session, &f.code, &page.ctx).await {
         Ok(s) => Ok(with_session(&state, &s, "/")),
         Err(e) => show_again(page.lang, e, |errors| enrol_page(&state, &page, errors)).await,
