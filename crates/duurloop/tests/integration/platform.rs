@@ -633,3 +633,23 @@ async fn without_trusted_proxies_a_forwarded_header_does_not_change_the_logged_i
         ["127.0.0.1", "127.0.0.1"]
     );
 }
+
+/// On PostgreSQL, `sslmode=require` in the database URL gives an encrypted connection (sqlx
+/// is built with rustls). On SQLite there is no network, so nothing to check.
+#[tokio::test]
+async fn a_postgres_url_with_sslmode_require_connects_over_tls() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = fresh_database_url(dir.path()).await;
+    if !url.starts_with("postgres") {
+        return;
+    }
+    let mut url = url::Url::parse(&url).expect("url");
+    url.query_pairs_mut().append_pair("sslmode", "require");
+    let db = Db::connect(url.as_str()).await.expect("connect over TLS");
+    let (ssl,): (bool,) =
+        sqlx::query_as("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+            .fetch_one(&db.pool)
+            .await
+            .expect("pg_stat_ssl");
+    assert!(ssl, "the connection is encrypted");
+}
