@@ -62,6 +62,25 @@ impl IntoResponse for AppError {
     }
 }
 
+/// Polls a future inside `catch_unwind`: `Err` when it panicked.
+struct CatchUnwind<F>(std::pin::Pin<Box<F>>);
+
+impl<F: std::future::Future> std::future::Future for CatchUnwind<F> {
+    type Output = Result<F::Output, ()>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(std::task::Poll::Ready(v)) => std::task::Poll::Ready(Ok(v)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(_) => std::task::Poll::Ready(Err(())),
+        }
+    }
+}
+
 pub async fn not_found() -> AppError {
     AppError::NotFound
 }
@@ -88,7 +107,13 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
         .get::<RequestId>()
         .map(|r| r.0.clone())
         .unwrap_or_default();
-    let resp = next.run(req).await;
+    // A panic in a handler (a bug) would drop the connection without an answer; caught
+    // here, it becomes the usual opaque 500 in the visitor's language (ASVS 7.4.3). The
+    // panic's message is not logged: it may quote data.
+    let resp = match CatchUnwind(Box::pin(next.run(req))).await {
+        Ok(resp) => resp,
+        Err(_) => AppError::Internal(anyhow::anyhow!("a handler panicked")).into_response(),
+    };
     let info = match resp.extensions().get::<ErrorInfo>() {
         Some(info) => info.clone(),
         None if resp.status().is_client_error() && !is_html_or_json(&resp) => ErrorInfo {
@@ -151,4 +176,39 @@ pub fn api_error(lang: Lang, info: &ErrorInfo) -> Response {
         }
     });
     (info.status, Json(body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::{Router, routing::get};
+
+    /// A handler that panics answers 500 with the error page or the API's JSON error, and
+    /// the server goes on serving.
+    #[tokio::test]
+    async fn a_panicking_handler_gets_a_500_page_not_a_dropped_connection() {
+        async fn boom() -> &'static str {
+            panic!("a bug")
+        }
+        let app = Router::new()
+            .route("/stuk", get(boom))
+            .route("/api/v1/stuk", get(boom))
+            .route("/heel", get(|| async { "ok" }))
+            .layer(axum::middleware::from_fn(super::render_errors));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let page = reqwest::get(format!("{base}/stuk")).await.expect("answer");
+        assert_eq!(page.status(), 500);
+        assert!(page.text().await.expect("body").contains("<html"));
+        let api = reqwest::get(format!("{base}/api/v1/stuk"))
+            .await
+            .expect("answer");
+        assert_eq!(api.status(), 500);
+        let body: serde_json::Value = api.json().await.expect("json");
+        assert_eq!(body["error"]["code"], "internal");
+        let ok = reqwest::get(format!("{base}/heel")).await.expect("answer");
+        assert_eq!(ok.text().await.expect("body"), "ok");
+    }
 }
