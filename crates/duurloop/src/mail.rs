@@ -300,6 +300,32 @@ pub fn redact_tokens(text: &str) -> String {
     out
 }
 
+/// A text with every e-mail address in it replaced by `<address>`, for logs.
+pub fn without_addresses(text: &str) -> String {
+    let part = |c: char| c.is_alphanumeric() || ".!#$%&'*+/=?^_`{|}~-".contains(c);
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if part(chars[i]) {
+            let start = i;
+            while i < chars.len() && (part(chars[i]) || chars[i] == '@') {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect();
+            if word.contains('@') {
+                out.push_str("<address>");
+            } else {
+                out.push_str(&word);
+            }
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
 /// Renders a message and writes it to the outbox in the caller's transaction.
 pub async fn queue(
     c: &mut Conn,
@@ -408,8 +434,11 @@ pub async fn deliver_due(state: &AppState) -> anyhow::Result<usize> {
             }
             Err(e) => {
                 let next = (row.attempts < MAX_ATTEMPTS).then(|| now + backoff_ms(row.attempts));
-                // The error text names the transport problem, never the recipient.
-                tracing::warn!(mail_id = %id, attempts = row.attempts, error = %e, "mail delivery failed");
+                // An SMTP server's refusal may quote the recipient ("550 <jan@…>: unknown
+                // user"): the log gets the text without addresses. The outbox row keeps it
+                // whole for the administrator, who sees the recipient anyway.
+                let error = without_addresses(&e.to_string());
+                tracing::warn!(mail_id = %id, attempts = row.attempts, %error, "mail delivery failed");
                 store::outbox::mark_failed(&mut c, &id, &e.to_string(), next, now).await?;
             }
         }
@@ -463,6 +492,17 @@ pub async fn run_worker(state: AppState, mut shutdown: tokio::sync::watch::Recei
 #[cfg(test)]
 mod tests {
     use super::redact_tokens;
+
+    #[test]
+    fn logged_delivery_errors_name_no_addresses() {
+        let e = "permanent error (550): 5.1.1 <jan.jansen+duur@example.nl>: Recipient address rejected; from noreply@duurloop.invalid";
+        let logged = super::without_addresses(e);
+        assert!(!logged.contains('@'), "{logged}");
+        assert_eq!(
+            logged,
+            "permanent error (550): 5.1.1 <<address>>: Recipient address rejected; from <address>"
+        );
+    }
 
     #[test]
     fn the_outbox_view_hides_link_tokens_but_keeps_ids_and_text() {
