@@ -83,6 +83,12 @@ pub enum Mail<'a> {
     FeedbackReport {
         link: &'a str,
     },
+    /// To a staff member: something that lets one into their account changed (ASVS 2.2.3,
+    /// 2.5.5, 2.8.5), so that a change they did not make does not go unnoticed.
+    AccountChanged {
+        change: AccountChange<'a>,
+        link: &'a str,
+    },
     /// To a payer: an invoice or credit note was sent. Number and total only.
     Invoice {
         link: &'a str,
@@ -91,6 +97,38 @@ pub enum Mail<'a> {
         org: &'a str,
         credit: bool,
     },
+}
+
+/// What [`Mail::AccountChanged`] reports.
+#[derive(Debug, Clone, Copy)]
+pub enum AccountChange<'a> {
+    Password,
+    SecondFactor,
+    /// A new API token, with the name its maker gave it.
+    ApiToken(&'a str),
+}
+
+/// Queues the notice of an account change to the account's own address, in its language
+/// (in the caller's transaction, so the notice goes out exactly when the change holds).
+pub async fn notify_account_change(
+    c: &mut Conn,
+    state: &AppState,
+    user: &store::users::UserRow,
+    change: AccountChange<'_>,
+) -> anyhow::Result<()> {
+    let link = format!("{}/account", state.config.base_url);
+    queue(
+        c,
+        state,
+        Mail::AccountChanged {
+            change,
+            link: &link,
+        },
+        &user.email,
+        &user.lang,
+    )
+    .await
+    .map(|_| ())
 }
 
 #[derive(Template)]
@@ -260,6 +298,25 @@ fn compose(mail: &Mail<'_>, lang: Lang) -> Composed {
             link: link.to_string(),
             action: lang.t("mail-portal-action"),
         },
+        Mail::AccountChanged { change, link } => {
+            let (what, body) = match change {
+                AccountChange::Password => ("password", lang.t("mail-changed-body-password")),
+                AccountChange::SecondFactor => {
+                    ("second-factor", lang.t("mail-changed-body-second-factor"))
+                }
+                AccountChange::ApiToken(name) => (
+                    "api-token",
+                    lang.t_args("mail-changed-body-api-token", &[("name", name)]),
+                ),
+            };
+            Composed {
+                kind: "account_changed",
+                subject: lang.t(&format!("mail-changed-subject-{what}")),
+                paragraphs: vec![body, lang.t("mail-changed-not-you")],
+                link: link.to_string(),
+                action: lang.t("mail-changed-action"),
+            }
+        }
         Mail::PasswordReset { link } => Composed {
             kind: "password_reset",
             subject: lang.t("mail-reset-subject"),

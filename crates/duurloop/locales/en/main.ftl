@@ -198,6 +198,14 @@ mail-reset-subject = New password for Duurloop
 mail-reset-body = Someone (hopefully you) asked for a new password for your Duurloop account. Use the link below to choose a new password; it is valid for one hour.
 mail-reset-ignore = Did you not ask for this? Then you need not do anything: your password stays the same.
 mail-reset-action = Choose a new password
+mail-changed-subject-password = Your Duurloop password was changed
+mail-changed-subject-second-factor = New second step for your Duurloop account
+mail-changed-subject-api-token = New API key for your Duurloop account
+mail-changed-body-password = The password of your Duurloop account was just changed. You have been signed out everywhere.
+mail-changed-body-second-factor = An authenticator app was just set up as the second step of signing in to your Duurloop account. Any app set up before no longer works.
+mail-changed-body-api-token = An API key named "{ $name }" was just made for your Duurloop account. With it, another system can use the Duurloop API on your behalf.
+mail-changed-not-you = Was this not you? Then ask for a new password at once with "Forgot your password?" on the sign-in page, revoke unknown API keys on your account page and tell your organisation's coordinator.
+mail-changed-action = View my account
 
 # --- The front door: search, referral, intake ---
 nav-search = Search

@@ -198,6 +198,14 @@ mail-reset-subject = Nieuw wachtwoord voor Duurloop
 mail-reset-body = Iemand (hopelijk u) heeft een nieuw wachtwoord aangevraagd voor uw Duurloop-account. Met de link hieronder kiest u een nieuw wachtwoord; hij is een uur geldig.
 mail-reset-ignore = Heeft u dit niet aangevraagd? Dan hoeft u niets te doen: uw wachtwoord blijft hetzelfde.
 mail-reset-action = Nieuw wachtwoord kiezen
+mail-changed-subject-password = Uw Duurloop-wachtwoord is gewijzigd
+mail-changed-subject-second-factor = Nieuwe tweede stap voor uw Duurloop-account
+mail-changed-subject-api-token = Nieuwe API-sleutel voor uw Duurloop-account
+mail-changed-body-password = Het wachtwoord van uw Duurloop-account is zojuist gewijzigd. U bent overal uitgelogd.
+mail-changed-body-second-factor = Voor uw Duurloop-account is zojuist een authenticator-app ingesteld als tweede stap bij het inloggen. Een eerder ingestelde app werkt niet meer.
+mail-changed-body-api-token = Voor uw Duurloop-account is zojuist een API-sleutel aangemaakt met de naam "{ $name }". Met die sleutel kan een ander systeem namens u de Duurloop-API gebruiken.
+mail-changed-not-you = Was u dit niet? Vraag dan meteen een nieuw wachtwoord aan via "Wachtwoord vergeten?" op de inlogpagina, trek onbekende API-sleutels in op uw accountpagina en meld het bij de coördinator van uw organisatie.
+mail-changed-action = Mijn account bekijken
 
 # --- De voordeur: zoeken, verwijzen, intake ---
 nav-search = Zoeken

@@ -91,7 +91,17 @@ pub async fn create_api_token(
             .subject(&actor.identity.user_id),
     )
     .await?;
+    if let Some(user) = users::by_id(&mut tx, &actor.identity.user_id).await? {
+        crate::mail::notify_account_change(
+            &mut tx,
+            state,
+            &user,
+            crate::mail::AccountChange::ApiToken(name),
+        )
+        .await?;
+    }
     tx.commit().await?;
+    state.mail_wakeup.notify_one();
     Ok(CreatedToken { id, token })
 }
 

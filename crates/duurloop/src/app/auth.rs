@@ -358,7 +358,9 @@ pub async fn confirm_enrolment(
             .subject(&user.id),
     )
     .await?;
+    mail::notify_account_change(&mut tx, state, &user, mail::AccountChange::SecondFactor).await?;
     tx.commit().await?;
+    state.mail_wakeup.notify_one();
     Ok(s)
 }
 
@@ -497,6 +499,9 @@ pub async fn reset_password(
     users::set_password(&mut tx, &user_id, &hash).await?;
     users::delete_sessions_of(&mut tx, &user_id).await?;
     store::security::clear_failures(&mut tx, &format!("totp:{user_id}")).await?;
+    if let Some(user) = users::by_id(&mut tx, &user_id).await? {
+        mail::notify_account_change(&mut tx, state, &user, mail::AccountChange::Password).await?;
+    }
     record_anonymous(
         &mut tx,
         now,
@@ -507,6 +512,7 @@ pub async fn reset_password(
     )
     .await?;
     tx.commit().await?;
+    state.mail_wakeup.notify_one();
     Ok(())
 }
 

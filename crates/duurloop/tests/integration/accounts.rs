@@ -182,6 +182,15 @@ async fn a_role_with_participant_access_must_enrol_a_second_factor_first() {
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.audit_count("enrol_second_factor", "user").await, 2);
+    // Each new second factor is told to the account's own address.
+    let (notices,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM outbox WHERE kind = 'account_changed' AND to_addr = $1",
+    )
+    .bind(&u.email)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .expect("count");
+    assert_eq!(notices, 2);
 }
 
 #[tokio::test]
@@ -395,6 +404,9 @@ async fn a_forgotten_password_is_reset_by_e_mail_link_once() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let notice = app.last_mail_to(&u.email).await.expect("notice");
+    assert_eq!(notice.subject, "Uw Duurloop-wachtwoord is gewijzigd");
+    assert!(notice.body_text.contains("/account"));
     let again = app
         .post_form(
             &client,

@@ -232,6 +232,12 @@ async fn tokens_are_made_on_the_account_page_shown_once_and_can_be_revoked() {
         .to_string();
     assert!(token.starts_with("dl_"));
     assert_eq!(app.audit_count("create", "api_token").await, 1);
+    let notice = app
+        .last_mail_to("huisarts@medi-stad.example")
+        .await
+        .expect("the owner is told");
+    assert!(notice.subject.contains("API-sleutel") && notice.body_text.contains("HIS-koppeling"));
+    assert!(!notice.body_text.contains(&token), "never the token itself");
     let me: Value = app
         .api(&token, Method::GET, "/api/v1/me")
         .send()
