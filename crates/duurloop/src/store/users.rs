@@ -284,6 +284,20 @@ pub async fn delete_session(c: &mut Conn, id_hash: &str) -> Result<(), sqlx::Err
         .map(|_| ())
 }
 
+/// Ends every session of a person but one (after a password change, the one that made it).
+pub async fn delete_other_sessions(
+    c: &mut Conn,
+    user_id: &str,
+    keep_hash: &str,
+) -> Result<u64, sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+        .bind(user_id)
+        .bind(keep_hash)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
+}
+
 pub async fn delete_sessions_of(c: &mut Conn, user_id: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user_id)

@@ -552,3 +552,87 @@ async fn the_interface_switches_to_english_and_back() {
         .await;
     assert_eq!(location(&r), "/", "no open redirect");
 }
+
+#[tokio::test]
+async fn a_signed_in_person_changes_their_password_and_other_sessions_end() {
+    let app = TestApp::spawn().await;
+    let u = app.user("f@gemeente.example", false, &[], false).await;
+    let here = app.sign_in(&u).await;
+    let elsewhere = app.sign_in(&u).await;
+    let new = "een heel ander wachtwoord";
+    let r = app
+        .post_form(
+            &here,
+            "/account/password",
+            &[
+                ("current", "niet het goede"),
+                ("password", new),
+                ("confirm", new),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("wachtwoord klopt niet")
+    );
+    let r = app
+        .post_form(
+            &here,
+            "/account/password",
+            &[
+                ("current", PASSWORD),
+                ("password", new),
+                ("confirm", "anders"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the two must match"
+    );
+    let r = app
+        .post_form(
+            &here,
+            "/account/password",
+            &[("current", PASSWORD), ("password", new), ("confirm", new)],
+        )
+        .await;
+    assert_eq!(location(&r), "/account?changed=password");
+    let page = app.get(&here, "/account?changed=password").await;
+    assert_eq!(page.status(), StatusCode::OK, "this session stays");
+    assert!(
+        page.text()
+            .await
+            .expect("body")
+            .contains("Uw wachtwoord is gewijzigd")
+    );
+    assert_eq!(
+        app.get(&elsewhere, "/account").await.status(),
+        StatusCode::SEE_OTHER,
+        "the other session ended"
+    );
+    assert_eq!(app.audit_count("change_password", "user").await, 1);
+    let notice = app.last_mail_to(&u.email).await.expect("notice");
+    assert_eq!(notice.subject, "Uw Duurloop-wachtwoord is gewijzigd");
+    let fresh = app.browser();
+    let r = app
+        .post_form(
+            &fresh,
+            "/login",
+            &[("email", &u.email), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNAUTHORIZED,
+        "the old password is gone"
+    );
+    let r = app
+        .post_form(&fresh, "/login", &[("email", &u.email), ("password", new)])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}

@@ -129,6 +129,13 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
     ("GET", "/account", Who::SignedIn, "/account", ""),
     (
         "POST",
+        "/account/password",
+        Who::SignedIn,
+        "/account/password",
+        "current=",
+    ),
+    (
+        "POST",
         "/account/tokens",
         Who::SignedIn,
         "/account/tokens",

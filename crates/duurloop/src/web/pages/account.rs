@@ -1,15 +1,15 @@
-//! The own account: second factor status, personal API tokens.
+//! The own account: password, second factor, calendar link, personal API tokens.
 
 use askama::Template;
 use axum::{
     Form,
-    extract::{Path, State},
+    extract::{Path, Query, State},
     response::{IntoResponse, Redirect, Response},
 };
 
 use super::{Base, FormErrors, render, show_again};
 use crate::{
-    app::{AppError, accounts},
+    app::{AppError, accounts, auth},
     state::AppState,
     store::users::ApiTokenRow,
     web::{ctx::PageCtx, routes::RouteTable},
@@ -17,6 +17,7 @@ use crate::{
 
 pub fn routes(t: RouteTable) -> RouteTable {
     t.get("/account", show)
+        .post("/account/password", change_password)
         .post("/account/tokens", create_token)
         .post("/account/tokens/{id}/revoke", revoke_token)
 }
@@ -29,19 +30,26 @@ struct AccountPage {
     email: String,
     tokens: Vec<ApiTokenRow>,
     new_token: Option<String>,
+    /// The token form's messages.
     errors: FormErrors,
+    password_errors: FormErrors,
+    password_changed: bool,
     /// The choices of how long a new token works, in days.
     token_days: [i64; 3],
     default_days: i64,
     now: i64,
 }
 
-async fn page_with(
-    state: &AppState,
-    page: &PageCtx,
+/// What the last form on the page did.
+#[derive(Default)]
+struct Outcome {
     new_token: Option<String>,
-    errors: FormErrors,
-) -> Result<Response, AppError> {
+    token_errors: FormErrors,
+    password_errors: FormErrors,
+    password_changed: bool,
+}
+
+async fn page_with(state: &AppState, page: &PageCtx, o: Outcome) -> Result<Response, AppError> {
     let actor = page.actor()?;
     let tokens = accounts::api_tokens(state, &actor).await?;
     render(AccountPage {
@@ -49,16 +57,54 @@ async fn page_with(
         name: actor.identity.name,
         email: actor.identity.email,
         tokens,
-        new_token,
-        errors,
+        new_token: o.new_token,
+        errors: o.token_errors,
+        password_errors: o.password_errors,
+        password_changed: o.password_changed,
         token_days: accounts::TOKEN_DAYS,
         default_days: accounts::DEFAULT_TOKEN_DAYS,
         now: state.now(),
     })
 }
 
-async fn show(State(state): State<AppState>, page: PageCtx) -> Result<Response, AppError> {
-    page_with(&state, &page, None, FormErrors::default()).await
+#[derive(serde::Deserialize)]
+struct ShowQuery {
+    #[serde(default)]
+    changed: String,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Query(q): Query<ShowQuery>,
+) -> Result<Response, AppError> {
+    let o = Outcome {
+        password_changed: q.changed == "password",
+        ..Outcome::default()
+    };
+    page_with(&state, &page, o).await
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Form(f): Form<auth::PasswordChange>,
+) -> Result<Response, AppError> {
+    let actor = page.actor()?;
+    let session = page.session.as_ref().ok_or(AppError::Unauthenticated)?;
+    match auth::change_password(&state, &actor, &session.id_hash, &f).await {
+        Ok(()) => Ok(Redirect::to("/account?changed=password").into_response()),
+        Err(e) => {
+            show_again(page.lang, e, |errors| {
+                let o = Outcome {
+                    password_errors: errors,
+                    ..Outcome::default()
+                };
+                page_with(&state, &page, o)
+            })
+            .await
+        }
+    }
 }
 
 async fn create_token(
@@ -68,10 +114,20 @@ async fn create_token(
 ) -> Result<Response, AppError> {
     let actor = page.actor()?;
     match accounts::create_api_token(&state, &actor, &f).await {
-        Ok(t) => page_with(&state, &page, Some(t.token), FormErrors::default()).await,
+        Ok(t) => {
+            let o = Outcome {
+                new_token: Some(t.token),
+                ..Outcome::default()
+            };
+            page_with(&state, &page, o).await
+        }
         Err(e) => {
             show_again(page.lang, e, |errors| {
-                page_with(&state, &page, None, errors)
+                let o = Outcome {
+                    token_errors: errors,
+                    ..Outcome::default()
+                };
+                page_with(&state, &page, o)
             })
             .await
         }
