@@ -63,6 +63,10 @@ pub struct Config {
     pub smtp_url: Secret,
     /// Sender address of all e-mail.
     pub mail_from: String,
+    /// The key that encrypts second-factor secrets in the database (`secrets`): 32 random
+    /// bytes as 64 hex characters or Base64. Empty: for SQLite the file `secret.key` beside
+    /// the database file, made at first start; PostgreSQL refuses to start without one.
+    pub secret_key: Secret,
     /// Minutes of inactivity after which a session ends.
     pub session_idle_minutes: i64,
     /// Hours after login after which a session ends regardless of activity.
@@ -88,6 +92,7 @@ impl Default for Config {
             outbox_dir: PathBuf::from("duurloop-data/outbox"),
             smtp_url: Secret::default(),
             mail_from: "Duurloop <noreply@duurloop.invalid>".into(),
+            secret_key: Secret::default(),
             session_idle_minutes: 30,
             session_absolute_hours: 12,
             worker_interval_seconds: 10,
@@ -175,6 +180,9 @@ impl Config {
         if let Some(v) = secret("DUURLOOP_SMTP_URL")? {
             self.smtp_url = v;
         }
+        if let Some(v) = secret("DUURLOOP_SECRET_KEY")? {
+            self.secret_key = v;
+        }
         if let Some(v) = get("DUURLOOP_LISTEN") {
             self.listen = v
                 .parse()
@@ -221,6 +229,9 @@ impl Config {
 
     fn validate(&self) -> anyhow::Result<()> {
         crate::db::Backend::from_url(self.database_url.expose())?;
+        if !self.secret_key.is_empty() {
+            crate::secrets::SecretKey::parse(self.secret_key.expose())?;
+        }
         if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
             anyhow::bail!("base_url must start with http:// or https://");
         }
@@ -439,6 +450,30 @@ mod tests {
             .to_string();
         assert!(err.contains("10.0.0.0/40"), "{err}");
         assert!(Config::default().trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn the_secret_key_comes_from_a_file_is_checked_and_never_shown() {
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("secret.key");
+        let key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+        std::fs::write(&file, format!("{key}\n")).expect("write");
+        let env = vec![(
+            "DUURLOOP_SECRET_KEY_FILE".to_string(),
+            file.display().to_string(),
+        )];
+        let cfg = Config::load_from(&ConfigFlags::default(), &env).expect("valid");
+        assert_eq!(cfg.secret_key.expose(), key);
+        assert!(!cfg.to_redacted_toml().contains("0011223344"));
+        assert!(!format!("{cfg:?}").contains("0011223344"));
+        let env = vec![("DUURLOOP_SECRET_KEY".to_string(), "geheim".to_string())];
+        let err = Config::load_from(&ConfigFlags::default(), &env)
+            .expect_err("too short")
+            .to_string();
+        assert!(
+            err.contains("secret_key") && !err.contains("geheim"),
+            "{err}"
+        );
     }
 
     #[test]

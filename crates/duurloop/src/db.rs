@@ -132,13 +132,22 @@ impl Db {
     }
 }
 
+/// The file a SQLite URL names, without its `?options` (`duurloop-data/duurloop.db`).
+pub fn sqlite_file(url: &str) -> &str {
+    url.trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or_default()
+}
+
 /// For SQLite, make sure the file's folder exists and ask sqlx to create the file
 /// (`mode=rwc`) if the URL does not say otherwise.
 fn sqlite_url_creating_dir(url: &str) -> anyhow::Result<String> {
     let rest = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
-    let path = rest.split('?').next().unwrap_or_default();
+    let path = sqlite_file(url);
     if path.is_empty() || path == ":memory:" {
         anyhow::bail!(
             "a SQLite database_url must name a file, e.g. sqlite://duurloop-data/duurloop.db"

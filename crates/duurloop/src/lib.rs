@@ -11,6 +11,7 @@ pub mod geo;
 pub mod i18n;
 pub mod mail;
 pub mod migrations;
+pub mod secrets;
 pub mod state;
 pub mod store;
 pub mod web;

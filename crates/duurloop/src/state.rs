@@ -5,7 +5,7 @@ use std::sync::Arc;
 use duurloop_domain::security::{MailThrottlePolicy, SessionPolicy, ThrottlePolicy};
 use tokio::sync::Notify;
 
-use crate::{clock::Clock, config::Config, db::Db, web::metrics::Metrics};
+use crate::{clock::Clock, config::Config, db::Db, secrets::SecretKey, web::metrics::Metrics};
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -15,6 +15,8 @@ pub struct Inner {
     pub db: Db,
     /// The effective configuration.
     pub config: Config,
+    /// Seals and opens the second-factor secrets stored in the database (`secrets`).
+    pub secret_key: SecretKey,
     /// Where "now" comes from (moved forward in tests and the demo).
     pub clock: Arc<dyn Clock>,
     /// Woken when mail is queued, so the outbox worker sends at once.
@@ -42,7 +44,12 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(db: Db, config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+    pub fn new(
+        db: Db,
+        config: Config,
+        secret_key: SecretKey,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
         let session_policy = SessionPolicy {
             idle_ms: config.session_idle_minutes * 60_000,
             absolute_ms: config.session_absolute_hours * 3_600_000,
@@ -50,6 +57,7 @@ impl AppState {
         let dummy_hash = crate::app::auth::hash_password_blocking(&crate::store::new_token())?;
         Ok(Self(Arc::new(Inner {
             config,
+            secret_key,
             clock,
             mail_wakeup: Notify::new(),
             metrics: Metrics::default(),

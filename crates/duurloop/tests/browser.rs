@@ -167,7 +167,7 @@ async fn sign_out(c: &Client) {
 #[ignore = "needs chromium and chromedriver; CI runs it with --ignored"]
 async fn each_demo_role_signs_in_with_its_second_factor_and_sees_its_dutch_start_page() {
     let app = TestApp::spawn().await;
-    demo::seed(&app.state.db, app.state.now())
+    demo::seed(&app.state.db, &app.state.secret_key, app.state.now())
         .await
         .expect("demo");
     let (_driver, port) = chromedriver().await;
@@ -235,7 +235,7 @@ async fn a_referral_walks_from_search_to_acceptance_through_the_dutch_front_door
     const THERAPIST: &str = "poh@medi-stad.example";
     const CLIENT: &str = "Sanne Verbeek";
     let app = TestApp::spawn().await;
-    demo::seed(&app.state.db, app.state.now())
+    demo::seed(&app.state.db, &app.state.secret_key, app.state.now())
         .await
         .expect("demo");
     let (_driver, port) = chromedriver().await;
@@ -453,7 +453,7 @@ fn watch_file(now_s: i64) -> String {
 async fn a_participant_uploads_a_watch_file_on_a_phone_and_sees_the_run() {
     use duurloop::app::{Actor, AuthVia, auth, portal, referrals};
     let app = TestApp::spawn().await;
-    demo::seed(&app.state.db, app.state.now())
+    demo::seed(&app.state.db, &app.state.secret_key, app.state.now())
         .await
         .expect("demo");
     // A participant accepted into the Medi-Stad group, through the real actions.
@@ -612,7 +612,7 @@ async fn a_participant_uploads_a_watch_file_on_a_phone_and_sees_the_run() {
 #[ignore = "needs chromium and chromedriver; CI runs it with --ignored"]
 async fn a_participant_fills_in_phq9_on_a_phone_and_the_therapist_sees_the_score_and_alert() {
     let app = TestApp::spawn().await;
-    demo::seed(&app.state.db, app.state.now())
+    demo::seed(&app.state.db, &app.state.secret_key, app.state.now())
         .await
         .expect("demo");
     // Esra's week-5 questionnaire is due: the scheduler mails her the link.
@@ -715,7 +715,7 @@ async fn a_participant_fills_in_phq9_on_a_phone_and_the_therapist_sees_the_score
 #[ignore = "needs chromium and chromedriver; CI runs it with --ignored"]
 async fn the_practice_manager_sends_the_draft_invoice_on_a_phone_and_the_insurer_sees_its_own() {
     let app = TestApp::spawn().await;
-    demo::seed(&app.state.db, app.state.now())
+    demo::seed(&app.state.db, &app.state.secret_key, app.state.now())
         .await
         .expect("demo");
     let (_driver, port) = chromedriver().await;

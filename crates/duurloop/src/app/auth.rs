@@ -256,10 +256,7 @@ pub async fn verify_second_factor(
     let user = users::by_id(&mut tx, &session.user_id)
         .await?
         .ok_or(AppError::Unauthenticated)?;
-    let secret = user
-        .totp_secret
-        .as_deref()
-        .and_then(TotpSecret::from_base32);
+    let secret = state.secret_key.open(&user.id, user.totp_secret.as_deref());
     let step = secret.and_then(|s| s.verify(code, now.div_euclid(1000), user.totp_last_step));
     let ok = match step {
         Some(step) if acc_fail < state.throttle.max_failures_per_account => {
@@ -306,10 +303,9 @@ pub async fn begin_enrolment(state: &AppState, user_id: &str) -> AppResult<Enrol
     let user = users::by_id(&mut c, user_id)
         .await?
         .ok_or(AppError::Unauthenticated)?;
-    let secret = match user
-        .totp_pending_secret
-        .as_deref()
-        .and_then(TotpSecret::from_base32)
+    let secret = match state
+        .secret_key
+        .open(&user.id, user.totp_pending_secret.as_deref())
     {
         Some(s) => s,
         None => {
@@ -317,7 +313,7 @@ pub async fn begin_enrolment(state: &AppState, user_id: &str) -> AppResult<Enrol
             let mut bytes = vec![0u8; 20];
             rand::thread_rng().fill_bytes(&mut bytes);
             let s = TotpSecret::from_bytes(bytes);
-            users::set_totp_pending(&mut c, user_id, &s.to_base32()).await?;
+            users::set_totp_pending(&mut c, user_id, &state.secret_key.seal(user_id, &s)?).await?;
             s
         }
     };
@@ -339,15 +335,15 @@ pub async fn confirm_enrolment(
     let user = users::by_id(&mut tx, &session.user_id)
         .await?
         .ok_or(AppError::Unauthenticated)?;
-    let pending = user
-        .totp_pending_secret
-        .as_deref()
-        .and_then(TotpSecret::from_base32)
+    let pending = state
+        .secret_key
+        .open(&user.id, user.totp_pending_secret.as_deref())
         .ok_or(AppError::Conflict("enrolment-not-started"))?;
     let step = pending
         .verify(code, now.div_euclid(1000), None)
         .ok_or(AppError::invalid("code", "code-wrong"))?;
-    users::activate_totp(&mut tx, &user.id, &pending.to_base32(), step).await?;
+    let sealed = state.secret_key.seal(&user.id, &pending)?;
+    users::activate_totp(&mut tx, &user.id, &sealed, step).await?;
     let s = rotate(&mut tx, &session.id_hash, &user.id, STAGE_FULL, now).await?;
     record_anonymous(
         &mut tx,

@@ -24,6 +24,11 @@ pub async fn run(config: &Config, path: &Path) -> anyhow::Result<()> {
     let db = Db::connect_without_migrating(url).await?;
     backup_sqlite(&db, path).await?;
     println!("backup written to {}", path.display());
+    println!(
+        "it holds the second-factor secrets encrypted: keep a copy of the secret key ({} \
+         beside the database, or your secret_key) in another place than the backups",
+        crate::secrets::KEY_FILE
+    );
     Ok(())
 }
 

@@ -83,7 +83,9 @@ pub async fn run(config: Config, args: BenchArgs) -> anyhow::Result<()> {
     };
     let generate_s = started.elapsed().as_secs_f64();
     eprintln!("data {counts:?}, made in {generate_s:.1} s");
-    let state = AppState::new(db.clone(), config, Arc::new(SystemClock))?;
+    // No second factors here: a key that is kept nowhere will do.
+    let key = crate::secrets::SecretKey::random()?;
+    let state = AppState::new(db.clone(), config, key, Arc::new(SystemClock))?;
     let (runs_ms, report) = time_report(&state, &region, args.runs.max(1)).await?;
     if let Some(dir) = &args.csv {
         export_csv(&db, dir).await?;

@@ -3,13 +3,16 @@
 //! in Groningen, a municipality and an insurer). Idempotent: running it again changes nothing.
 //!
 //! Demo accounts share one known password and have fixed TOTP secrets so a newcomer (and the
-//! browser test) can sign in. Never load demo data into a production database.
+//! browser test) can sign in; the secrets are stored sealed like any other (`secrets`), and
+//! `demo-code` computes codes from the seeds here, not from the database. Never load demo
+//! data into a production database.
 
 use duurloop_domain::{OrgKind, Role, totp::TotpSecret};
 
 use crate::{
     app::auth::hash_password,
     db::Db,
+    secrets::SecretKey,
     store::{self, users},
 };
 
@@ -122,8 +125,9 @@ const PEOPLE: &[Person] = &[
     },
 ];
 
-/// Loads the demo data (idempotent) and returns the logins to print.
-pub async fn seed(db: &Db, now: i64) -> anyhow::Result<Vec<DemoLogin>> {
+/// Loads the demo data (idempotent) and returns the logins to print. `key` seals the demo
+/// accounts' second-factor secrets.
+pub async fn seed(db: &Db, key: &SecretKey, now: i64) -> anyhow::Result<Vec<DemoLogin>> {
     let hash = hash_password(DEMO_PASSWORD).await?;
     let mut tx = db.begin().await?;
     for (name, kind) in ORGS {
@@ -149,7 +153,7 @@ pub async fn seed(db: &Db, now: i64) -> anyhow::Result<Vec<DemoLogin>> {
                 .await?;
                 if let Some(seed) = p.totp_seed {
                     let secret = TotpSecret::from_bytes(seed.to_vec());
-                    users::activate_totp(&mut tx, &id, &secret.to_base32(), 0).await?;
+                    users::activate_totp(&mut tx, &id, &key.seal(&id, &secret)?, 0).await?;
                 }
                 id
             }

@@ -133,7 +133,10 @@ async fn prepare(pristine: &Path, run: &Path, participants: u64) -> anyhow::Resu
         let fresh = !pristine.exists();
         let db = Db::connect(&format!("sqlite://{}", pristine.display())).await?;
         if fresh {
-            super::demo::seed(&db, now).await?;
+            // The key file beside `pristine` seals the demo second factors; the server under
+            // test on the copy beside it reads the same file.
+            let key = crate::secrets::SecretKey::beside(pristine)?;
+            super::demo::seed(&db, &key, now).await?;
             super::national::generate(
                 &db,
                 super::national::Shape::for_participants(participants),

@@ -102,7 +102,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Serve { demo } => serve::run(config, demo).await,
             Command::Migrate => {
-                crate::db::Db::connect(config.database_url.expose()).await?;
+                crate::secrets::connect(&config).await?;
                 println!("database is up to date");
                 Ok(())
             }
@@ -110,12 +110,12 @@ pub fn main() -> ExitCode {
                 scale,
                 participants,
             } => {
-                let db = crate::db::Db::connect(config.database_url.expose()).await?;
+                let (db, key) = crate::secrets::connect(&config).await?;
                 let now = jiff::Timestamp::now().as_millisecond();
                 if scale == Scale::National {
                     national::refuse_twice(&db).await?;
                 }
-                let logins = demo::seed(&db, now).await?;
+                let logins = demo::seed(&db, &key, now).await?;
                 if scale == Scale::National {
                     let counts = national::generate(
                         &db,

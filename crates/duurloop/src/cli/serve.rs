@@ -11,7 +11,8 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
     let base_url = config.base_url.clone();
     let app = Application::build(config, listener, Arc::new(SystemClock)).await?;
     if demo {
-        let logins = super::demo::seed(&app.state.db, app.state.now()).await?;
+        let logins =
+            super::demo::seed(&app.state.db, &app.state.secret_key, app.state.now()).await?;
         super::demo::print_logins(&logins, &base_url);
     }
     println!("Duurloop luistert op http://{} — open {base_url}", app.addr);

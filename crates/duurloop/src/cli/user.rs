@@ -1,4 +1,5 @@
-//! `duurloop user …`: create an administrator, reset a password from the console.
+//! `duurloop user …`: create an administrator, reset a password or a lost second factor from
+//! the console.
 
 use clap::Subcommand;
 use duurloop_domain::{EmailAddress, NewPassword, PersonName};
@@ -9,7 +10,6 @@ use crate::{
         auth::hash_password,
     },
     config::Config,
-    db::Db,
     store::users,
 };
 
@@ -33,10 +33,16 @@ pub enum UserCommand {
         #[arg(long, env = "DUURLOOP_NEW_PASSWORD", hide_env_values = true)]
         password: String,
     },
+    /// Remove an account's second factor (lost phone, or a lost `secret_key`) and end its
+    /// sessions; at the next login the account enrols a new one.
+    ResetSecondFactor {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 pub async fn run(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
-    let db = Db::connect(config.database_url.expose()).await?;
+    let (db, _key) = crate::secrets::connect(config).await?;
     let now = jiff::Timestamp::now().as_millisecond();
     match cmd {
         UserCommand::CreateAdmin {
@@ -104,6 +110,28 @@ pub async fn run(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
             .await?;
             tx.commit().await?;
             println!("password set; the account's sessions have ended");
+        }
+        UserCommand::ResetSecondFactor { email } => {
+            let mut tx = db.begin().await?;
+            let u = users::by_email(&mut tx, &email.trim().to_lowercase())
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no account with that address"))?;
+            users::clear_totp(&mut tx, &u.id).await?;
+            users::delete_sessions_of(&mut tx, &u.id).await?;
+            record_system(
+                &mut tx,
+                now,
+                CLI,
+                Event::new("reset_second_factor", "user")
+                    .record(&u.id)
+                    .subject(&u.id),
+            )
+            .await?;
+            tx.commit().await?;
+            println!(
+                "second factor removed and the account's sessions ended; a new one is set up at \
+                 the next login"
+            );
         }
     }
     Ok(())

@@ -4,6 +4,7 @@ use duurloop_domain::{Role, access::Membership};
 use sqlx::FromRow;
 
 use super::{Conn, hash_token, new_id};
+use crate::secrets::Sealed;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct UserRow {
@@ -103,10 +104,10 @@ pub async fn set_lang(c: &mut Conn, user_id: &str, lang: &str) -> Result<(), sql
 pub async fn set_totp_pending(
     c: &mut Conn,
     user_id: &str,
-    secret_b32: &str,
+    secret: &Sealed,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET totp_pending_secret = $1 WHERE id = $2")
-        .bind(secret_b32)
+        .bind(secret.as_str())
         .bind(user_id)
         .execute(c)
         .await
@@ -117,19 +118,73 @@ pub async fn set_totp_pending(
 pub async fn activate_totp(
     c: &mut Conn,
     user_id: &str,
-    secret_b32: &str,
+    secret: &Sealed,
     step: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE users SET totp_secret = $1, totp_pending_secret = NULL, totp_last_step = $2 \
          WHERE id = $3",
     )
-    .bind(secret_b32)
+    .bind(secret.as_str())
     .bind(step)
     .bind(user_id)
     .execute(c)
     .await
     .map(|_| ())
+}
+
+/// Removes an account's second factor, active and pending (`duurloop user
+/// reset-second-factor`); false when there is no such account.
+pub async fn clear_totp(c: &mut Conn, user_id: &str) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE users SET totp_secret = NULL, totp_pending_secret = NULL, totp_last_step = NULL \
+         WHERE id = $1",
+    )
+    .bind(user_id)
+    .execute(c)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// The stored second-factor secrets of an account, as `secrets::seal_plain_rows` reads them.
+#[derive(Debug, Clone, FromRow)]
+pub struct TotpSecretsRow {
+    pub id: String,
+    pub totp_secret: Option<String>,
+    pub totp_pending_secret: Option<String>,
+}
+
+/// Every account with a second-factor secret, active or pending.
+pub async fn totp_secrets(c: &mut Conn) -> Result<Vec<TotpSecretsRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, totp_secret, totp_pending_secret FROM users \
+         WHERE totp_secret IS NOT NULL OR totp_pending_secret IS NOT NULL ORDER BY id",
+    )
+    .fetch_all(c)
+    .await
+}
+
+/// Replaces a stored secret (the pending one if `pending`) by its sealed form, unless it
+/// changed since it was read.
+pub async fn replace_totp_secret(
+    c: &mut Conn,
+    user_id: &str,
+    pending: bool,
+    old: &str,
+    new: &Sealed,
+) -> Result<(), sqlx::Error> {
+    let sql = if pending {
+        "UPDATE users SET totp_pending_secret = $1 WHERE id = $2 AND totp_pending_secret = $3"
+    } else {
+        "UPDATE users SET totp_secret = $1 WHERE id = $2 AND totp_secret = $3"
+    };
+    sqlx::query(sql)
+        .bind(new.as_str())
+        .bind(user_id)
+        .bind(old)
+        .execute(c)
+        .await
+        .map(|_| ())
 }
 
 /// Records the step of a used code; returns false if a concurrent login already used it.

@@ -18,7 +18,7 @@ use std::{net::SocketAddr, sync::Arc};
 use axum::Router;
 use tokio::{net::TcpListener, sync::watch};
 
-use crate::{clock::Clock, config::Config, db::Db, state::AppState};
+use crate::{clock::Clock, config::Config, state::AppState};
 
 pub use routes::RouteInfo;
 
@@ -60,15 +60,16 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects to the database (migrating it) and builds the app on an already-bound listener,
-    /// so tests can bind port 0 and know the address before serving.
+    /// Connects to the database (migrating it and sealing plain second-factor secrets, see
+    /// `secrets::connect`) and builds the app on an already-bound listener, so tests can bind
+    /// port 0 and know the address before serving.
     pub async fn build(
         config: Config,
         listener: TcpListener,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
-        let db = Db::connect(config.database_url.expose()).await?;
-        let state = AppState::new(db, config, clock)?;
+        let (db, secret_key) = crate::secrets::connect(&config).await?;
+        let state = AppState::new(db, config, secret_key, clock)?;
         let (router, routes) = router(state.clone());
         Ok(Self {
             addr: listener.local_addr()?,

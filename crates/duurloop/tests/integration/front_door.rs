@@ -114,7 +114,7 @@ fn screen(yes: &[&str]) -> Value {
 #[tokio::test]
 async fn search_finds_the_nearest_listed_offerings_with_filters_and_without_login() {
     let app = TestApp::spawn().await;
-    demo::seed(&app.state.db, app.state.now())
+    demo::seed(&app.state.db, &app.state.secret_key, app.state.now())
         .await
         .expect("demo");
     let hits: Value = reqwest::get(app.url("/api/v1/offerings?postcode=8232%20AB"))

@@ -566,7 +566,7 @@ async fn the_pages_manage_payers_funding_invoices_and_a_subsidy_budget() {
 #[tokio::test]
 async fn the_demo_has_the_lelystad_mix_and_a_municipality_deal_with_invoices_to_both() {
     let app = TestApp::spawn().await;
-    duurloop::cli::demo::seed(&app.state.db, app.state.now())
+    duurloop::cli::demo::seed(&app.state.db, &app.state.secret_key, app.state.now())
         .await
         .expect("demo");
     let coord = app.demo_user("praktijkmanager@medi-stad.example").await;

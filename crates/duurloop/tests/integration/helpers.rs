@@ -71,21 +71,45 @@ impl TestApp {
             .try_init();
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = fresh_database_url(dir.path()).await;
+        // SQLite makes its key file beside the database, as in production; PostgreSQL needs
+        // a configured key.
+        let secret_key = if database_url.starts_with("postgres") {
+            Secret::new(duurloop::secrets::new_key_text().expect("key"))
+        } else {
+            Secret::default()
+        };
+        let config = Config {
+            database_url: Secret::new(database_url),
+            secret_key,
+            worker_interval_seconds: 1,
+            ..Config::default()
+        };
+        Self::launch(config, OffsetClock::default(), dir, adjust, with_worker).await
+    }
+
+    /// Another app on this app's database, configuration and clock, as after a restart (both
+    /// keep running), with a change to the configuration (e.g. another `secret_key`).
+    pub async fn restart_with(&self, adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = self.state.config.clone();
+        Self::launch(config, self.clock.clone(), dir, adjust, false).await
+    }
+
+    async fn launch(
+        mut config: Config,
+        clock: OffsetClock,
+        dir: tempfile::TempDir,
+        adjust: impl FnOnce(&mut Config),
+        with_worker: bool,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let config = Config {
-            database_url: Secret::new(database_url),
-            listen: addr,
-            base_url: format!("http://{addr}"),
-            outbox_dir: dir.path().join("outbox"),
-            worker_interval_seconds: 1,
-            ..Config::default()
-        };
-        let mut config = config;
+        config.listen = addr;
+        config.base_url = format!("http://{addr}");
+        config.outbox_dir = dir.path().join("outbox");
         adjust(&mut config);
-        let clock = OffsetClock::default();
         let app = Application::build(config, listener, Arc::new(clock.clone()))
             .await
             .expect("build app");
@@ -158,7 +182,8 @@ impl TestApp {
         .expect("user");
         let secret = totp.then(|| TotpSecret::from_bytes(format!("secret-{email}").into_bytes()));
         if let Some(s) = &secret {
-            users::activate_totp(&mut c, &id, &s.to_base32(), 0)
+            let sealed = self.state.secret_key.seal(&id, s).expect("seal");
+            users::activate_totp(&mut c, &id, &sealed, 0)
                 .await
                 .expect("totp");
         }

@@ -16,4 +16,5 @@ mod platform;
 mod rate_limits;
 mod reports;
 mod retention;
+mod secrets;
 mod training;

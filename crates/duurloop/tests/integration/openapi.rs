@@ -362,7 +362,7 @@ async fn operation_ids_are_unique() {
 #[tokio::test]
 async fn the_demo_answers_as_the_document_says() {
     let app = TestApp::spawn().await;
-    duurloop::cli::demo::seed(&app.state.db, app.state.now())
+    duurloop::cli::demo::seed(&app.state.db, &app.state.secret_key, app.state.now())
         .await
         .expect("demo");
     let coordinator = app

@@ -119,7 +119,9 @@ async fn a_mistyped_database_url_is_an_error_not_a_new_database() {
 async fn the_demo_is_idempotent_and_its_people_can_sign_in() {
     let app = TestApp::spawn().await;
     let now = app.state.now();
-    let logins = demo::seed(&app.state.db, now).await.expect("demo");
+    let logins = demo::seed(&app.state.db, &app.state.secret_key, now)
+        .await
+        .expect("demo");
     let count = |table: &'static str| {
         let pool = app.state.db.pool.clone();
         async move {
@@ -141,7 +143,9 @@ async fn the_demo_is_idempotent_and_its_people_can_sign_in() {
     // The halfway group has scored measurements (baseline and week 5) and one open alert.
     assert_eq!(count("measurement_scores").await, 27);
     assert_eq!(count("safety_alerts").await, 1);
-    demo::seed(&app.state.db, now).await.expect("demo again");
+    demo::seed(&app.state.db, &app.state.secret_key, now)
+        .await
+        .expect("demo again");
     assert_eq!(count("measurement_scores").await, 27);
     assert_eq!(
         (
@@ -183,7 +187,7 @@ async fn backup_makes_a_consistent_copy_that_opens_with_the_same_content() {
     if app.state.db.backend != Backend::Sqlite {
         return; // PostgreSQL backups are pg_dump's job; `duurloop backup` says so.
     }
-    demo::seed(&app.state.db, app.state.now())
+    demo::seed(&app.state.db, &app.state.secret_key, app.state.now())
         .await
         .expect("demo");
     let target = app.dir.path().join("backup.db");
@@ -268,6 +272,34 @@ fn the_command_line_migrates_creates_an_admin_backs_up_and_shows_config_redacted
         &["--database-url", &url, "demo"],
         &[],
     ));
+    // The key for second-factor secrets was made beside the database, for its owner only.
+    let key_file = dir.path().join("secret.key");
+    assert_eq!(
+        std::fs::read_to_string(&key_file)
+            .expect("key file")
+            .trim()
+            .len(),
+        64
+    );
+    #[cfg(unix)]
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(&key_file).expect("meta").permissions()
+        ) & 0o777,
+        0o600
+    );
+    ok(&duurloop(
+        dir.path(),
+        &[
+            "--database-url",
+            &url,
+            "user",
+            "reset-second-factor",
+            "--email",
+            "beheer@duurloop.example",
+        ],
+        &[],
+    ));
     let backup = dir.path().join("kopie.db");
     ok(&duurloop(
         dir.path(),
@@ -315,7 +347,9 @@ async fn the_national_generator_makes_a_country_whose_participants_use_the_porta
     use duurloop::cli::national::{Shape, generate};
     let app = TestApp::spawn().await;
     let now = app.state.now();
-    demo::seed(&app.state.db, now).await.expect("demo");
+    demo::seed(&app.state.db, &app.state.secret_key, now)
+        .await
+        .expect("demo");
     let shape = Shape::for_participants(300);
     let counts = generate(&app.state.db, shape, now).await.expect("country");
     assert_eq!(counts.referrals, 300);
@@ -372,7 +406,9 @@ async fn the_portal_home_in_one_statement_equals_the_separate_queries() {
     };
     let app = TestApp::spawn().await;
     let now = app.state.now();
-    demo::seed(&app.state.db, now).await.expect("demo");
+    demo::seed(&app.state.db, &app.state.secret_key, now)
+        .await
+        .expect("demo");
     generate(&app.state.db, Shape::for_participants(120), now)
         .await
         .expect("country");

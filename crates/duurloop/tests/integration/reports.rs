@@ -22,7 +22,7 @@ async fn demo_trajectory(app: &TestApp, name: &str) -> String {
 #[tokio::test]
 async fn the_therapist_reviews_and_sends_the_feedback_report_and_the_referrer_reads_it() {
     let app = TestApp::spawn().await;
-    demo::seed(&app.state.db, app.state.now())
+    demo::seed(&app.state.db, &app.state.secret_key, app.state.now())
         .await
         .expect("demo");
     let trajectory = demo_trajectory(&app, "Anouk Smit").await;
@@ -148,7 +148,7 @@ async fn the_therapist_reviews_and_sends_the_feedback_report_and_the_referrer_re
 #[tokio::test]
 async fn a_trajectory_exports_as_a_fhir_bundle_for_its_team_only() {
     let app = TestApp::spawn().await;
-    demo::seed(&app.state.db, app.state.now())
+    demo::seed(&app.state.db, &app.state.secret_key, app.state.now())
         .await
         .expect("demo");
     let trajectory = demo_trajectory(&app, "Bram de Graaf").await;
@@ -211,7 +211,7 @@ async fn a_trajectory_exports_as_a_fhir_bundle_for_its_team_only() {
 #[tokio::test]
 async fn coordinators_see_the_impact_report_and_funders_only_suppressed_aggregates() {
     let app = TestApp::spawn().await;
-    demo::seed(&app.state.db, app.state.now())
+    demo::seed(&app.state.db, &app.state.secret_key, app.state.now())
         .await
         .expect("demo");
     let coord = app.demo_user("praktijkmanager@medi-stad.example").await;
