@@ -71,6 +71,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "api_token_expiry",
         include_str!("../migrations/0014_api_token_expiry.sql"),
     ),
+    (
+        15,
+        "session_devices",
+        include_str!("../migrations/0015_session_devices.sql"),
+    ),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {

@@ -129,6 +129,121 @@ pub async fn revoke_api_token(state: &AppState, actor: &Actor, id: &str) -> AppR
     Ok(())
 }
 
+/// One of a person's signed-in sessions, as the account page and `GET /api/v1/me/sessions`
+/// show it (ASVS 3.3.4).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct SessionInfo {
+    /// Opaque: what ending it takes.
+    pub id: String,
+    /// Browser and system, e.g. "Firefox, Android" (from the User-Agent at sign-in).
+    pub device: String,
+    pub signed_in_at: i64,
+    pub last_active_at: i64,
+    /// The session this request came with.
+    pub current: bool,
+    /// False while the second factor is still to be given.
+    pub complete: bool,
+}
+
+/// "Browser, system" from a User-Agent header; empty when neither is recognised.
+pub fn device_label(user_agent: &str) -> String {
+    let ua = user_agent;
+    let browser = if ua.contains("Edg/") {
+        "Edge"
+    } else if ua.contains("Firefox/") {
+        "Firefox"
+    } else if ua.contains("Chrome/") || ua.contains("Chromium/") || ua.contains("CriOS/") {
+        "Chrome"
+    } else if ua.contains("Safari/") {
+        "Safari"
+    } else {
+        ""
+    };
+    let system = if ua.contains("Android") {
+        "Android"
+    } else if ua.contains("iPhone") || ua.contains("iPad") {
+        "iOS"
+    } else if ua.contains("Windows") {
+        "Windows"
+    } else if ua.contains("Mac OS X") || ua.contains("Macintosh") {
+        "macOS"
+    } else if ua.contains("Linux") {
+        "Linux"
+    } else {
+        ""
+    };
+    match (browser, system) {
+        ("", "") => String::new(),
+        (b, "") => b.to_string(),
+        ("", o) => o.to_string(),
+        (b, o) => format!("{b}, {o}"),
+    }
+}
+
+/// The person's sessions; `current` marks the one of this request (none over the API).
+pub async fn sessions(
+    state: &AppState,
+    actor: &Actor,
+    current: Option<&str>,
+) -> AppResult<Vec<SessionInfo>> {
+    let mut c = state.db.conn().await?;
+    let rows = users::sessions_of(&mut c, &actor.identity.user_id).await?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| {
+            !state
+                .session_policy
+                .is_expired(r.created_at, r.last_seen_at, state.now())
+        })
+        .map(|r| SessionInfo {
+            current: current == Some(r.id_hash.as_str()),
+            device: device_label(&r.user_agent),
+            signed_in_at: r.created_at,
+            last_active_at: r.last_seen_at,
+            complete: r.stage == super::auth::STAGE_FULL,
+            id: r.id_hash,
+        })
+        .collect())
+}
+
+/// Ends one of the person's own sessions (another device's, or this one). Audit-logged.
+pub async fn end_session(state: &AppState, actor: &Actor, id: &str) -> AppResult<()> {
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    if !users::delete_session_of(&mut tx, &actor.identity.user_id, id).await? {
+        return Err(AppError::NotFound);
+    }
+    record(
+        &mut tx,
+        now,
+        actor,
+        Event::new("end_session", "user")
+            .record(&actor.identity.user_id)
+            .subject(&actor.identity.user_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Ends every session of the person but `keep` (this device). Audit-logged; how many ended.
+pub async fn end_other_sessions(state: &AppState, actor: &Actor, keep: &str) -> AppResult<u64> {
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let n = users::delete_other_sessions(&mut tx, &actor.identity.user_id, keep).await?;
+    record(
+        &mut tx,
+        now,
+        actor,
+        Event::new("end_other_sessions", "user")
+            .record(&actor.identity.user_id)
+            .subject(&actor.identity.user_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
 /// The outbox: every e-mail the instance sent or will send (administrator only).
 pub async fn outbox(state: &AppState, actor: &Actor) -> AppResult<Vec<MailRow>> {
     if !actor.identity.is_admin {
@@ -168,4 +283,23 @@ pub async fn outbox_message(state: &AppState, actor: &Actor, id: &str) -> AppRes
     .await?;
     tx.commit().await?;
     Ok(redacted(mail))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::device_label;
+
+    #[test]
+    fn devices_are_named_by_browser_and_system() {
+        let firefox_android =
+            "Mozilla/5.0 (Android 14; Mobile; rv:128.0) Gecko/128.0 Firefox/128.0";
+        let safari_iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+        let edge_windows = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0";
+        let chrome_mac = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
+        assert_eq!(device_label(firefox_android), "Firefox, Android");
+        assert_eq!(device_label(safari_iphone), "Safari, iOS");
+        assert_eq!(device_label(edge_windows), "Edge, Windows");
+        assert_eq!(device_label(chrome_mac), "Chrome, macOS");
+        assert_eq!(device_label("curl/8.5.0"), "");
+    }
 }

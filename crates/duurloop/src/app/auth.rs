@@ -101,7 +101,7 @@ pub async fn login(
             store::security::clear_failures(&mut tx, &account).await?;
             let stage = stage_after_password(&mut tx, &u).await?;
             let token = new_token();
-            users::create_session(&mut tx, &token, &u.id, stage, now).await?;
+            users::create_session(&mut tx, &token, &u.id, stage, now, &ctx.user_agent).await?;
             record_anonymous(
                 &mut tx,
                 now,
@@ -230,10 +230,11 @@ async fn rotate(
     user_id: &str,
     stage: &'static str,
     now: i64,
+    ctx: &RequestCtx,
 ) -> AppResult<NewSession> {
     users::delete_session(c, old_hash).await?;
     let token = new_token();
-    users::create_session(c, &token, user_id, stage, now).await?;
+    users::create_session(c, &token, user_id, stage, now, &ctx.user_agent).await?;
     Ok(NewSession { token, stage })
 }
 
@@ -279,7 +280,7 @@ pub async fn verify_second_factor(
         return Err(AppError::invalid("code", "code-wrong"));
     }
     store::security::clear_failures(&mut tx, &account).await?;
-    let s = rotate(&mut tx, &session.id_hash, &user.id, STAGE_FULL, now).await?;
+    let s = rotate(&mut tx, &session.id_hash, &user.id, STAGE_FULL, now, ctx).await?;
     record_anonymous(
         &mut tx,
         now,
@@ -344,7 +345,7 @@ pub async fn confirm_enrolment(
         .ok_or(AppError::invalid("code", "code-wrong"))?;
     let sealed = state.secret_key.seal(&user.id, &pending)?;
     users::activate_totp(&mut tx, &user.id, &sealed, step).await?;
-    let s = rotate(&mut tx, &session.id_hash, &user.id, STAGE_FULL, now).await?;
+    let s = rotate(&mut tx, &session.id_hash, &user.id, STAGE_FULL, now, ctx).await?;
     record_anonymous(
         &mut tx,
         now,
@@ -682,7 +683,7 @@ pub async fn accept_invitation(
         STAGE_FULL
     };
     let token = new_token();
-    users::create_session(&mut tx, &token, &user_id, stage, now).await?;
+    users::create_session(&mut tx, &token, &user_id, stage, now, &ctx.user_agent).await?;
     record_anonymous(
         &mut tx,
         now,

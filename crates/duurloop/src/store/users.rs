@@ -293,24 +293,62 @@ pub struct SessionRow {
     pub last_seen_at: i64,
 }
 
+/// Opens a session; `user_agent` is the browser's, to name the device on the account page.
 pub async fn create_session(
     c: &mut Conn,
     token: &str,
     user_id: &str,
     stage: &str,
     now: i64,
+    user_agent: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO sessions (id_hash, user_id, stage, created_at, last_seen_at) \
-         VALUES ($1, $2, $3, $4, $4)",
+        "INSERT INTO sessions (id_hash, user_id, stage, created_at, last_seen_at, user_agent) \
+         VALUES ($1, $2, $3, $4, $4, $5)",
     )
     .bind(hash_token(token))
     .bind(user_id)
     .bind(stage)
     .bind(now)
+    .bind(user_agent)
     .execute(c)
     .await
     .map(|_| ())
+}
+
+/// A session as its owner sees it in the list of their sessions.
+#[derive(Debug, Clone, FromRow)]
+pub struct SessionListRow {
+    pub id_hash: String,
+    pub stage: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub user_agent: String,
+}
+
+/// A person's sessions, the most recently used first.
+pub async fn sessions_of(c: &mut Conn, user_id: &str) -> Result<Vec<SessionListRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id_hash, stage, created_at, last_seen_at, user_agent FROM sessions \
+         WHERE user_id = $1 ORDER BY last_seen_at DESC",
+    )
+    .bind(user_id)
+    .fetch_all(c)
+    .await
+}
+
+/// Ends one session of a person (only their own); whether there was one.
+pub async fn delete_session_of(
+    c: &mut Conn,
+    user_id: &str,
+    id_hash: &str,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash = $2")
+        .bind(user_id)
+        .bind(id_hash)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected() == 1)
 }
 
 pub async fn session(c: &mut Conn, token: &str) -> Result<Option<SessionRow>, sqlx::Error> {

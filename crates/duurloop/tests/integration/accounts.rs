@@ -636,3 +636,96 @@ async fn a_signed_in_person_changes_their_password_and_other_sessions_end() {
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn people_see_where_they_are_signed_in_and_sign_other_devices_out() {
+    let app = TestApp::spawn().await;
+    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
+    let u = app
+        .user(
+            "poh@medi-stad.example",
+            false,
+            &[(&org, Role::Therapist)],
+            true,
+        )
+        .await;
+    let phone =
+        app.browser_as("Mozilla/5.0 (Android 14; Mobile; rv:128.0) Gecko/128.0 Firefox/128.0");
+    let r = app
+        .post_form(
+            &phone,
+            "/login",
+            &[("email", &u.email), ("password", PASSWORD)],
+        )
+        .await;
+    assert!(location(&r).starts_with("/login/totp"));
+    let secret = u.secret.as_ref().expect("secret");
+    let code = app.code(secret);
+    let r = app
+        .post_form(&phone, "/login/totp", &[("code", &code)])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let laptop = app.sign_in(&u).await;
+    let third = app.sign_in(&u).await;
+    let page = app
+        .get(&laptop, "/account")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        page.contains("Firefox, Android"),
+        "the phone by name: {page}"
+    );
+    assert!(page.contains("(dit apparaat)"));
+    // Over the API: three sessions, none of them "current" (a token is no session).
+    let token = app.api_token(&u).await;
+    let list: serde_json::Value = app.get_json(&token, "/api/v1/me/sessions").await;
+    let list = list.as_array().expect("list");
+    assert_eq!(list.len(), 3);
+    assert!(list.iter().all(|s| s["current"] == false));
+    let phone_id = list
+        .iter()
+        .find(|s| s["device"] == "Firefox, Android")
+        .and_then(|s| s["id"].as_str())
+        .expect("phone session")
+        .to_string();
+    // The phone is signed out from the laptop's page.
+    let r = app
+        .post_form(&laptop, &format!("/account/sessions/{phone_id}/end"), &[])
+        .await;
+    assert_eq!(location(&r), "/account#sessions");
+    assert_eq!(
+        app.get(&phone, "/account").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    // Someone else's session id is not found.
+    let other = app.user("ander@medi-stad.example", false, &[], false).await;
+    let other_token = app.api_token(&other).await;
+    let one_of_mine = app.get_json(&token, "/api/v1/me/sessions").await[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let r = app
+        .api(
+            &other_token,
+            reqwest::Method::DELETE,
+            &format!("/api/v1/me/sessions/{one_of_mine}"),
+        )
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // Everywhere else: the third browser ends, the laptop stays.
+    let r = app
+        .post_form(&laptop, "/account/sessions/end-others", &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get(&third, "/account").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(app.get(&laptop, "/account").await.status(), StatusCode::OK);
+    assert_eq!(app.audit_count("end_session", "user").await, 1);
+    assert_eq!(app.audit_count("end_other_sessions", "user").await, 1);
+}

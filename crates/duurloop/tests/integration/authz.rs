@@ -136,6 +136,20 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
     ),
     (
         "POST",
+        "/account/sessions/{id}/end",
+        Who::SignedIn,
+        "/account/sessions/onbekend/end",
+        "",
+    ),
+    (
+        "POST",
+        "/account/sessions/end-others",
+        Who::SignedIn,
+        "/account/sessions/end-others",
+        "",
+    ),
+    (
+        "POST",
         "/account/tokens",
         Who::SignedIn,
         "/account/tokens",
@@ -215,6 +229,20 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
         "",
     ),
     ("GET", "/api/v1/me", Who::SignedIn, "/api/v1/me", ""),
+    (
+        "GET",
+        "/api/v1/me/sessions",
+        Who::SignedIn,
+        "/api/v1/me/sessions",
+        "",
+    ),
+    (
+        "DELETE",
+        "/api/v1/me/sessions/{id}",
+        Who::SignedIn,
+        "/api/v1/me/sessions/onbekend",
+        "",
+    ),
     ("GET", "/api/v1/tokens", Who::SignedIn, "/api/v1/tokens", ""),
     (
         "DELETE",

@@ -138,14 +138,21 @@ impl TestApp {
     /// A browser-like client: keeps cookies, does not follow redirects, already holds a CSRF
     /// cookie (as if it had loaded a page before).
     pub fn browser(&self) -> Client {
+        self.browser_as("")
+    }
+
+    /// A browser client that sends this User-Agent (none when empty).
+    pub fn browser_as(&self, user_agent: &str) -> Client {
         let jar = reqwest::cookie::Jar::default();
         let url: reqwest::Url = self.base.parse().expect("url");
         jar.add_cookie_str(&format!("dl_csrf={CSRF}; Path=/"), &url);
-        Client::builder()
+        let mut b = Client::builder()
             .cookie_provider(Arc::new(jar))
-            .redirect(Policy::none())
-            .build()
-            .expect("client")
+            .redirect(Policy::none());
+        if !user_agent.is_empty() {
+            b = b.user_agent(user_agent.to_string());
+        }
+        b.build().expect("client")
     }
 
     pub async fn org(&self, name: &str, kind: OrgKind) -> String {
@@ -237,7 +244,7 @@ impl TestApp {
     pub async fn session_for(&self, u: &TestUser) -> Client {
         let token = store::new_token();
         let mut c = self.conn().await;
-        users::create_session(&mut c, &token, &u.id, "full", self.clock.now_ms())
+        users::create_session(&mut c, &token, &u.id, "full", self.clock.now_ms(), "")
             .await
             .expect("session");
         let jar = reqwest::cookie::Jar::default();

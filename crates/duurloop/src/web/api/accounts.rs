@@ -20,6 +20,8 @@ use crate::{
 
 pub fn routes(t: RouteTable) -> RouteTable {
     t.get("/api/v1/me", me)
+        .get("/api/v1/me/sessions", sessions)
+        .delete("/api/v1/me/sessions/{id}", end_session)
         .get("/api/v1/tokens", tokens)
         .delete("/api/v1/tokens/{id}", revoke_token)
         .get("/api/v1/outbox", outbox)
@@ -65,6 +67,26 @@ pub async fn me(ApiActor(actor): ApiActor) -> Json<MeOut> {
             })
             .collect(),
     })
+}
+
+/// Where you are signed in with a browser (the API token itself is not a session).
+#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "account", responses((status = 200, body = Vec<accounts::SessionInfo>), (status = 401, body = super::ErrorBody)))]
+pub async fn sessions(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<Vec<accounts::SessionInfo>>, AppError> {
+    Ok(Json(accounts::sessions(&state, &actor, None).await?))
+}
+
+/// Signs one of your browser sessions out.
+#[utoipa::path(delete, path = "/api/v1/me/sessions/{id}", tag = "account", params(("id" = String, Path)), responses((status = 204), (status = 401, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn end_session(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    accounts::end_session(&state, &actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Your personal API tokens (never the secret itself; it is shown once when created on the

@@ -28,6 +28,8 @@ use crate::state::AppState;
     info(title = "Duurloop API", description = "Running therapy on prescription. Authenticate with a personal API token from your account page: `Authorization: Bearer dl_…`. Errors have the body `{\"error\": {\"code\", \"message\", \"fields\"}}`."),
     paths(
         accounts::me,
+        accounts::sessions,
+        accounts::end_session,
         accounts::tokens,
         accounts::revoke_token,
         accounts::outbox,

@@ -18,6 +18,8 @@ use crate::{
 pub fn routes(t: RouteTable) -> RouteTable {
     t.get("/account", show)
         .post("/account/password", change_password)
+        .post("/account/sessions/{id}/end", end_session)
+        .post("/account/sessions/end-others", end_other_sessions)
         .post("/account/tokens", create_token)
         .post("/account/tokens/{id}/revoke", revoke_token)
 }
@@ -29,6 +31,7 @@ struct AccountPage {
     name: String,
     email: String,
     tokens: Vec<ApiTokenRow>,
+    sessions: Vec<accounts::SessionInfo>,
     new_token: Option<String>,
     /// The token form's messages.
     errors: FormErrors,
@@ -52,11 +55,14 @@ struct Outcome {
 async fn page_with(state: &AppState, page: &PageCtx, o: Outcome) -> Result<Response, AppError> {
     let actor = page.actor()?;
     let tokens = accounts::api_tokens(state, &actor).await?;
+    let current = page.session.as_ref().map(|s| s.id_hash.as_str());
+    let sessions = accounts::sessions(state, &actor, current).await?;
     render(AccountPage {
         base: Base::new(page, "account-title"),
         name: actor.identity.name,
         email: actor.identity.email,
         tokens,
+        sessions,
         new_token: o.new_token,
         errors: o.token_errors,
         password_errors: o.password_errors,
@@ -142,4 +148,26 @@ async fn revoke_token(
     let actor = page.actor()?;
     accounts::revoke_api_token(&state, &actor, &id).await?;
     Ok(Redirect::to("/account").into_response())
+}
+
+/// Ends one of the person's sessions; ending this one signs out here too.
+async fn end_session(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let actor = page.actor()?;
+    accounts::end_session(&state, &actor, &id).await?;
+    let here = page.session.as_ref().is_some_and(|s| s.id_hash == id);
+    Ok(Redirect::to(if here { "/login" } else { "/account#sessions" }).into_response())
+}
+
+async fn end_other_sessions(
+    State(state): State<AppState>,
+    page: PageCtx,
+) -> Result<Response, AppError> {
+    let actor = page.actor()?;
+    let session = page.session.as_ref().ok_or(AppError::Unauthenticated)?;
+    accounts::end_other_sessions(&state, &actor, &session.id_hash).await?;
+    Ok(Redirect::to("/account#sessions").into_response())
 }
