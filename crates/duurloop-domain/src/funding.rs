@@ -528,6 +528,9 @@ pub enum Warning {
     SessionsLeft { contract: String, left: u32 },
     /// The `max_weeks` end is 1 to 14 days after today (counting today as a covered day).
     WeeksLeft { contract: String, days_left: i64 },
+    /// The contract's `valid_to` (inclusive) leaves 1 to 14 days from today on (today
+    /// counted): after that the next source pays, or nobody.
+    ContractEnds { contract: String, days_left: i64 },
     /// Less than 10% of the contract's budget is left.
     BudgetLow { contract: String, left_cents: i64 },
     /// Events of the trajectory that no source pays for.
@@ -581,6 +584,16 @@ pub fn warnings(
             if (1..=14).contains(&days_left) {
                 let contract = contract.clone();
                 out.push(Warning::WeeksLeft {
+                    contract,
+                    days_left,
+                });
+            }
+        }
+        if let Some(to) = c.limits.valid_to {
+            let days_left = days_from_civil(to) + 1 - days_from_civil(today);
+            if (1..=14).contains(&days_left) {
+                let contract = contract.clone();
+                out.push(Warning::ContractEnds {
                     contract,
                     days_left,
                 });
@@ -1218,6 +1231,31 @@ mod tests {
         let expected =
             serde_json::json!({"kind": "sessions_left", "contract": "insurer", "left": 2});
         assert_eq!(json, expected);
+    }
+
+    #[test]
+    fn a_contract_end_is_warned_of_in_the_last_fourteen_days() {
+        let mut ending = limits(None, None, None);
+        ending.valid_to = Some(day(20));
+        let contracts = [contract("deal", ending, &[(S::GroupSession, 2500)])];
+        let f = funding("t", Some(START), &["deal"]);
+        let at = |today| {
+            let a = assign(&contracts, std::slice::from_ref(&f), &weekly("t", 0, 1));
+            warnings(&contracts, &f, &a, day(today))
+        };
+        let ends = |days_left| Warning::ContractEnds {
+            contract: "deal".into(),
+            days_left,
+        };
+        assert_eq!(at(6), []);
+        assert_eq!(at(7), [ends(14)]);
+        assert_eq!(at(20), [ends(1)], "the last day is still covered");
+        assert_eq!(at(21), []);
+        // Events after the end go unfunded (or to the next source): the end takes effect.
+        let a = assign(&contracts, std::slice::from_ref(&f), &weekly("t", 0, 4));
+        assert_eq!(a.lines.len(), 3);
+        assert_eq!(a.unfunded.len(), 1);
+        assert_eq!(a.unfunded[0].reason, "limit");
     }
 
     #[test]

@@ -76,6 +76,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "session_devices",
         include_str!("../migrations/0015_session_devices.sql"),
     ),
+    (
+        16,
+        "invoice_payer_details",
+        include_str!("../migrations/0016_invoice_payer_details.sql"),
+    ),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {

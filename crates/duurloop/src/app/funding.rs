@@ -1,5 +1,6 @@
-//! Paying for it (SPEC C9): a coordinator records payers and their contracts (tariffs per
-//! service, limits, budgets); a trajectory gets its funding sources in order; invoices per
+//! Paying for it (SPEC C9): a coordinator records payers (whose details can be edited later;
+//! sent invoices keep theirs) and their contracts (tariffs per service, limits, budgets; never
+//! changed, but they can be ended); a trajectory gets its funding sources in order; invoices per
 //! payer and period are made from what was recorded (intakes, attended sessions), never from
 //! plans; they go draft → sent → paid, a credit note cancels a sent one, numbers have no gaps.
 //! Funders see the invoices addressed to them and their budgets, with pseudonymous references
@@ -83,6 +84,63 @@ pub struct PayerInput {
     pub email: String,
 }
 
+/// A payer's details that can be changed after it was recorded (not its kind, nor the
+/// organisation it stands for: those decide what it pays and who sees its invoices).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct PayerDetailsInput {
+    pub name: String,
+    /// Debtor number, UZOVI or AGB code, subsidy file number…
+    #[serde(default)]
+    pub reference: String,
+    #[serde(default)]
+    pub address: String,
+    /// Where sent invoices are mailed (optional).
+    #[serde(default)]
+    pub email: String,
+}
+
+/// Checks a payer's name, reference, address and e-mail (on creation and on edits alike) and
+/// gives them trimmed.
+fn check_details<'a>(
+    name: &'a str,
+    reference: &'a str,
+    address: &'a str,
+    email: &'a str,
+) -> AppResult<store::funding::PayerDetails<'a>> {
+    let details = store::funding::PayerDetails {
+        name: name.trim(),
+        reference: reference.trim(),
+        address: address.trim(),
+        email: email.trim(),
+    };
+    let mut errors = Vec::new();
+    if details.name.is_empty() || details.name.chars().count() > 200 {
+        errors.push(super::FieldError {
+            field: "name",
+            key: "invalid-name",
+        });
+    }
+    if !details.email.is_empty() && duurloop_domain::EmailAddress::parse(details.email).is_err() {
+        errors.push(super::FieldError {
+            field: "email",
+            key: "invalid-email",
+        });
+    }
+    for (field, text) in [("reference", reference), ("address", address)] {
+        if text.chars().count() > 500 {
+            errors.push(super::FieldError {
+                field,
+                key: "text-too-long",
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(details)
+    } else {
+        Err(AppError::Invalid(errors))
+    }
+}
+
 /// Records a payer of a billing organisation (its coordinator).
 pub async fn create_payer(
     state: &AppState,
@@ -92,32 +150,7 @@ pub async fn create_payer(
 ) -> AppResult<String> {
     require_coordinator(actor, org_id)?;
     let kind = FundingRoute::parse(input.kind.trim()).map_err(|e| AppError::field("kind", e))?;
-    let name = input.name.trim();
-    let mut errors = Vec::new();
-    if name.is_empty() || name.chars().count() > 200 {
-        errors.push(super::FieldError {
-            field: "name",
-            key: "invalid-name",
-        });
-    }
-    let email = input.email.trim();
-    if !email.is_empty() && duurloop_domain::EmailAddress::parse(email).is_err() {
-        errors.push(super::FieldError {
-            field: "email",
-            key: "invalid-email",
-        });
-    }
-    for (field, text) in [("reference", &input.reference), ("address", &input.address)] {
-        if text.chars().count() > 500 {
-            errors.push(super::FieldError {
-                field,
-                key: "text-too-long",
-            });
-        }
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Invalid(errors));
-    }
+    let details = check_details(&input.name, &input.reference, &input.address, &input.email)?;
     let now = state.now();
     let mut tx = state.db.begin().await?;
     let funder = input.funder_org_id.trim();
@@ -134,11 +167,11 @@ pub async fn create_payer(
         &NewPayer {
             org_id,
             kind: kind.as_str(),
-            name,
+            name: details.name,
             funder_org_id: funder,
-            reference: input.reference.trim(),
-            address: input.address.trim(),
-            email,
+            reference: details.reference,
+            address: details.address,
+            email: details.email,
         },
         now,
     )
@@ -152,6 +185,41 @@ pub async fn create_payer(
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Changes a payer's name, reference, address and e-mail (the billing organisation's
+/// coordinator), validated as on creation. Invoices already sent keep the name, reference and
+/// address they were sent with; drafts and later invoices get the new ones.
+pub async fn update_payer(
+    state: &AppState,
+    actor: &Actor,
+    payer_id: &str,
+    input: &PayerDetailsInput,
+) -> AppResult<PayerRow> {
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let payer = store::funding::payer(&mut tx, payer_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    require_coordinator(actor, &payer.org_id)?;
+    let details = check_details(&input.name, &input.reference, &input.address, &input.email)?;
+    if !store::funding::update_payer(&mut tx, &payer.id, &details).await? {
+        return Err(AppError::NotFound);
+    }
+    record(
+        &mut tx,
+        now,
+        actor,
+        Event::new("update", "payer")
+            .record(&payer.id)
+            .org(&payer.org_id),
+    )
+    .await?;
+    let payer = store::funding::payer(&mut tx, &payer.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(payer)
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -295,6 +363,56 @@ pub async fn create_contract(
     Ok(id)
 }
 
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct ContractEndInput {
+    /// `YYYY-MM-DD`, the last day the contract pays for (inclusive): not before its start, not
+    /// after its current end, not before the last day already billed under it.
+    pub valid_to: String,
+}
+
+/// Ends a contract: gives it an end date, or an earlier one (the billing organisation's
+/// coordinator). Its tariffs and limits stay as they are, and so does everything billed under
+/// it: the end may not come before the last day on an invoice (or draft) under it. Recorded
+/// events after the end go to the trajectory's next source, or are unfunded.
+pub async fn end_contract(
+    state: &AppState,
+    actor: &Actor,
+    contract_id: &str,
+    input: &ContractEndInput,
+) -> AppResult<ContractRow> {
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let contract = store::funding::contract(&mut tx, contract_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    require_coordinator(actor, &contract.org_id)?;
+    let to = parse_date(&input.valid_to).ok_or(AppError::invalid("valid_to", "invalid-date"))?;
+    if parse_date(&contract.valid_from).is_some_and(|from| to < from) {
+        return Err(AppError::invalid("valid_to", "contract-end-before-start"));
+    }
+    if (contract.valid_to.as_deref().and_then(parse_date)).is_some_and(|end| to > end) {
+        return Err(AppError::invalid("valid_to", "contract-end-later"));
+    }
+    let to = format_date(to);
+    if !store::funding::end_contract(&mut tx, &contract.id, &to).await? {
+        return Err(AppError::invalid("valid_to", "contract-end-before-billed"));
+    }
+    record(
+        &mut tx,
+        now,
+        actor,
+        Event::new("update", "contract")
+            .record(&contract.id)
+            .org(&contract.org_id),
+    )
+    .await?;
+    let contract = store::funding::contract(&mut tx, &contract.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(contract)
+}
+
 /// A contract with its tariffs.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ContractView {
@@ -313,6 +431,9 @@ pub struct Overview {
     pub contracts: Vec<ContractView>,
     /// Insurers, municipalities and employers here, to link a payer to.
     pub funder_orgs: Vec<(String, String)>,
+    /// (contract id, `YYYY-MM-DD`): the last day billed under a contract (a draft or an invoice
+    /// not credited); a contract cannot end before it.
+    pub billed_until: Vec<(String, String)>,
 }
 
 async fn contract_views(c: &mut Conn, org_id: &str) -> AppResult<Vec<ContractView>> {
@@ -345,12 +466,14 @@ pub async fn overview(state: &AppState, actor: &Actor, org_id: &str) -> AppResul
         .filter(|o| matches!(o.kind.as_str(), "insurer" | "municipality" | "employer"))
         .map(|o| (o.id, o.name))
         .collect();
+    let billed_until = store::funding::billed_until(&mut c, org_id).await?;
     Ok(Overview {
         org_id: org.id,
         org_name: org.name,
         payers,
         contracts,
         funder_orgs,
+        billed_until,
     })
 }
 
@@ -387,10 +510,24 @@ fn to_domain(k: &ContractView) -> Contract {
     }
 }
 
+/// What a recorded session of an offering of this kind is billed as.
+fn session_kind(offering_kind: &str) -> EventKind {
+    match offering_kind {
+        "running_individual" => EventKind::IndividualSession,
+        _ => EventKind::GroupSession,
+    }
+}
+
 /// Reads the organisation's contracts, fundings and recorded events and assigns every event
 /// to the source that pays it. One pass over the whole organisation, so a shared budget is
 /// used up in one order for everyone (the invoice, the budget page, the warnings agree).
 async fn books(c: &mut Conn, org_id: &str) -> AppResult<Books> {
+    books_with(c, org_id, Vec::new()).await
+}
+
+/// [`books`], with `extra` events counted as if they were recorded: what recording them
+/// would do.
+async fn books_with(c: &mut Conn, org_id: &str, extra: Vec<Billable>) -> AppResult<Books> {
     let contracts = contract_views(c, org_id).await?;
     let mut fundings: Vec<Funding> = Vec::new();
     for (trajectory, start, contract) in store::funding::fundings_of(c, org_id).await? {
@@ -403,7 +540,7 @@ async fn books(c: &mut Conn, org_id: &str) -> AppResult<Books> {
             }),
         }
     }
-    let events: Vec<Billable> = store::funding::events_of(c, org_id)
+    let mut events: Vec<Billable> = store::funding::events_of(c, org_id)
         .await?
         .into_iter()
         .filter_map(|e| {
@@ -417,12 +554,12 @@ async fn books(c: &mut Conn, org_id: &str) -> AppResult<Books> {
                 date: parse_date(&day)?,
                 kind: match e.kind.as_str() {
                     "intake" => EventKind::Intake,
-                    "running_individual" => EventKind::IndividualSession,
-                    _ => EventKind::GroupSession,
+                    other => session_kind(other),
                 },
             })
         })
         .collect();
+    events.extend(extra);
     let domain: Vec<Contract> = contracts.iter().map(to_domain).collect();
     let assignment = funding::assign(&domain, &fundings, &events);
     let billed = store::funding::billed_keys(c, org_id)
@@ -520,6 +657,109 @@ pub async fn of_trajectory(
     .await?;
     tx.commit().await?;
     Ok(trajectory_funding_of(&books, &t.id, today(state)))
+}
+
+/// One participant of a group session: their funding as it stands once this session is
+/// recorded (attendance not recorded yet counts as present), on the session's date.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ParticipantFunding {
+    pub trajectory_id: String,
+    /// Why no source would pay for (or pays for) this session when attended: "limit" (each
+    /// source is past its end, weeks, sessions or budget) or "no-tariff"; none when one does,
+    /// or the participant is recorded absent.
+    pub session_unfunded: Option<String>,
+    /// The warnings of the trajectory's funding (as on the trajectory page), with this session
+    /// counted, on its date.
+    #[schema(value_type = Vec<Object>)]
+    pub warnings: Vec<funding::Warning>,
+}
+
+/// The funding warnings of a group session's participants.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct SessionFunding {
+    /// The participants with funding sources that have something to warn about (participants
+    /// without any funding source are left out: they have no limit to pass).
+    pub participants: Vec<ParticipantFunding>,
+    /// (contract id, "payer — contract") of the contracts the warnings name.
+    pub contracts: Vec<(String, String)>,
+}
+
+/// The funding warnings of a group session's participants, computed in one pass over the
+/// organisation's books with the session counted as attended by everyone whose attendance is
+/// not recorded yet (a shared budget sees the whole group), whatever the number of
+/// participants.
+pub(crate) async fn for_session(
+    c: &mut Conn,
+    offering: &store::directory::OfferingRow,
+    session: &store::groups::SessionRow,
+    participants: &[store::groups::ParticipantRow],
+) -> AppResult<SessionFunding> {
+    let Some(day) = parse_date(&session.session_date) else {
+        return Ok(SessionFunding::default());
+    };
+    if session.cancelled_at.is_some() {
+        return Ok(SessionFunding::default());
+    }
+    // The whole organisation's books are read only when someone here has funding to warn of.
+    let funded = store::funding::funded_in_offering(c, &offering.id).await?;
+    if !participants
+        .iter()
+        .any(|p| funded.contains(&p.trajectory_id))
+    {
+        return Ok(SessionFunding::default());
+    }
+    let key = |trajectory: &str| format!("session:{}:{trajectory}", session.id);
+    let extra = participants
+        .iter()
+        .filter(|p| p.status.is_none())
+        .map(|p| Billable {
+            key: key(&p.trajectory_id),
+            trajectory: p.trajectory_id.clone(),
+            date: day,
+            kind: session_kind(&offering.kind),
+        })
+        .collect();
+    let books = books_with(c, &offering.org_id, extra).await?;
+    let domain: Vec<Contract> = books.contracts.iter().map(to_domain).collect();
+    let mut out = SessionFunding::default();
+    for p in participants {
+        let Some(f) = (books.fundings.iter())
+            .find(|f| f.trajectory == p.trajectory_id && !f.sources.is_empty())
+        else {
+            continue;
+        };
+        let key = key(&p.trajectory_id);
+        let session_unfunded = (books.assignment.unfunded.iter())
+            .find(|u| u.key == key)
+            .map(|u| u.reason.to_string());
+        let warnings = funding::warnings(&domain, f, &books.assignment, day);
+        if session_unfunded.is_none() && warnings.is_empty() {
+            continue;
+        }
+        out.participants.push(ParticipantFunding {
+            trajectory_id: p.trajectory_id.clone(),
+            session_unfunded,
+            warnings,
+        });
+    }
+    let named: HashSet<&str> = (out.participants.iter())
+        .flat_map(|p| p.warnings.iter())
+        .filter_map(|w| match w {
+            funding::Warning::SessionsLeft { contract, .. }
+            | funding::Warning::WeeksLeft { contract, .. }
+            | funding::Warning::ContractEnds { contract, .. }
+            | funding::Warning::BudgetLow { contract, .. } => Some(contract.as_str()),
+            funding::Warning::Unfunded { .. } => None,
+        })
+        .collect();
+    out.contracts = (books.contracts.iter())
+        .filter(|k| named.contains(k.contract.id.as_str()))
+        .map(|k| {
+            let title = format!("{} — {}", k.contract.payer_name, k.contract.name);
+            (k.contract.id.clone(), title)
+        })
+        .collect();
+    Ok(out)
 }
 
 /// Sets a trajectory's funding sources, in order (its team). Each must be a contract of the
@@ -752,6 +992,8 @@ pub(crate) async fn draft(
 pub struct InvoiceView {
     pub invoice: InvoiceRow,
     pub lines: Vec<LineRow>,
+    /// The payer, with the name, reference and address the invoice was sent with (a draft:
+    /// the current ones); the e-mail address is the current one.
     pub payer: PayerRow,
     pub org_name: String,
     /// The billing coordinator may send, mark paid, credit or delete it.
@@ -768,9 +1010,13 @@ async fn load_invoice(
     let invoice = store::funding::invoice(c, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let payer = store::funding::payer(c, &invoice.payer_id)
+    let mut payer = store::funding::payer(c, &invoice.payer_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    // The payer as the invoice addresses it: a sent one as it was sent, a draft as it is now.
+    payer.name.clone_from(&invoice.payer_name);
+    payer.reference.clone_from(&invoice.payer_reference);
+    payer.address.clone_from(&invoice.payer_address);
     if actor.identity.role_in(&invoice.org_id) == Some(Role::Coordinator) {
         return Ok((invoice, payer, true));
     }

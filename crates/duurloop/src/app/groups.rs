@@ -253,6 +253,8 @@ pub struct SessionView {
     pub session: SessionRow,
     pub offering: OfferingRow,
     pub participants: Vec<ParticipantRow>,
+    /// Warnings before (or past) a funding limit, for the participants that have one.
+    pub funding: super::funding::SessionFunding,
 }
 
 async fn session_for_team(
@@ -287,12 +289,14 @@ async fn record_participants(
     .await
 }
 
-/// A session with its participants and their attendance (audit-logged).
+/// A session with its participants, their attendance and their funding warnings
+/// (audit-logged).
 pub async fn session(state: &AppState, actor: &Actor, id: &str) -> AppResult<SessionView> {
     let now = state.now();
     let mut tx = state.db.begin().await?;
     let (session, offering) = session_for_team(&mut tx, actor, id).await?;
     let participants = store::groups::participants(&mut tx, &offering.id, id).await?;
+    let funding = super::funding::for_session(&mut tx, &offering, &session, &participants).await?;
     record(
         &mut tx,
         now,
@@ -308,6 +312,7 @@ pub async fn session(state: &AppState, actor: &Actor, id: &str) -> AppResult<Ses
         session,
         offering,
         participants,
+        funding,
     })
 }
 

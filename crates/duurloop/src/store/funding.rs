@@ -56,6 +56,34 @@ pub async fn insert_payer(c: &mut Conn, p: &NewPayer<'_>, now: i64) -> Result<St
     Ok(id)
 }
 
+/// A payer's details that can change: name, reference, address and e-mail (not its kind or
+/// the organisation it stands for). Invoices already sent keep theirs (see `mark_sent`).
+pub struct PayerDetails<'a> {
+    pub name: &'a str,
+    pub reference: &'a str,
+    pub address: &'a str,
+    pub email: &'a str,
+}
+
+pub async fn update_payer(
+    c: &mut Conn,
+    id: &str,
+    d: &PayerDetails<'_>,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE payers SET name = $2, reference = $3, address = $4, email = $5 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(d.name)
+    .bind(d.reference)
+    .bind(d.address)
+    .bind(d.email)
+    .execute(c)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
 pub async fn payer(c: &mut Conn, id: &str) -> Result<Option<PayerRow>, sqlx::Error> {
     sqlx::query_as(concat!(payer_select!(), "WHERE id = $1"))
         .bind(id)
@@ -164,6 +192,38 @@ pub async fn contract(c: &mut Conn, id: &str) -> Result<Option<ContractRow>, sql
         .await
 }
 
+/// Gives a contract its (earlier) end date, unless an event after it is billed under the
+/// contract (on a draft or a sent invoice that is not credited). False when that is so.
+pub async fn end_contract(c: &mut Conn, id: &str, valid_to: &str) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE contracts SET valid_to = $2 WHERE id = $1 AND NOT EXISTS (\
+         SELECT 1 FROM billed_events b JOIN invoice_lines l ON l.id = b.line_id \
+         WHERE l.contract_id = $1 AND l.service_date > $2)",
+    )
+    .bind(id)
+    .bind(valid_to)
+    .execute(c)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Per contract of a billing organisation: the last date billed under it (on a draft or a sent
+/// invoice that is not credited), `YYYY-MM-DD`.
+pub async fn billed_until(
+    c: &mut Conn,
+    org_id: &str,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT l.contract_id, MAX(l.service_date) FROM billed_events b \
+         JOIN invoice_lines l ON l.id = b.line_id JOIN invoices i ON i.id = l.invoice_id \
+         WHERE i.org_id = $1 GROUP BY l.contract_id",
+    )
+    .bind(org_id)
+    .fetch_all(c)
+    .await
+}
+
 /// The contracts of every payer of a billing organisation.
 pub async fn contracts_of(c: &mut Conn, org_id: &str) -> Result<Vec<ContractRow>, sqlx::Error> {
     sqlx::query_as(concat!(
@@ -229,6 +289,20 @@ pub async fn fundings_of(
     .await
 }
 
+/// The trajectories of an offering that have at least one funding source.
+pub async fn funded_in_offering(
+    c: &mut Conn,
+    offering_id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT f.trajectory_id FROM trajectory_funding f \
+         JOIN trajectories t ON t.id = f.trajectory_id WHERE t.offering_id = $1",
+    )
+    .bind(offering_id)
+    .fetch_all(c)
+    .await
+}
+
 /// A recorded, billable event: an intake or an attended session.
 #[derive(Debug, Clone, FromRow)]
 pub struct EventRow {
@@ -290,7 +364,12 @@ pub struct InvoiceRow {
     pub id: String,
     pub org_id: String,
     pub payer_id: String,
+    /// The payer's name as sent (a draft: as it is now).
     pub payer_name: String,
+    /// The payer's reference as sent (a draft: as it is now).
+    pub payer_reference: String,
+    /// The payer's address as sent (a draft: as it is now).
+    pub payer_address: String,
     /// invoice or credit_note
     pub kind: String,
     /// For a credit note: the invoice it credits.
@@ -311,9 +390,21 @@ pub struct InvoiceRow {
 
 macro_rules! invoice_select {
     () => {
-        "SELECT i.id, i.org_id, i.payer_id, p.name AS payer_name, i.kind, i.credits_id, i.credited_by, \
+        "SELECT i.id, i.org_id, i.payer_id, COALESCE(i.payer_name, p.name) AS payer_name, \
+         COALESCE(i.payer_reference, p.reference) AS payer_reference, \
+         COALESCE(i.payer_address, p.address) AS payer_address, i.kind, i.credits_id, i.credited_by, \
          i.number, i.period_from, i.period_to, i.status, i.total_cents, i.created_at, i.sent_at, i.paid_at \
          FROM invoices i JOIN payers p ON p.id = i.payer_id "
+    };
+}
+
+/// The assignments that copy the payer's current name, reference and address onto an invoice
+/// being sent, so that it keeps them when the payer is edited later.
+macro_rules! keep_payer_details {
+    () => {
+        "payer_name = (SELECT p.name FROM payers p WHERE p.id = invoices.payer_id), \
+         payer_reference = (SELECT p.reference FROM payers p WHERE p.id = invoices.payer_id), \
+         payer_address = (SELECT p.address FROM payers p WHERE p.id = invoices.payer_id)"
     };
 }
 
@@ -386,6 +477,17 @@ pub async fn insert_invoice(
     .bind(inv.sent_at)
     .execute(&mut *c)
     .await?;
+    if inv.status != "draft" {
+        // Sent at once (a credit note): it keeps the payer's details of now.
+        sqlx::query(concat!(
+            "UPDATE invoices SET ",
+            keep_payer_details!(),
+            " WHERE id = $1"
+        ))
+        .bind(&id)
+        .execute(&mut *c)
+        .await?;
+    }
     for (position, l) in lines.iter().enumerate() {
         let line_id = new_id();
         sqlx::query(
@@ -521,16 +623,19 @@ pub async fn next_number(c: &mut Conn, org_id: &str, year: i64) -> Result<i64, s
         .await
 }
 
-/// Sends a draft under its number. False when it was not a draft.
+/// Sends a draft under its number, keeping the payer's details of now on it. False when it was
+/// not a draft.
 pub async fn mark_sent(
     c: &mut Conn,
     id: &str,
     number: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query(
-        "UPDATE invoices SET status = 'sent', number = $2, sent_at = $3 WHERE id = $1 AND status = 'draft'",
-    )
+    Ok(sqlx::query(concat!(
+        "UPDATE invoices SET status = 'sent', number = $2, sent_at = $3, ",
+        keep_payer_details!(),
+        " WHERE id = $1 AND status = 'draft'"
+    ))
     .bind(id)
     .bind(number)
     .bind(now)

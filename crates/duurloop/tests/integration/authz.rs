@@ -1094,6 +1094,20 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
         "org={org}&name=Module&valid_from=2026-01-01&tariff_intake=12",
     ),
     (
+        "POST",
+        "/funding/payers/{id}",
+        Who::OwnCoordinator,
+        "/funding/payers/{payer}",
+        "org={org}&name=Zuiderzee&reference=UZOVI+3399",
+    ),
+    (
+        "POST",
+        "/funding/contracts/{id}/end",
+        Who::OwnCoordinator,
+        "/funding/contracts/{contract}/end",
+        "org={org}&valid_to=2099-12-31",
+    ),
+    (
         "GET",
         "/funding/budgets",
         Who::CoordinatorOrFunder,
@@ -1162,6 +1176,20 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
         Who::OwnCoordinator,
         "/api/v1/payers/{payer}/contracts",
         r#"{"name":"Module","valid_from":"2026-01-01","tariffs":{"intake":"12"}}"#,
+    ),
+    (
+        "PUT",
+        "/api/v1/payers/{id}",
+        Who::OwnCoordinator,
+        "/api/v1/payers/{payer}",
+        r#"{"name":"Zuiderzee","reference":"UZOVI 3399"}"#,
+    ),
+    (
+        "POST",
+        "/api/v1/contracts/{id}/end",
+        Who::OwnCoordinator,
+        "/api/v1/contracts/{contract}/end",
+        r#"{"valid_to":"2099-12-31"}"#,
     ),
     (
         "GET",

@@ -645,3 +645,507 @@ async fn the_demo_has_the_lelystad_mix_and_a_municipality_deal_with_invoices_to_
         "{html}"
     );
 }
+
+async fn put_json(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+    let r = app
+        .api(token, Method::PUT, path)
+        .json(&body)
+        .send()
+        .await
+        .expect("req");
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// A payer through the API with one contract; returns (payer, contract).
+async fn payer_with_contract(
+    app: &TestApp,
+    token: &str,
+    org: &str,
+    payer: Value,
+    contract: Value,
+) -> (String, String) {
+    let mut body = payer;
+    body["org"] = json!(org);
+    let (s, v) = post_json(app, token, "/api/v1/payers", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let payer = v["id"].as_str().expect("id").to_string();
+    let (s, v) = post_json(
+        app,
+        token,
+        &format!("/api/v1/payers/{payer}/contracts"),
+        contract,
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    (payer, v["id"].as_str().expect("id").to_string())
+}
+
+async fn set_sources(app: &TestApp, token: &str, trajectory: &str, contracts: &[&str]) {
+    let r = app
+        .api(
+            token,
+            Method::PUT,
+            &format!("/api/v1/trajectories/{trajectory}/funding"),
+        )
+        .json(&json!({ "contracts": contracts }))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_coordinator_edits_a_payer_on_the_page_and_the_api_and_sent_invoices_keep_what_they_said()
+{
+    let app = TestApp::spawn().await;
+    let p = practice(&app).await;
+    let ct = app.api_token(&p.coord).await;
+    let tt = app.api_token(&p.therapist).await;
+    let (payer, contract) = payer_with_contract(
+        &app,
+        &ct,
+        &p.org,
+        json!({"kind": "insurer", "name": "Zorgverzekeraar Zuiderzee",
+               "reference": "UZOVI 3399", "address": "Postbus 1, 8200 AA Lelystad"}),
+        json!({"name": "Module", "valid_from": "2026-01-01", "tariffs": {"group_session": "15"}}),
+    )
+    .await;
+    set_sources(&app, &tt, &p.trajectory, &[&contract]).await;
+    attend(&app, &tt, &p.sessions[0], &p.trajectory).await;
+    let period = json!({"org": p.org, "payer_id": payer, "from": "2026-01-01", "to": "2027-12-31"});
+    let (_, v) = post_json(&app, &ct, "/api/v1/invoices", period.clone()).await;
+    let sent = v["id"].as_str().expect("id").to_string();
+    let (s, _) = post_json(
+        &app,
+        &ct,
+        &format!("/api/v1/invoices/{sent}/send"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    attend(&app, &tt, &p.sessions[1], &p.trajectory).await;
+    let (_, v) = post_json(&app, &ct, "/api/v1/invoices", period).await;
+    let draft = v["id"].as_str().expect("id").to_string();
+
+    // Bad input is refused as on creation, and nothing changes.
+    let (s, v) = put_json(
+        &app,
+        &ct,
+        &format!("/api/v1/payers/{payer}"),
+        json!({"name": " ", "email": "geen-adres"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    for field in ["name", "email"] {
+        assert!(v["error"]["fields"][field].is_string(), "{field}: {v}");
+    }
+    // Someone of another organisation may not change it, on the API or the page.
+    let other_org = app.org("Elders", OrgKind::GpPractice).await;
+    let stranger = app
+        .user(
+            "coord@elders.example",
+            false,
+            &[(&other_org, Role::Coordinator)],
+            true,
+        )
+        .await;
+    let (s, _) = put_json(
+        &app,
+        &app.api_token(&stranger).await,
+        &format!("/api/v1/payers/{payer}"),
+        json!({"name": "Overgenomen"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let r = app
+        .post_form(
+            &app.session_for(&stranger).await,
+            &format!("/funding/payers/{payer}"),
+            &[("org", other_org.as_str()), ("name", "Overgenomen")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // The therapist neither.
+    let (s, _) = put_json(
+        &app,
+        &tt,
+        &format!("/api/v1/payers/{payer}"),
+        json!({"name": "Overgenomen"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // The coordinator changes it over the API.
+    let (s, v) = put_json(
+        &app,
+        &ct,
+        &format!("/api/v1/payers/{payer}"),
+        json!({"name": "Zuiderzee Zorgverzekeringen", "reference": "UZOVI 3400",
+               "address": "Postbus 2, 8200 AB Lelystad", "email": "facturen@zuiderzee.example"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["name"], "Zuiderzee Zorgverzekeringen");
+    assert_eq!(v["reference"], "UZOVI 3400");
+    assert_eq!(v["email"], "facturen@zuiderzee.example");
+    assert_eq!(v["kind"], "insurer", "the kind does not change");
+    // The sent invoice keeps what it said; the draft takes the new details.
+    let inv = app.get_json(&ct, &format!("/api/v1/invoices/{sent}")).await;
+    assert_eq!(
+        inv["invoice"]["payer_name"], "Zorgverzekeraar Zuiderzee",
+        "{inv}"
+    );
+    assert_eq!(inv["payer"]["name"], "Zorgverzekeraar Zuiderzee");
+    assert_eq!(inv["payer"]["address"], "Postbus 1, 8200 AA Lelystad");
+    let r = app
+        .api(&ct, Method::GET, &format!("/api/v1/invoices/{sent}/pdf"))
+        .send()
+        .await
+        .expect("req");
+    let text = pdf_extract::extract_text_from_mem(&r.bytes().await.expect("pdf")).expect("text");
+    assert!(
+        text.contains("Zorgverzekeraar Zuiderzee")
+            && text.contains("UZOVI 3399")
+            && !text.contains("Postbus 2"),
+        "{text}"
+    );
+    let inv = app
+        .get_json(&ct, &format!("/api/v1/invoices/{draft}"))
+        .await;
+    assert_eq!(inv["payer"]["name"], "Zuiderzee Zorgverzekeringen", "{inv}");
+    assert_eq!(inv["payer"]["reference"], "UZOVI 3400");
+    let list = app
+        .get_json(&ct, &format!("/api/v1/invoices?org={}", p.org))
+        .await;
+    let name_of = |id: &str| {
+        list["invoices"]
+            .as_array()
+            .expect("invoices")
+            .iter()
+            .find(|i| i["id"] == id)
+            .map(|i| i["payer_name"].clone())
+    };
+    assert_eq!(name_of(&sent), Some(json!("Zorgverzekeraar Zuiderzee")));
+    assert_eq!(name_of(&draft), Some(json!("Zuiderzee Zorgverzekeringen")));
+
+    // And on the page: a failed edit shows what was typed with the message, then it saves.
+    let client = app.session_for(&p.coord).await;
+    let html = app
+        .get(&client, &format!("/funding?org={}", p.org))
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        html.contains(&format!("action=\"/funding/payers/{payer}\"")),
+        "an edit form per payer: {html}"
+    );
+    let r = app
+        .post_form(
+            &client,
+            &format!("/funding/payers/{payer}"),
+            &[
+                ("org", p.org.as_str()),
+                ("name", "Zuiderzee"),
+                ("email", "niet-goed"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.expect("body");
+    assert!(html.contains("niet-goed"), "{html}");
+    let r = app
+        .post_form(
+            &client,
+            &format!("/funding/payers/{payer}"),
+            &[
+                ("org", p.org.as_str()),
+                ("name", "Zuiderzee Zorg"),
+                ("reference", "UZOVI 3400"),
+                ("address", "Postbus 3, 8200 AC Lelystad"),
+                ("email", "facturen@zuiderzee.example"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = app
+        .get(&client, &format!("/funding?org={}", p.org))
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        html.contains("Zuiderzee Zorg") && html.contains("Postbus 3, 8200 AC Lelystad"),
+        "{html}"
+    );
+    let html = app
+        .get(&client, &format!("/invoices/{sent}"))
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(html.contains("Zorgverzekeraar Zuiderzee"), "{html}");
+    assert_eq!(app.audit_count_of("update", "payer", &payer).await, 2);
+}
+
+/// The date of a session, `YYYY-MM-DD`.
+async fn session_date(app: &TestApp, session: &str) -> String {
+    let mut c = app.conn().await;
+    duurloop::store::groups::session(&mut c, session)
+        .await
+        .expect("session")
+        .expect("exists")
+        .session_date
+}
+
+#[tokio::test]
+async fn an_ended_contract_pays_nothing_after_its_end_and_cannot_end_before_what_was_billed() {
+    let app = TestApp::spawn().await;
+    let p = practice(&app).await;
+    let ct = app.api_token(&p.coord).await;
+    let tt = app.api_token(&p.therapist).await;
+    let (insurer, module) = payer_with_contract(
+        &app,
+        &ct,
+        &p.org,
+        json!({"kind": "insurer", "name": "Zuiderzee"}),
+        json!({"name": "Module", "valid_from": "2026-01-01", "tariffs": {"group_session": "15"}}),
+    )
+    .await;
+    let (self_pay, own) = payer_with_contract(
+        &app,
+        &ct,
+        &p.org,
+        json!({"kind": "self_pay", "name": "Eigen betaling"}),
+        json!({"name": "Particulier", "valid_from": "2026-01-01", "tariffs": {"group_session": "20"}}),
+    )
+    .await;
+    set_sources(&app, &tt, &p.trajectory, &[&module, &own]).await;
+    for s in &p.sessions[..3] {
+        attend(&app, &tt, s, &p.trajectory).await;
+    }
+    let days = [
+        session_date(&app, &p.sessions[0]).await,
+        session_date(&app, &p.sessions[1]).await,
+        session_date(&app, &p.sessions[2]).await,
+    ];
+    // The insurer is billed for the first two sessions.
+    let (s, v) = post_json(
+        &app,
+        &ct,
+        "/api/v1/invoices",
+        json!({"org": p.org, "payer_id": insurer, "from": "2026-01-01", "to": days[1]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let end = |day: &str| json!({ "valid_to": day });
+    let path = format!("/api/v1/contracts/{module}/end");
+    // Not before what was billed, not before the start, not a non-date.
+    let (s, v) = post_json(&app, &ct, &path, end(&days[0])).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(v["error"]["fields"]["valid_to"].is_string(), "{v}");
+    for bad in ["2025-12-31", "morgen"] {
+        let (s, v) = post_json(&app, &ct, &path, end(bad)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {v}");
+    }
+    // Someone of another organisation, or the therapist, may not end it.
+    let other_org = app.org("Elders", OrgKind::GpPractice).await;
+    let stranger = app
+        .user(
+            "coord@elders.example",
+            false,
+            &[(&other_org, Role::Coordinator)],
+            true,
+        )
+        .await;
+    for token in [app.api_token(&stranger).await, tt.clone()] {
+        let (s, _) = post_json(&app, &token, &path, end(&days[1])).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+    }
+    // On the last billed day it ends; it cannot be moved later again.
+    let (s, v) = post_json(&app, &ct, &path, end(&days[1])).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["valid_to"], days[1].as_str());
+    let (s, v) = post_json(&app, &ct, &path, end("2099-12-31")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    // The third session now goes to self-pay: invoicing and the funding view agree.
+    let f = app
+        .get_json(
+            &tt,
+            &format!("/api/v1/trajectories/{}/funding", p.trajectory),
+        )
+        .await;
+    let sessions_of = |k: &str| {
+        f["usage"]
+            .as_array()
+            .expect("usage")
+            .iter()
+            .find(|u| u["contract"] == k)
+            .map(|u| u["sessions"].clone())
+    };
+    assert_eq!(sessions_of(&module), Some(json!(2)), "{f}");
+    assert_eq!(sessions_of(&own), Some(json!(1)), "{f}");
+    let (s, v) = post_json(
+        &app,
+        &ct,
+        "/api/v1/invoices",
+        json!({"org": p.org, "payer_id": insurer, "from": "2026-01-01", "to": "2027-12-31"}),
+    )
+    .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "nothing left for the insurer: {v}"
+    );
+    let (s, v) = post_json(
+        &app,
+        &ct,
+        "/api/v1/invoices",
+        json!({"org": p.org, "payer_id": self_pay, "from": "2026-01-01", "to": "2027-12-31"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let inv = app
+        .get_json(
+            &ct,
+            &format!("/api/v1/invoices/{}", v["id"].as_str().expect("id")),
+        )
+        .await;
+    let lines = inv["lines"].as_array().expect("lines");
+    assert_eq!(lines.len(), 1, "{inv}");
+    assert_eq!(lines[0]["service_date"], days[2].as_str());
+    assert_eq!(lines[0]["cents"], 2_000);
+    // On its last day, the session page warns that the contract ends.
+    let seen = app
+        .get_json(&tt, &format!("/api/v1/sessions/{}", p.sessions[1]))
+        .await;
+    let warnings = &seen["funding"]["participants"][0]["warnings"];
+    assert!(
+        warnings
+            .as_array()
+            .is_some_and(|w| w.iter().any(|w| w["kind"] == "contract_ends"
+                && w["contract"] == module.as_str()
+                && w["days_left"] == 1)),
+        "{seen}"
+    );
+    // The page: the end date shows, an end before the billed day is refused with the reason.
+    let client = app.session_for(&p.coord).await;
+    let html = app
+        .get(&client, &format!("/funding?org={}", p.org))
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        html.contains(&format!("2026-01-01 – {}", days[1]))
+            && html.contains(&format!("action=\"/funding/contracts/{module}/end\"")),
+        "{html}"
+    );
+    let r = app
+        .post_form(
+            &client,
+            &format!("/funding/contracts/{own}/end"),
+            &[("org", p.org.as_str()), ("valid_to", days[2].as_str())],
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "on the day of its draft's last line"
+    );
+    let r = app
+        .post_form(
+            &client,
+            &format!("/funding/contracts/{module}/end"),
+            &[("org", p.org.as_str()), ("valid_to", days[0].as_str())],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("al gefactureerd na deze dag"),
+        "the reason"
+    );
+    assert_eq!(app.audit_count_of("update", "contract", &module).await, 1);
+    assert_eq!(app.audit_count_of("update", "contract", &own).await, 1);
+}
+
+#[tokio::test]
+async fn the_session_page_warns_of_a_participant_whose_funding_limit_is_near_or_passed() {
+    let app = TestApp::spawn().await;
+    let p = practice(&app).await;
+    let ct = app.api_token(&p.coord).await;
+    let tt = app.api_token(&p.therapist).await;
+    let client = app.session_for(&p.therapist).await;
+    let page = async |session: &str| {
+        app.get(&client, &format!("/sessions/{session}"))
+            .await
+            .text()
+            .await
+            .expect("body")
+    };
+    // Without funding there is no limit to warn of.
+    assert!(!page(&p.sessions[1]).await.contains("funding-warning"));
+    let seen = app
+        .get_json(&tt, &format!("/api/v1/sessions/{}", p.sessions[1]))
+        .await;
+    assert_eq!(seen["funding"]["participants"], json!([]), "{seen}");
+    // The insurer pays the intake and two sessions.
+    let (_, module) = payer_with_contract(
+        &app,
+        &ct,
+        &p.org,
+        json!({"kind": "insurer", "name": "Zuiderzee"}),
+        json!({"name": "Module", "valid_from": "2026-01-01", "max_sessions": "2",
+               "tariffs": {"intake": "12", "group_session": "15"}}),
+    )
+    .await;
+    set_sources(&app, &tt, &p.trajectory, &[&module]).await;
+    attend(&app, &tt, &p.sessions[0], &p.trajectory).await;
+    // Recording the next session uses the last one the insurer pays.
+    let html = page(&p.sessions[1]).await;
+    assert!(
+        html.contains("Let op: Zuiderzee — Module vergoedt nog 0 sessie(s)."),
+        "{html}"
+    );
+    assert!(!html.contains("wordt niet vergoed"), "{html}");
+    let seen = app
+        .get_json(&tt, &format!("/api/v1/sessions/{}", p.sessions[1]))
+        .await;
+    let mine = &seen["funding"]["participants"][0];
+    assert_eq!(mine["trajectory_id"], p.trajectory.as_str(), "{seen}");
+    assert!(mine["session_unfunded"].is_null(), "{seen}");
+    assert_eq!(
+        mine["warnings"],
+        json!([{"kind": "sessions_left", "contract": module, "left": 0}]),
+        "{seen}"
+    );
+    assert_eq!(
+        seen["funding"]["contracts"],
+        json!([[module, "Zuiderzee — Module"]])
+    );
+    // Once it is recorded, the session after it would not be paid for.
+    attend(&app, &tt, &p.sessions[1], &p.trajectory).await;
+    let html = page(&p.sessions[2]).await;
+    assert!(
+        html.contains("Deze sessie wordt niet vergoed: de grens van de financiering is bereikt."),
+        "{html}"
+    );
+    let seen = app
+        .get_json(&tt, &format!("/api/v1/sessions/{}", p.sessions[2]))
+        .await;
+    assert_eq!(
+        seen["funding"]["participants"][0]["session_unfunded"], "limit",
+        "{seen}"
+    );
+    // In English too.
+    let _ = app.get(&client, "/lang/en").await;
+    let html = page(&p.sessions[2]).await;
+    assert!(
+        html.contains("This session is not paid for: the funding limit has been reached."),
+        "{html}"
+    );
+}

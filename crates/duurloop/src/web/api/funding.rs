@@ -12,18 +12,21 @@ use crate::{
     app::{
         AppError,
         funding::{
-            self, Budget, ContractInput, GenerateInput, InvoiceList, InvoiceView, Overview,
-            PayerInput, TrajectoryFunding,
+            self, Budget, ContractEndInput, ContractInput, GenerateInput, InvoiceList, InvoiceView,
+            Overview, PayerDetailsInput, PayerInput, TrajectoryFunding,
         },
     },
     state::AppState,
+    store::funding::{ContractRow, PayerRow},
     web::{ctx::ApiActor, routes::RouteTable},
 };
 
 pub fn routes(t: RouteTable) -> RouteTable {
     t.get("/api/v1/payers", payers)
         .post("/api/v1/payers", create_payer)
+        .put("/api/v1/payers/{id}", update_payer)
         .post("/api/v1/payers/{id}/contracts", create_contract)
+        .post("/api/v1/contracts/{id}/end", end_contract)
         .get("/api/v1/trajectories/{id}/funding", trajectory_funding)
         .put("/api/v1/trajectories/{id}/funding", set_trajectory_funding)
         .get("/api/v1/invoices", invoices)
@@ -83,6 +86,32 @@ pub async fn create_payer(
 ) -> Result<(StatusCode, Json<IdOut>), AppError> {
     let id = funding::create_payer(&state, &actor, &b.org, &b.payer).await?;
     Ok((StatusCode::CREATED, Json(IdOut { id })))
+}
+
+/// Changes a payer's name, reference, address and e-mail (its billing organisation's
+/// coordinator). Invoices already sent keep the details they were sent with.
+#[utoipa::path(put, path = "/api/v1/payers/{id}", tag = "funding", params(("id" = String, Path)), request_body = PayerDetailsInput,
+    responses((status = 200, body = PayerRow), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn update_payer(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    Json(b): Json<PayerDetailsInput>,
+) -> Result<Json<PayerRow>, AppError> {
+    Ok(Json(funding::update_payer(&state, &actor, &id, &b).await?))
+}
+
+/// Ends a contract on a day (or ends it earlier): not before its start or the last day billed
+/// under it. Tariffs and limits never change.
+#[utoipa::path(post, path = "/api/v1/contracts/{id}/end", tag = "funding", params(("id" = String, Path)), request_body = ContractEndInput,
+    responses((status = 200, body = ContractRow), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn end_contract(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    Json(b): Json<ContractEndInput>,
+) -> Result<Json<ContractRow>, AppError> {
+    Ok(Json(funding::end_contract(&state, &actor, &id, &b).await?))
 }
 
 /// Adds a contract with tariffs (euros per service) and limits to a payer.

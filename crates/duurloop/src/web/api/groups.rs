@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     app::{
         AppError,
+        funding::SessionFunding,
         groups::{self, AttendanceInput, SlotInput},
     },
     state::AppState,
@@ -96,9 +97,12 @@ pub async fn add_slot(
 pub struct SessionOut {
     pub session: SessionRow,
     pub participants: Vec<ParticipantRow>,
+    /// Per participant with funding: whether this session would be (or is) paid for when
+    /// attended, and the warnings before a funding limit, on the session's date.
+    pub funding: SessionFunding,
 }
 
-/// A session with each participant's attendance.
+/// A session with each participant's attendance and funding warnings.
 #[utoipa::path(get, path = "/api/v1/sessions/{id}", tag = "training", params(("id" = String, Path)),
     responses((status = 200, body = SessionOut), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
 pub async fn session(
@@ -110,6 +114,7 @@ pub async fn session(
     Ok(Json(SessionOut {
         session: s.session,
         participants: s.participants,
+        funding: s.funding,
     }))
 }
 

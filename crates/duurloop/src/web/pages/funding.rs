@@ -21,8 +21,8 @@ use crate::{
     app::{
         AppError,
         funding::{
-            self, Budget, ContractInput, ContractView, GenerateInput, InvoiceView, Overview,
-            PayerInput, TrajectoryFunding,
+            self, Budget, ContractEndInput, ContractInput, ContractView, GenerateInput,
+            InvoiceView, Overview, PayerDetailsInput, PayerInput, TrajectoryFunding,
         },
     },
     clock,
@@ -35,7 +35,9 @@ use crate::{
 pub fn routes(t: RouteTable) -> RouteTable {
     t.get("/funding", overview)
         .post("/funding/payers", create_payer)
+        .post("/funding/payers/{id}", update_payer)
         .post("/funding/payers/{id}/contracts", create_contract)
+        .post("/funding/contracts/{id}/end", end_contract)
         .get("/funding/budgets", budgets)
         .post("/trajectories/{id}/funding", set_trajectory)
         .get("/invoices", invoices)
@@ -88,6 +90,10 @@ pub struct ContractLine {
     pub validity: String,
     pub limits: String,
     pub tariffs: String,
+    /// The earliest end date it can get (`YYYY-MM-DD`): its start, or the last day billed.
+    pub min_end: String,
+    /// Its current end date, if any (an end can only come earlier).
+    pub max_end: String,
 }
 
 fn contract_line(k: &ContractView, lang: Lang) -> ContractLine {
@@ -130,6 +136,8 @@ fn contract_line(k: &ContractView, lang: Lang) -> ContractLine {
             })
             .collect::<Vec<_>>()
             .join(", "),
+        min_end: c.valid_from.clone(),
+        max_end: c.valid_to.clone().unwrap_or_default(),
     }
 }
 
@@ -144,6 +152,8 @@ struct FundingPage {
     errors: FormErrors,
     /// The payer whose contract form failed, to open it again.
     failed_payer: String,
+    /// The payer whose edit failed, or the contract whose end failed, to open it again.
+    failed_edit: String,
     values: HashMap<String, String>,
 }
 
@@ -159,6 +169,25 @@ impl FundingPage {
     fn kind_selected(&self, kind: &str) -> bool {
         self.values.get("kind").is_some_and(|k| k == kind)
     }
+
+    /// A payer's detail for its edit form: what was typed when that form failed, or else
+    /// what is stored.
+    fn payer_value(&self, id: &str, name: &str, stored: &str) -> String {
+        if self.failed_edit == id {
+            self.value(&format!("e_{name}"))
+        } else {
+            stored.to_string()
+        }
+    }
+}
+
+/// What the funding page opens again after a failed form.
+#[derive(Default)]
+struct Failed<'a> {
+    /// The payer whose new-contract form failed.
+    contract_of: &'a str,
+    /// The payer whose edit, or the contract whose end, failed.
+    edit: &'a str,
 }
 
 async fn overview_page(
@@ -166,23 +195,30 @@ async fn overview_page(
     page: &PageCtx,
     org: &str,
     errors: FormErrors,
-    failed_payer: &str,
+    failed: Failed<'_>,
     values: HashMap<String, String>,
 ) -> Result<Response, AppError> {
     let actor = page.actor()?;
     let overview = funding::overview(state, &actor, org).await?;
+    let contracts = (overview.contracts.iter())
+        .map(|k| {
+            let mut line = contract_line(k, page.lang);
+            let billed = (overview.billed_until.iter()).find(|(id, _)| *id == line.id);
+            if let Some((_, until)) = billed.filter(|(_, until)| *until > line.min_end) {
+                line.min_end.clone_from(until);
+            }
+            line
+        })
+        .collect();
     render(FundingPage {
         base: Base::new(page, "funding-title"),
-        contracts: overview
-            .contracts
-            .iter()
-            .map(|k| contract_line(k, page.lang))
-            .collect(),
+        contracts,
         overview,
         kinds: FundingRoute::ALL.iter().map(|k| k.as_str()).collect(),
         services: Service::ALL.iter().map(|s| s.as_str()).collect(),
         errors,
-        failed_payer: failed_payer.to_string(),
+        failed_payer: failed.contract_of.to_string(),
+        failed_edit: failed.edit.to_string(),
         values,
     })
 }
@@ -198,7 +234,7 @@ async fn overview(
         &page,
         &org,
         FormErrors::default(),
-        "",
+        Failed::default(),
         HashMap::new(),
     )
     .await
@@ -228,7 +264,72 @@ async fn create_payer(
         Err(e) => {
             let values = values_of(&f, &["kind", "name", "reference", "address", "email"]);
             show_again(page.lang, e, |errors| {
-                overview_page(&state, &page, &org, errors, "", values)
+                overview_page(&state, &page, &org, errors, Failed::default(), values)
+            })
+            .await
+        }
+    }
+}
+
+async fn update_payer(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path(payer): Path<String>,
+    f: Pairs,
+) -> Result<Response, AppError> {
+    let actor = page.actor()?;
+    let org = f.get("org");
+    let input = PayerDetailsInput {
+        name: f.get("name"),
+        reference: f.get("reference"),
+        address: f.get("address"),
+        email: f.get("email"),
+    };
+    match funding::update_payer(&state, &actor, &payer, &input).await {
+        Ok(p) => {
+            Ok(Redirect::to(&format!("/funding?org={}#payer-{}", p.org_id, p.id)).into_response())
+        }
+        Err(e) => {
+            let values = ["name", "reference", "address", "email"]
+                .iter()
+                .map(|n| (format!("e_{n}"), f.get(n)))
+                .collect();
+            let failed = Failed {
+                edit: &payer,
+                ..Failed::default()
+            };
+            show_again(page.lang, e, |errors| {
+                overview_page(&state, &page, &org, errors, failed, values)
+            })
+            .await
+        }
+    }
+}
+
+async fn end_contract(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path(contract): Path<String>,
+    f: Pairs,
+) -> Result<Response, AppError> {
+    let actor = page.actor()?;
+    let org = f.get("org");
+    let input = ContractEndInput {
+        valid_to: f.get("valid_to"),
+    };
+    match funding::end_contract(&state, &actor, &contract, &input).await {
+        Ok(k) => Ok(
+            Redirect::to(&format!("/funding?org={}#payer-{}", k.org_id, k.payer_id))
+                .into_response(),
+        ),
+        Err(e) => {
+            let values = HashMap::from([("k_valid_to".to_string(), f.get("valid_to"))]);
+            let failed = Failed {
+                edit: &contract,
+                ..Failed::default()
+            };
+            show_again(page.lang, e, |errors| {
+                overview_page(&state, &page, &org, errors, failed, values)
             })
             .await
         }
@@ -277,8 +378,12 @@ async fn create_contract(
                     .map(|s| format!("tariff_{}", s.as_str())),
             );
             let values = names.iter().map(|n| (format!("c_{n}"), f.get(n))).collect();
+            let failed = Failed {
+                contract_of: &payer,
+                ..Failed::default()
+            };
             show_again(page.lang, e, |errors| {
-                overview_page(&state, &page, &org, errors, &payer, values)
+                overview_page(&state, &page, &org, errors, failed, values)
             })
             .await
         }
@@ -333,27 +438,13 @@ async fn budgets(
     })
 }
 
-/// The funding card of the trajectory page.
-pub struct FundingCard {
-    pub sources: Vec<ContractLine>,
-    pub usage: Vec<String>,
-    pub warnings: Vec<String>,
-    /// (contract id, title) to choose from.
-    pub options: Vec<(String, String)>,
-    /// The chosen contract per position (empty: none), for the selects.
-    pub chosen: Vec<String>,
-}
-
-pub fn funding_card(f: &TrajectoryFunding, lang: Lang) -> FundingCard {
-    let title = |id: &str| {
-        f.available
-            .iter()
-            .find(|k| k.contract.id == id)
-            .map(|k| format!("{} — {}", k.contract.payer_name, k.contract.name))
-            .unwrap_or_default()
-    };
-    let mut warnings: Vec<String> = f
-        .warnings
+/// Funding warnings in words, each once; `title` names a contract by its id.
+pub fn warning_texts(
+    warnings: &[Warning],
+    lang: Lang,
+    title: impl Fn(&str) -> String,
+) -> Vec<String> {
+    let mut out: Vec<String> = warnings
         .iter()
         .map(|w| match w {
             Warning::SessionsLeft { contract, left } => lang.t_args(
@@ -365,6 +456,16 @@ pub fn funding_card(f: &TrajectoryFunding, lang: Lang) -> FundingCard {
                 days_left,
             } => lang.t_args(
                 "funding-warn-weeks",
+                &[
+                    ("contract", &title(contract)),
+                    ("n", &days_left.to_string()),
+                ],
+            ),
+            Warning::ContractEnds {
+                contract,
+                days_left,
+            } => lang.t_args(
+                "funding-warn-contract-ends",
                 &[
                     ("contract", &title(contract)),
                     ("n", &days_left.to_string()),
@@ -385,7 +486,30 @@ pub fn funding_card(f: &TrajectoryFunding, lang: Lang) -> FundingCard {
             }
         })
         .collect();
-    warnings.dedup();
+    out.dedup();
+    out
+}
+
+/// The funding card of the trajectory page.
+pub struct FundingCard {
+    pub sources: Vec<ContractLine>,
+    pub usage: Vec<String>,
+    pub warnings: Vec<String>,
+    /// (contract id, title) to choose from.
+    pub options: Vec<(String, String)>,
+    /// The chosen contract per position (empty: none), for the selects.
+    pub chosen: Vec<String>,
+}
+
+pub fn funding_card(f: &TrajectoryFunding, lang: Lang) -> FundingCard {
+    let title = |id: &str| {
+        f.available
+            .iter()
+            .find(|k| k.contract.id == id)
+            .map(|k| format!("{} — {}", k.contract.payer_name, k.contract.name))
+            .unwrap_or_default()
+    };
+    let warnings = warning_texts(&f.warnings, lang, title);
     let mut chosen: Vec<String> = f.sources.iter().map(|k| k.contract.id.clone()).collect();
     chosen.resize(chosen.len().max(3), String::new());
     chosen.truncate(5);

@@ -11,8 +11,10 @@ use super::{Base, FormErrors, render, show_again};
 use crate::{
     app::{
         AppError,
+        funding::SessionFunding,
         groups::{self, AttendanceInput, GroupView, SessionView, SlotInput},
     },
+    i18n::Lang,
     state::AppState,
     web::{ctx::PageCtx, form::Pairs, routes::RouteTable},
 };
@@ -128,7 +130,38 @@ async fn add_slot(
 struct SessionPage {
     base: Base,
     s: SessionView,
+    /// (trajectory id, funding warnings in words) for the participants that have some.
+    funding: Vec<(String, Vec<String>)>,
     errors: FormErrors,
+}
+
+impl SessionPage {
+    fn funding_of(&self, trajectory_id: &str) -> &[String] {
+        (self.funding.iter())
+            .find(|(id, _)| id == trajectory_id)
+            .map_or(&[], |(_, texts)| texts.as_slice())
+    }
+}
+
+/// A session's funding warnings in words, per participant: first whether this session is
+/// paid for, then the trajectory's warnings as on its page.
+fn funding_texts(f: &SessionFunding, lang: Lang) -> Vec<(String, Vec<String>)> {
+    let title = |id: &str| {
+        (f.contracts.iter())
+            .find(|(k, _)| k == id)
+            .map(|(_, t)| t.clone())
+            .unwrap_or_default()
+    };
+    f.participants
+        .iter()
+        .map(|p| {
+            let mut texts: Vec<String> = (p.session_unfunded.iter())
+                .map(|reason| lang.t(&format!("session-funding-unfunded-{reason}")))
+                .collect();
+            texts.extend(super::funding::warning_texts(&p.warnings, lang, title));
+            (p.trajectory_id.clone(), texts)
+        })
+        .collect()
 }
 
 async fn session_page(
@@ -141,6 +174,7 @@ async fn session_page(
     let s = groups::session(state, &actor, id).await?;
     render(SessionPage {
         base: Base::new(page, "session-title"),
+        funding: funding_texts(&s.funding, page.lang),
         s,
         errors,
     })
