@@ -126,12 +126,7 @@ async fn a_role_with_participant_access_must_enrol_a_second_factor_first() {
     // Nothing else opens until enrolment is done.
     let r = app.get(&client, &format!("/organisations/{org}")).await;
     assert!(location(&r).starts_with("/login"));
-    let page = app
-        .get(&client, "/account/totp")
-        .await
-        .text()
-        .await
-        .expect("body");
+    let page = app.html(&client, "/account/totp").await;
     let secret_b32 = page
         .split("id=\"totp-secret\">")
         .nth(1)
@@ -154,12 +149,7 @@ async fn a_role_with_participant_access_must_enrol_a_second_factor_first() {
         StatusCode::OK
     );
     // Replacing the second factor later, from the signed-in session, takes the password.
-    let page = app
-        .get(&client, "/account/totp")
-        .await
-        .text()
-        .await
-        .expect("body");
+    let page = app.html(&client, "/account/totp").await;
     assert!(page.contains("name=\"password\""));
     let secret_b32 = page
         .split("id=\"totp-secret\">")
@@ -206,7 +196,7 @@ async fn funders_and_participants_sign_in_without_a_second_factor() {
         )
         .await;
     let client = app.sign_in(&u).await;
-    let html = app.get(&client, "/").await.text().await.expect("body");
+    let html = app.html(&client, "/").await;
     assert!(html.contains("Financier"));
 }
 
@@ -458,7 +448,7 @@ async fn an_invited_person_creates_an_account_enrols_and_lands_in_the_organisati
     assert!(mail.subject.contains("Runningtherapie Groningen"));
     let link = link_in(&mail.body_text, &app.base);
     let eva = app.browser();
-    let page = app.get(&eva, &link).await.text().await.expect("body");
+    let page = app.html(&eva, &link).await;
     assert!(page.contains("runningtherapeut"));
     let r = app
         .post_form(
@@ -497,12 +487,7 @@ async fn an_invited_person_creates_an_account_enrols_and_lands_in_the_organisati
         StatusCode::NOT_FOUND,
         "an invitation works once"
     );
-    let members = app
-        .get(&client, &format!("/organisations/{org}"))
-        .await
-        .text()
-        .await
-        .expect("body");
+    let members = app.html(&client, &format!("/organisations/{org}")).await;
     assert!(members.contains("Eva Mulder"));
 }
 
@@ -541,11 +526,11 @@ async fn an_expired_invitation_is_refused() {
 async fn the_interface_switches_to_english_and_back() {
     let app = TestApp::spawn().await;
     let client = app.browser();
-    let html = app.get(&client, "/login").await.text().await.expect("body");
+    let html = app.html(&client, "/login").await;
     assert!(html.contains("Inloggen") && html.contains("lang=\"nl\""));
     let r = app.get(&client, "/lang/en?back=/login").await;
     assert_eq!(location(&r), "/login");
-    let html = app.get(&client, "/login").await.text().await.expect("body");
+    let html = app.html(&client, "/login").await;
     assert!(html.contains("Sign in") && html.contains("lang=\"en\""));
     let r = app
         .get(&client, "/lang/en?back=https://evil.example/")
@@ -667,12 +652,7 @@ async fn people_see_where_they_are_signed_in_and_sign_other_devices_out() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let laptop = app.sign_in(&u).await;
     let third = app.sign_in(&u).await;
-    let page = app
-        .get(&laptop, "/account")
-        .await
-        .text()
-        .await
-        .expect("body");
+    let page = app.html(&laptop, "/account").await;
     assert!(
         page.contains("Firefox, Android"),
         "the phone by name: {page}"

@@ -258,12 +258,7 @@ async fn tokens_are_made_on_the_account_page_shown_once_and_can_be_revoked() {
         .expect("json");
     assert_eq!(list[0]["name"], "HIS-koppeling");
     assert!(list[0].get("token_hash").is_none());
-    let again = app
-        .get(&client, "/account")
-        .await
-        .text()
-        .await
-        .expect("body");
+    let again = app.html(&client, "/account").await;
     assert!(!again.contains(&token), "a token is shown only once");
     assert!(again.contains("Geldig tot"));
     // After its 30 days the token no longer works, and the page says so.
@@ -277,12 +272,7 @@ async fn tokens_are_made_on_the_account_page_shown_once_and_can_be_revoked() {
         StatusCode::UNAUTHORIZED
     );
     let client = app.sign_in(&u).await;
-    let expired = app
-        .get(&client, "/account")
-        .await
-        .text()
-        .await
-        .expect("body");
+    let expired = app.html(&client, "/account").await;
     assert!(expired.contains("Verlopen"), "{expired}");
     app.clock.advance_ms(-(30 * 86_400_000 + 1));
     let id = list[0]["id"].as_str().expect("id");

@@ -1707,11 +1707,8 @@ async fn a_coordinator_reviews_the_audit_log_of_their_own_organisation_and_that_
     )
     .await;
     let html = app
-        .get(&client, &format!("/audit?person={}", member.id))
-        .await
-        .text()
-        .await
-        .expect("body");
+        .html(&client, &format!("/audit?person={}", member.id))
+        .await;
     assert!(html.contains("gewijzigd"), "the action, in Dutch: {html}");
     assert!(html.contains("lidmaatschap"));
     let r = app.get(&client, &format!("/audit?org={other}")).await;

@@ -851,11 +851,8 @@ async fn a_client_registers_themself_without_an_account() {
     let p = practice(&app).await;
     let client = app.browser();
     let form = app
-        .get(&client, &format!("/aanmelden?offering={}", p.offering))
-        .await
-        .text()
-        .await
-        .expect("body");
+        .html(&client, &format!("/aanmelden?offering={}", p.offering))
+        .await;
     let key = form
         .split("name=\"submission_key\" value=\"")
         .nth(1)

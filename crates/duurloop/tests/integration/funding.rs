@@ -438,12 +438,7 @@ async fn the_pages_manage_payers_funding_invoices_and_a_subsidy_budget() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let html = app
-        .get(&client, &format!("/funding?org={}", p.org))
-        .await
-        .text()
-        .await
-        .expect("body");
+    let html = app.html(&client, &format!("/funding?org={}", p.org)).await;
     assert!(
         html.contains("Samen Gezond") && html.contains("Moduletarief € 50,00"),
         "{html}"
@@ -471,11 +466,8 @@ async fn the_pages_manage_payers_funding_invoices_and_a_subsidy_budget() {
     }
     // €50 module fee + €10 per session: the fifth €10 would pass the €95 budget.
     let html = app
-        .get(&client, &format!("/trajectories/{}", p.trajectory))
-        .await
-        .text()
-        .await
-        .expect("body");
+        .html(&client, &format!("/trajectories/{}", p.trajectory))
+        .await;
     assert!(html.contains("Samen Gezond — Subsidie 2027"), "{html}");
     let unfunded = async || {
         app.get_json(
@@ -501,11 +493,8 @@ async fn the_pages_manage_payers_funding_invoices_and_a_subsidy_budget() {
     attend(&app, &tt, &p.sessions[4], &p.trajectory).await;
     assert_eq!(unfunded().await, 2, "the fifth session is past the budget");
     let html = app
-        .get(&client, &format!("/trajectories/{}", p.trajectory))
-        .await
-        .text()
-        .await
-        .expect("body");
+        .html(&client, &format!("/trajectories/{}", p.trajectory))
+        .await;
     assert!(
         html.contains("geen betaler"),
         "the unfunded events are flagged: {html}"
@@ -529,22 +518,14 @@ async fn the_pages_manage_payers_funding_invoices_and_a_subsidy_budget() {
         .post_form(&client, &format!("{invoice_path}/send"), &[])
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let html = app
-        .get(&client, &invoice_path)
-        .await
-        .text()
-        .await
-        .expect("body");
+    let html = app.html(&client, &invoice_path).await;
     assert!(
         html.contains("verstuurd") && html.contains("€ 90,00"),
         "{html}"
     );
     let html = app
-        .get(&client, &format!("/funding/budgets?org={}", p.org))
-        .await
-        .text()
-        .await
-        .expect("body");
+        .html(&client, &format!("/funding/budgets?org={}", p.org))
+        .await;
     assert!(
         html.contains("€ 90,00") && html.contains("€ 5,00"),
         "{html}"
@@ -554,12 +535,7 @@ async fn the_pages_manage_payers_funding_invoices_and_a_subsidy_budget() {
         .post_form(&client, &format!("{invoice_path}/send"), &[])
         .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
-    let html = app
-        .get(&client, &format!("/invoices?org={}", p.org))
-        .await
-        .text()
-        .await
-        .expect("body");
+    let html = app.html(&client, &format!("/invoices?org={}", p.org)).await;
     assert!(html.contains("Samen Gezond"), "{html}");
 }
 
@@ -634,12 +610,7 @@ async fn the_demo_has_the_lelystad_mix_and_a_municipality_deal_with_invoices_to_
     );
     // The coordinator's budget page shows the subsidy in use.
     let client = app.session_for(&coord).await;
-    let html = app
-        .get(&client, "/funding/budgets")
-        .await
-        .text()
-        .await
-        .expect("body");
+    let html = app.html(&client, "/funding/budgets").await;
     assert!(
         html.contains("Subsidie runningtherapie") && html.contains("<meter"),
         "{html}"
@@ -831,12 +802,7 @@ async fn a_coordinator_edits_a_payer_on_the_page_and_the_api_and_sent_invoices_k
 
     // And on the page: a failed edit shows what was typed with the message, then it saves.
     let client = app.session_for(&p.coord).await;
-    let html = app
-        .get(&client, &format!("/funding?org={}", p.org))
-        .await
-        .text()
-        .await
-        .expect("body");
+    let html = app.html(&client, &format!("/funding?org={}", p.org)).await;
     assert!(
         html.contains(&format!("action=\"/funding/payers/{payer}\"")),
         "an edit form per payer: {html}"
@@ -869,22 +835,12 @@ async fn a_coordinator_edits_a_payer_on_the_page_and_the_api_and_sent_invoices_k
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let html = app
-        .get(&client, &format!("/funding?org={}", p.org))
-        .await
-        .text()
-        .await
-        .expect("body");
+    let html = app.html(&client, &format!("/funding?org={}", p.org)).await;
     assert!(
         html.contains("Zuiderzee Zorg") && html.contains("Postbus 3, 8200 AC Lelystad"),
         "{html}"
     );
-    let html = app
-        .get(&client, &format!("/invoices/{sent}"))
-        .await
-        .text()
-        .await
-        .expect("body");
+    let html = app.html(&client, &format!("/invoices/{sent}")).await;
     assert!(html.contains("Zorgverzekeraar Zuiderzee"), "{html}");
     assert_eq!(app.audit_count_of("update", "payer", &payer).await, 2);
 }
@@ -1031,12 +987,7 @@ async fn an_ended_contract_pays_nothing_after_its_end_and_cannot_end_before_what
     );
     // The page: the end date shows, an end before the billed day is refused with the reason.
     let client = app.session_for(&p.coord).await;
-    let html = app
-        .get(&client, &format!("/funding?org={}", p.org))
-        .await
-        .text()
-        .await
-        .expect("body");
+    let html = app.html(&client, &format!("/funding?org={}", p.org)).await;
     assert!(
         html.contains(&format!("2026-01-01 – {}", days[1]))
             && html.contains(&format!("action=\"/funding/contracts/{module}/end\"")),
@@ -1080,13 +1031,7 @@ async fn the_session_page_warns_of_a_participant_whose_funding_limit_is_near_or_
     let ct = app.api_token(&p.coord).await;
     let tt = app.api_token(&p.therapist).await;
     let client = app.session_for(&p.therapist).await;
-    let page = async |session: &str| {
-        app.get(&client, &format!("/sessions/{session}"))
-            .await
-            .text()
-            .await
-            .expect("body")
-    };
+    let page = async |session: &str| app.html(&client, &format!("/sessions/{session}")).await;
     // Without funding there is no limit to warn of.
     assert!(!page(&p.sessions[1]).await.contains("funding-warning"));
     let seen = app

@@ -310,6 +310,11 @@ impl TestApp {
             .expect("request")
     }
 
+    /// The body of a page (GET), whatever its status.
+    pub async fn html(&self, client: &Client, path: &str) -> String {
+        self.get(client, path).await.text().await.expect("body")
+    }
+
     pub async fn get(&self, client: &Client, path: &str) -> reqwest::Response {
         client.get(self.url(path)).send().await.expect("request")
     }

@@ -47,19 +47,11 @@ async fn without_smtp_mail_lands_as_eml_files_and_shows_in_the_admin_outbox() {
     assert!(mail.sent_at.is_some());
     let admin = app.user("tweede@duurloop.example", true, &[], true).await;
     let client = app.session_for(&admin).await;
-    let html = app
-        .get(&client, "/admin/outbox")
-        .await
-        .text()
-        .await
-        .expect("body");
+    let html = app.html(&client, "/admin/outbox").await;
     assert!(html.contains("nieuw@medi-stad.example") && html.contains("verzonden"));
     let html = app
-        .get(&client, &format!("/admin/outbox/{}", mail.id))
-        .await
-        .text()
-        .await
-        .expect("body");
+        .html(&client, &format!("/admin/outbox/{}", mail.id))
+        .await;
     // The administrator sees that an invitation went out, not its token.
     assert!(html.contains("/invite/…"), "{html}");
     let token = mail

@@ -136,7 +136,7 @@ async fn a_participant_answers_by_link_and_a_safety_answer_alerts_the_therapist_
             .status(),
         StatusCode::NOT_FOUND
     );
-    let html = app.get(&browser, &link).await.text().await.expect("body");
+    let html = app.html(&browser, &link).await;
     assert!(
         html.contains("<fieldset") && html.contains("Weinig interesse of plezier"),
         "{html}"
@@ -200,17 +200,14 @@ async fn a_participant_answers_by_link_and_a_safety_answer_alerts_the_therapist_
     assert!(alert_mail.subject.contains("Dringend") && !alert_mail.body_text.contains("Jan"));
     // The therapist sees the banner, the score with its band, and acknowledges.
     let client = app.session_for(&s.therapist).await;
-    let home = app.get(&client, "/").await.text().await.expect("body");
+    let home = app.html(&client, "/").await;
     assert!(
         home.contains("id=\"alerts\"") && home.contains("Jan Jansen"),
         "{home}"
     );
     let page = app
-        .get(&client, &format!("/trajectories/{}", s.trajectory))
-        .await
-        .text()
-        .await
-        .expect("body");
+        .html(&client, &format!("/trajectories/{}", s.trajectory))
+        .await;
     assert!(
         page.contains("<strong>18</strong>") && page.contains("Matig ernstig"),
         "{page}"
@@ -241,7 +238,7 @@ async fn a_participant_answers_by_link_and_a_safety_answer_alerts_the_therapist_
         .post_form(&client, &format!("/alerts/{alert}/acknowledge"), &[])
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let home = app.get(&client, "/").await.text().await.expect("body");
+    let home = app.html(&client, "/").await;
     assert!(!home.contains("id=\"alerts\""));
     assert!(app.audit_count("submit", "measurement").await == 1);
     assert!(app.audit_count("acknowledge", "safety_alert").await == 1);
@@ -459,11 +456,8 @@ async fn a_coordinator_adds_an_own_questionnaire_and_an_offering_measures_with_i
         r.text().await.unwrap_or_default()
     );
     let html = app
-        .get(&client, &format!("/organisations/{}/questionnaires", s.org))
-        .await
-        .text()
-        .await
-        .expect("body");
+        .html(&client, &format!("/organisations/{}/questionnaires", s.org))
+        .await;
     assert!(html.contains("Slaap en energie") && html.contains("PHQ-9"));
     let token = app.api_token(&coord).await;
     let cat: Value = app

@@ -21,12 +21,7 @@ async fn the_administrator_creates_organisations_of_every_kind() {
             .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{kind:?}");
     }
-    let html = app
-        .get(&client, "/admin/organisations")
-        .await
-        .text()
-        .await
-        .expect("body");
+    let html = app.html(&client, "/admin/organisations").await;
     for label in [
         "huisartsenpraktijk",
         "praktijk voor runningtherapie",
@@ -116,12 +111,7 @@ async fn a_coordinator_manages_roles_in_their_own_organisation_only() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let html = app
-        .get(&client, &format!("/organisations/{mine}"))
-        .await
-        .text()
-        .await
-        .expect("body");
+    let html = app.html(&client, &format!("/organisations/{mine}")).await;
     assert!(html.contains("value=\"therapist\" selected"));
     let r = app
         .post_form(
@@ -146,11 +136,8 @@ async fn a_coordinator_manages_roles_in_their_own_organisation_only() {
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(
-        !app.get(&client, &format!("/organisations/{mine}"))
+        !app.html(&client, &format!("/organisations/{mine}"))
             .await
-            .text()
-            .await
-            .expect("body")
             .contains(&member.email)
     );
     assert_eq!(app.audit_count("update", "membership").await, 1);
@@ -266,11 +253,11 @@ async fn an_existing_account_accepts_an_invitation_into_a_second_organisation() 
     );
     // Not signed in: asked to sign in first.
     let anon = app.browser();
-    let html = app.get(&anon, &link).await.text().await.expect("body");
+    let html = app.html(&anon, &link).await;
     assert!(html.contains("Log eerst in"));
     let client = app.session_for(&person).await;
     let r = app.post_form(&client, &link, &[]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let html = app.get(&client, "/").await.text().await.expect("body");
+    let html = app.html(&client, "/").await;
     assert!(html.contains("Praktijk A") && html.contains("Praktijk B"));
 }

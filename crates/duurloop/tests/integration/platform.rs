@@ -177,7 +177,7 @@ async fn the_demo_is_idempotent_and_its_people_can_sign_in() {
         .post_form(&client, "/login/totp", &[("code", &code)])
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let html = app.get(&client, "/").await.text().await.expect("body");
+    let html = app.html(&client, "/").await;
     assert!(html.contains("Marieke de Boer"));
 }
 

@@ -38,12 +38,7 @@ async fn the_therapist_reviews_and_sends_the_feedback_report_and_the_referrer_re
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let page_path = crate::helpers::location(&r);
-    let html = app
-        .get(&therapist, &page_path)
-        .await
-        .text()
-        .await
-        .expect("body");
+    let html = app.html(&therapist, &page_path).await;
     assert!(
         html.contains("groepstrainingen aanwezig") && html.contains("<strong>15</strong>"),
         "{html}"
@@ -216,30 +211,15 @@ async fn coordinators_see_the_impact_report_and_funders_only_suppressed_aggregat
         .expect("demo");
     let coord = app.demo_user("praktijkmanager@medi-stad.example").await;
     let client = app.session_for(&coord).await;
-    let html = app
-        .get(&client, "/reports")
-        .await
-        .text()
-        .await
-        .expect("body");
+    let html = app.html(&client, "/reports").await;
     assert!(
         html.contains("id=\"impact\"") && html.contains("<svg"),
         "{html}"
     );
     assert!(html.contains("Medi-Stad"));
-    let html = app
-        .get(&client, "/reports?by=therapist")
-        .await
-        .text()
-        .await
-        .expect("body");
+    let html = app.html(&client, "/reports?by=therapist").await;
     assert!(html.contains("Therapeut"));
-    let csv = app
-        .get(&client, "/reports/export.csv?by=offering")
-        .await
-        .text()
-        .await
-        .expect("body");
+    let csv = app.html(&client, "/reports/export.csv?by=offering").await;
     assert!(
         csv.contains("Aanbod,Verwezen,Intake") && csv.contains("donderdaggroep"),
         "{csv}"

@@ -59,12 +59,7 @@ async fn after_enrolment_the_database_holds_the_second_factor_only_encrypted_and
         )
         .await;
     assert_eq!(location(&r), "/account/totp");
-    let page = app
-        .get(&client, "/account/totp")
-        .await
-        .text()
-        .await
-        .expect("body");
+    let page = app.html(&client, "/account/totp").await;
     let shown = page
         .split("id=\"totp-secret\">")
         .nth(1)

@@ -83,12 +83,7 @@ async fn accepting_a_referral_starts_a_trajectory_with_a_plan_and_an_easy_zone()
     assert_eq!(v["plan"]["weeks"][1]["sessions"], 2);
     // The page shows the plan in Dutch; the referral page links to it.
     let client = app.session_for(&therapist).await;
-    let html = app
-        .get(&client, &format!("/trajectories/{id}"))
-        .await
-        .text()
-        .await
-        .expect("body");
+    let html = app.html(&client, &format!("/trajectories/{id}")).await;
     assert!(
         html.contains("132–150")
             && html.contains("Week 12")
@@ -96,12 +91,7 @@ async fn accepting_a_referral_starts_a_trajectory_with_a_plan_and_an_easy_zone()
         "{html}"
     );
     let referral = v["trajectory"]["referral_id"].as_str().expect("referral");
-    let html = app
-        .get(&client, &format!("/referrals/{referral}"))
-        .await
-        .text()
-        .await
-        .expect("body");
+    let html = app.html(&client, &format!("/referrals/{referral}")).await;
     assert!(html.contains(&format!("/trajectories/{id}")));
     // The referrer follows the referral, not the training plan.
     let gp = app.api_token(&referrer).await;
@@ -201,12 +191,7 @@ async fn a_weekly_time_makes_the_sessions_and_attendance_takes_one_tap() {
         .expect("json");
     assert_eq!(s["participants"][0]["status"], "present");
     assert_eq!(s["participants"][0]["note"], "mooie rechte houding");
-    let html = app
-        .get(&client, &format!("/sessions/{session}"))
-        .await
-        .text()
-        .await
-        .expect("body");
+    let html = app.html(&client, &format!("/sessions/{session}")).await;
     assert!(html.contains("aria-pressed=\"true\"") && html.contains("aanwezig"));
     // The group (API) and the session (page, API) listed the participant by name: logged
     // per participant, not only as a view of the list.
@@ -216,11 +201,8 @@ async fn a_weekly_time_makes_the_sessions_and_attendance_takes_one_tap() {
     );
     // Per participant, the therapist sees the attendance with its notes (page and API).
     let html = app
-        .get(&client, &format!("/trajectories/{trajectory}"))
-        .await
-        .text()
-        .await
-        .expect("body");
+        .html(&client, &format!("/trajectories/{trajectory}"))
+        .await;
     assert!(
         html.contains("2027-01-12 19:00: aanwezig — mooie rechte houding"),
         "{html}"
@@ -592,12 +574,7 @@ async fn a_participant_signs_in_by_magic_link_sees_the_week_and_logs_a_run() {
         StatusCode::NOT_FOUND,
         "a link works once"
     );
-    let html = app
-        .get(&browser, "/portal")
-        .await
-        .text()
-        .await
-        .expect("body");
+    let html = app.html(&browser, "/portal").await;
     assert!(
         html.contains("Fijn dat u er bent, Jan Jansen") && html.contains("Deze week (week"),
         "{html}"
@@ -801,12 +778,7 @@ async fn a_participant_uploads_a_watch_file_and_hostile_files_are_refused() {
     assert_eq!(rows[0].1, 1200);
     assert!(rows[0].2.expect("distance") > 3000);
     assert!((135..=139).contains(&rows[0].3.expect("heart rate")));
-    let html = app
-        .get(&browser, "/portal")
-        .await
-        .text()
-        .await
-        .expect("body");
+    let html = app.html(&browser, "/portal").await;
     assert!(
         html.contains("20 minuten in totaal") && html.contains(" min in de rustige zone"),
         "{html}"
