@@ -462,6 +462,22 @@ async fn create(
             duplicate: true,
         });
     }
+    // Self-registration needs no account and mails a therapist: the same limits as the other
+    // requests anyone can make that send mail (per address and per client), so nobody can
+    // flood a practice with registrations.
+    if source == ReferralSource::SelfRegistration
+        && !super::auth::mail_request_allowed(&mut tx, state, &v.email, ctx, now).await?
+    {
+        record_anonymous(
+            &mut tx,
+            now,
+            ctx,
+            Event::new("create", "referral").outcome("throttled"),
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(AppError::invalid("email", "too-many-requests"));
+    }
     let (offering, region) = match (input.offering_id.trim(), input.region_org_id.trim()) {
         (o, "") => {
             let off = store::directory::offering(&mut tx, o)

@@ -1002,3 +1002,46 @@ async fn an_unanswered_referral_reminds_the_therapist_then_the_coordinator() {
     assert_eq!(reminders("coord@medi-stad.example").await, 1);
     assert_eq!(send_response_reminders(&app.state).await.expect("run"), 0);
 }
+
+/// Self-registration needs no account and mails the therapist: after three for one address
+/// within the hour the next is refused (and logged), so nobody floods a practice.
+#[tokio::test]
+async fn self_registrations_for_one_address_are_limited() {
+    let app = TestApp::spawn().await;
+    let p = practice(&app).await;
+    let client = app.browser();
+    let fields = [
+        ("offering_id", p.offering.as_str()),
+        ("client_name", "Fatima el Idrissi"),
+        ("client_email", "fatima@example.nl"),
+        ("indications", "sleep"),
+        ("motivation", "high"),
+        ("funding_route", "self_pay"),
+        ("consent", "yes"),
+    ];
+    for _ in 0..3 {
+        let r = app.post_form(&client, "/aanmelden", &fields).await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let r = app.post_form(&client, "/aanmelden", &fields).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("te veel aanmeldingen")
+    );
+    let (n,): (i64,) = sqlx::query_as("SELECT CAST(COUNT(*) AS BIGINT) FROM referrals")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .expect("count");
+    assert_eq!(n, 3);
+    let (throttled,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE action = 'create' \
+         AND record_type = 'referral' AND outcome = 'throttled'",
+    )
+    .fetch_one(&app.state.db.pool)
+    .await
+    .expect("count");
+    assert_eq!(throttled, 1);
+}
