@@ -106,6 +106,9 @@ pub enum AccountChange<'a> {
     SecondFactor,
     /// A new API token, with the name its maker gave it.
     ApiToken(&'a str),
+    /// Not a change but a warning: the password was right and then the code was wrong so
+    /// often that sign-in is blocked for a while (ASVS 2.8.5). Someone may know the password.
+    WrongCodes(u32),
 }
 
 /// Queues the notice of an account change to the account's own address, in its language
@@ -307,6 +310,10 @@ fn compose(mail: &Mail<'_>, lang: Lang) -> Composed {
                 AccountChange::ApiToken(name) => (
                     "api-token",
                     lang.t_args("mail-changed-body-api-token", &[("name", name)]),
+                ),
+                AccountChange::WrongCodes(n) => (
+                    "wrong-codes",
+                    lang.t_args("mail-changed-body-wrong-codes", &[("n", &n.to_string())]),
                 ),
             };
             Composed {

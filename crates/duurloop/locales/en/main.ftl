@@ -217,6 +217,8 @@ mail-changed-subject-api-token = New API key for your Duurloop account
 mail-changed-body-password = The password of your Duurloop account was just changed. You have been signed out everywhere.
 mail-changed-body-second-factor = An authenticator app was just set up as the second step of signing in to your Duurloop account. Any app set up before no longer works.
 mail-changed-body-api-token = An API key named "{ $name }" was just made for your Duurloop account. With it, another system can use the Duurloop API on your behalf.
+mail-changed-subject-wrong-codes = Sign-in attempt on your Duurloop account
+mail-changed-body-wrong-codes = Someone just gave the right password for your Duurloop account, but then a wrong code from the authenticator app { $n } times. Signing in to your account is therefore blocked for a quarter of an hour.
 mail-changed-not-you = Was this not you? Then ask for a new password at once with "Forgot your password?" on the sign-in page, revoke unknown API keys on your account page and tell your organisation's coordinator.
 mail-changed-action = View my account
 

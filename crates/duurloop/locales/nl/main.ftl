@@ -217,6 +217,8 @@ mail-changed-subject-api-token = Nieuwe API-sleutel voor uw Duurloop-account
 mail-changed-body-password = Het wachtwoord van uw Duurloop-account is zojuist gewijzigd. U bent overal uitgelogd.
 mail-changed-body-second-factor = Voor uw Duurloop-account is zojuist een authenticator-app ingesteld als tweede stap bij het inloggen. Een eerder ingestelde app werkt niet meer.
 mail-changed-body-api-token = Voor uw Duurloop-account is zojuist een API-sleutel aangemaakt met de naam "{ $name }". Met die sleutel kan een ander systeem namens u de Duurloop-API gebruiken.
+mail-changed-subject-wrong-codes = Inlogpoging op uw Duurloop-account
+mail-changed-body-wrong-codes = Iemand gaf zojuist het juiste wachtwoord van uw Duurloop-account, maar daarna { $n } keer een verkeerde code uit de authenticator-app. Inloggen op uw account is daarom een kwartier geblokkeerd.
 mail-changed-not-you = Was u dit niet? Vraag dan meteen een nieuw wachtwoord aan via "Wachtwoord vergeten?" op de inlogpagina, trek onbekende API-sleutels in op uw accountpagina en meld het bij de coördinator van uw organisatie.
 mail-changed-action = Mijn account bekijken
 

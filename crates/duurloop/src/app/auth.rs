@@ -276,7 +276,16 @@ pub async fn verify_second_factor(
                 .outcome("failed"),
         )
         .await?;
+        // The failure that blocks the account is told to its owner, once: the password was
+        // right, so someone else may know it.
+        let limit = state.throttle.max_failures_per_account;
+        if acc_fail + 1 == limit {
+            let n = u32::try_from(limit).unwrap_or(u32::MAX);
+            mail::notify_account_change(&mut tx, state, &user, mail::AccountChange::WrongCodes(n))
+                .await?;
+        }
         tx.commit().await?;
+        state.mail_wakeup.notify_one();
         return Err(AppError::invalid("code", "code-wrong"));
     }
     store::security::clear_failures(&mut tx, &account).await?;

@@ -709,3 +709,49 @@ async fn people_see_where_they_are_signed_in_and_sign_other_devices_out() {
     assert_eq!(app.audit_count("end_session", "user").await, 1);
     assert_eq!(app.audit_count("end_other_sessions", "user").await, 1);
 }
+
+/// The right password and then five wrong codes: sign-in is blocked for a while and the
+/// owner hears of it once, since someone else may know the password (ASVS 2.8.5).
+#[tokio::test]
+async fn five_wrong_codes_block_the_account_and_tell_its_owner() {
+    let app = TestApp::spawn().await;
+    let org = app.org("Praktijk", OrgKind::GpPractice).await;
+    let u = app
+        .user(
+            "a@praktijk.example",
+            false,
+            &[(&org, Role::Therapist)],
+            true,
+        )
+        .await;
+    let client = app.browser();
+    app.post_form(
+        &client,
+        "/login",
+        &[("email", &u.email), ("password", PASSWORD)],
+    )
+    .await;
+    for _ in 0..6 {
+        let r = app
+            .post_form(&client, "/login/totp", &[("code", "000000")])
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let (notices,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM outbox WHERE kind = 'account_changed' AND to_addr = $1",
+    )
+    .bind(&u.email)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .expect("count");
+    assert_eq!(notices, 1, "told once, not for every wrong code");
+    let notice = app.last_mail_to(&u.email).await.expect("notice");
+    assert_eq!(notice.subject, "Inlogpoging op uw Duurloop-account");
+    assert!(notice.body_text.contains("5 keer een verkeerde code"));
+    // Even the right code is refused now.
+    let code = app.code(u.secret.as_ref().expect("secret"));
+    let r = app
+        .post_form(&client, "/login/totp", &[("code", &code)])
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
