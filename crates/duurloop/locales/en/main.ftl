@@ -170,6 +170,7 @@ org-kind-employer = employer
 org-kind-insurer = health insurer
 org-kind-other_referrer = other referrer
 
+too-many-runs = You have logged a great many runs today already. Please try again tomorrow.
 too-many-requests = Too many registrations were made from here or for this e-mail address. Please try again in an hour, or call the practice.
 invalid-email = Enter a valid e-mail address, for example name@practice.nl.
 invalid-name = Enter a name (at most 200 characters).

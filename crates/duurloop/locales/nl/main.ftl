@@ -170,6 +170,7 @@ org-kind-employer = werkgever
 org-kind-insurer = zorgverzekeraar
 org-kind-other_referrer = andere verwijzer
 
+too-many-runs = U heeft vandaag al heel veel loopjes ingevoerd. Probeer het morgen opnieuw.
 too-many-requests = Er zijn vanaf hier of voor dit e-mailadres te veel aanmeldingen gedaan. Probeer het over een uur opnieuw, of bel de praktijk.
 invalid-email = Vul een geldig e-mailadres in, bijvoorbeeld naam@praktijk.nl.
 invalid-name = Vul een naam in (maximaal 200 tekens).

@@ -124,6 +124,22 @@ pub struct RunRow {
     pub source: String,
 }
 
+/// Runs logged for a trajectory since `since` (by hand or upload), for the daily limit.
+pub async fn runs_created_since(
+    c: &mut Conn,
+    trajectory_id: &str,
+    since: i64,
+) -> Result<i64, sqlx::Error> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM runs WHERE trajectory_id = $1 AND created_at >= $2",
+    )
+    .bind(trajectory_id)
+    .bind(since)
+    .fetch_one(c)
+    .await?;
+    Ok(n)
+}
+
 pub async fn insert_run(
     c: &mut Conn,
     trajectory_id: &str,

@@ -176,3 +176,63 @@ async fn one_client_gets_at_most_twenty_mail_requests_per_quarter_hour() {
     answer(&app, "/password/forgot", &anna.email).await;
     assert_eq!(mails_to(&app, "password_reset", &anna.email).await, 1);
 }
+
+/// Runs: at most twenty a day per participant, by hand and upload together (ASVS 12.1.3).
+#[tokio::test]
+async fn a_participant_logs_at_most_twenty_runs_a_day() {
+    let app = TestApp::spawn().await;
+    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
+    let therapist = app
+        .user(
+            "poh@medi-stad.example",
+            false,
+            &[(&org, Role::Therapist)],
+            true,
+        )
+        .await;
+    let referrer = app
+        .user(
+            "huisarts@medi-stad.example",
+            false,
+            &[(&org, Role::Referrer)],
+            true,
+        )
+        .await;
+    let (_, offering) = offering_in(&app, &org, &therapist.id).await;
+    let trajectory = trajectory_for(&app, &offering, &referrer, &therapist).await;
+    let token = duurloop::store::new_token();
+    let now = app.state.now();
+    let mut c = app.conn().await;
+    duurloop::store::portal::create_session(&mut c, &token, &trajectory, now)
+        .await
+        .expect("portal session");
+    sqlx::query("UPDATE trajectories SET start_date = '2000-01-01' WHERE id = $1")
+        .bind(&trajectory)
+        .execute(&mut *c)
+        .await
+        .expect("started long ago");
+    drop(c);
+    let today = duurloop::clock::local_date(now);
+    let post = || {
+        Client::new()
+            .post(app.url("/api/v1/portal/runs"))
+            .bearer_auth(&token)
+            .json(&json!({"date": today, "minutes": "20"}))
+    };
+    for i in 0..20 {
+        let r = post().send().await.expect("req");
+        assert_eq!(r.status(), StatusCode::CREATED, "run {i}");
+    }
+    let r = post().send().await.expect("req");
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = r.json().await.expect("json");
+    assert!(body["error"]["fields"]["date"].is_string(), "{body}");
+    // A day later there is room again (the runs are made a day older; a session would not
+    // last a day).
+    sqlx::query("UPDATE runs SET created_at = created_at - 86400001")
+        .execute(&app.state.db.pool)
+        .await
+        .expect("a day older");
+    let r = post().send().await.expect("req");
+    assert_eq!(r.status(), StatusCode::CREATED);
+}
