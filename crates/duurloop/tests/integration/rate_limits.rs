@@ -36,8 +36,9 @@ async fn throttled(app: &TestApp, action: &str) -> i64 {
     n
 }
 
-/// Two participants in active trajectories: jan@example.nl and piet@example.nl.
-async fn two_participants(app: &TestApp) {
+/// A practice with `n` participants in active trajectories (all jan@example.nl at first);
+/// their trajectory ids.
+async fn participants(app: &TestApp, n: usize) -> Vec<String> {
     let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
     let therapist = app
         .user(
@@ -56,8 +57,16 @@ async fn two_participants(app: &TestApp) {
         )
         .await;
     let (_, offering) = offering_in(app, &org, &therapist.id).await;
-    trajectory_for(app, &offering, &referrer, &therapist).await;
-    let piet = trajectory_for(app, &offering, &referrer, &therapist).await;
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        ids.push(trajectory_for(app, &offering, &referrer, &therapist).await);
+    }
+    ids
+}
+
+/// Two participants in active trajectories: jan@example.nl and piet@example.nl.
+async fn two_participants(app: &TestApp) {
+    let piet = participants(app, 2).await.remove(1);
     sqlx::query(
         "UPDATE referrals SET client_email = 'piet@example.nl' \
          WHERE id = (SELECT referral_id FROM trajectories WHERE id = $1)",
@@ -181,25 +190,7 @@ async fn one_client_gets_at_most_twenty_mail_requests_per_quarter_hour() {
 #[tokio::test]
 async fn a_participant_logs_at_most_twenty_runs_a_day() {
     let app = TestApp::spawn().await;
-    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
-    let therapist = app
-        .user(
-            "poh@medi-stad.example",
-            false,
-            &[(&org, Role::Therapist)],
-            true,
-        )
-        .await;
-    let referrer = app
-        .user(
-            "huisarts@medi-stad.example",
-            false,
-            &[(&org, Role::Referrer)],
-            true,
-        )
-        .await;
-    let (_, offering) = offering_in(&app, &org, &therapist.id).await;
-    let trajectory = trajectory_for(&app, &offering, &referrer, &therapist).await;
+    let trajectory = participants(&app, 1).await.remove(0);
     let token = duurloop::store::new_token();
     let now = app.state.now();
     let mut c = app.conn().await;
