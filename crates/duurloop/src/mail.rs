@@ -106,6 +106,8 @@ pub enum AccountChange<'a> {
     SecondFactor,
     /// A new API token, with the name its maker gave it.
     ApiToken(&'a str),
+    /// Not a change but a notice: an API token stops working soon (its name, the date).
+    TokenExpires(&'a str, &'a str),
     /// Not a change but a warning: the password was right and then the code was wrong so
     /// often that sign-in is blocked for a while (ASVS 2.8.5). Someone may know the password.
     WrongCodes(u32),
@@ -311,15 +313,31 @@ fn compose(mail: &Mail<'_>, lang: Lang) -> Composed {
                     "api-token",
                     lang.t_args("mail-changed-body-api-token", &[("name", name)]),
                 ),
+                AccountChange::TokenExpires(name, date) => (
+                    "token-expires",
+                    lang.t_args(
+                        "mail-changed-body-token-expires",
+                        &[("name", name), ("date", date)],
+                    ),
+                ),
                 AccountChange::WrongCodes(n) => (
                     "wrong-codes",
                     lang.t_args("mail-changed-body-wrong-codes", &[("n", &n.to_string())]),
                 ),
             };
+            // An expiring token is the owner's own doing: nothing to suspect.
+            let paragraphs = match change {
+                AccountChange::TokenExpires(..) => vec![body],
+                _ => vec![body, lang.t("mail-changed-not-you")],
+            };
             Composed {
-                kind: "account_changed",
+                kind: if matches!(change, AccountChange::TokenExpires(..)) {
+                    "token_expires"
+                } else {
+                    "account_changed"
+                },
                 subject: lang.t(&format!("mail-changed-subject-{what}")),
-                paragraphs: vec![body, lang.t("mail-changed-not-you")],
+                paragraphs,
                 link: link.to_string(),
                 action: lang.t("mail-changed-action"),
             }
@@ -536,6 +554,9 @@ pub async fn run_worker(state: AppState, mut shutdown: tokio::sync::watch::Recei
         }
         if let Err(e) = crate::app::measure::run_schedule(&state).await {
             tracing::error!(error = %e, "measurement schedule failed");
+        }
+        if let Err(e) = crate::app::accounts::remind_expiring_tokens(&state).await {
+            tracing::error!(error = %e, "API token reminders failed");
         }
         crate::app::purge::when_due(&state, &mut last_purge).await;
         if let Err(e) = deliver_due(&state).await {

@@ -81,6 +81,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "invoice_payer_details",
         include_str!("../migrations/0016_invoice_payer_details.sql"),
     ),
+    (
+        17,
+        "api_token_reminders",
+        include_str!("../migrations/0017_api_token_reminders.sql"),
+    ),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {

@@ -220,6 +220,8 @@ mail-changed-body-second-factor = An authenticator app was just set up as the se
 mail-changed-body-api-token = An API key named "{ $name }" was just made for your Duurloop account. With it, another system can use the Duurloop API on your behalf.
 mail-changed-subject-wrong-codes = Sign-in attempt on your Duurloop account
 mail-changed-body-wrong-codes = Someone just gave the right password for your Duurloop account, but then a wrong code from the authenticator app { $n } times. Signing in to your account is therefore blocked for a quarter of an hour.
+mail-changed-subject-token-expires = Your Duurloop API key expires soon
+mail-changed-body-token-expires = Your API key "{ $name }" works until { $date }. If another system still uses it, make a new key on your account page and put that in its place.
 mail-changed-not-you = Was this not you? Then ask for a new password at once with "Forgot your password?" on the sign-in page, revoke unknown API keys on your account page and tell your organisation's coordinator.
 mail-changed-action = View my account
 

@@ -220,6 +220,8 @@ mail-changed-body-second-factor = Voor uw Duurloop-account is zojuist een authen
 mail-changed-body-api-token = Voor uw Duurloop-account is zojuist een API-sleutel aangemaakt met de naam "{ $name }". Met die sleutel kan een ander systeem namens u de Duurloop-API gebruiken.
 mail-changed-subject-wrong-codes = Inlogpoging op uw Duurloop-account
 mail-changed-body-wrong-codes = Iemand gaf zojuist het juiste wachtwoord van uw Duurloop-account, maar daarna { $n } keer een verkeerde code uit de authenticator-app. Inloggen op uw account is daarom een kwartier geblokkeerd.
+mail-changed-subject-token-expires = Uw Duurloop-API-sleutel verloopt binnenkort
+mail-changed-body-token-expires = Uw API-sleutel "{ $name }" werkt tot { $date }. Gebruikt een ander systeem hem nog, maak dan op uw accountpagina een nieuwe sleutel en zet die daar in de plaats.
 mail-changed-not-you = Was u dit niet? Vraag dan meteen een nieuw wachtwoord aan via "Wachtwoord vergeten?" op de inlogpagina, trek onbekende API-sleutels in op uw accountpagina en meld het bij de coördinator van uw organisatie.
 mail-changed-action = Mijn account bekijken
 

@@ -105,6 +105,42 @@ pub async fn create_api_token(
     Ok(CreatedToken { id, token })
 }
 
+/// How long before its end a token's owner is reminded.
+pub const TOKEN_REMINDER_MS: i64 = 7 * 86_400_000;
+
+/// The worker's round: mails the owner of each token in use that expires within a week, once
+/// (so an integration does not stop by surprise). How many were sent.
+pub async fn remind_expiring_tokens(state: &AppState) -> AppResult<usize> {
+    let now = state.now();
+    let due = {
+        let mut c = state.db.conn().await?;
+        users::tokens_to_remind(&mut c, now, now + TOKEN_REMINDER_MS).await?
+    };
+    let mut sent = 0;
+    for (id, name, user_id, expires_at) in due {
+        let mut tx = state.db.begin().await?;
+        if !users::mark_token_reminded(&mut tx, &id, now).await? {
+            continue;
+        }
+        if let Some(user) = users::by_id(&mut tx, &user_id).await? {
+            let date = crate::clock::local_date(expires_at);
+            crate::mail::notify_account_change(
+                &mut tx,
+                state,
+                &user,
+                crate::mail::AccountChange::TokenExpires(&name, &date),
+            )
+            .await?;
+            sent += 1;
+        }
+        tx.commit().await?;
+    }
+    if sent > 0 {
+        state.mail_wakeup.notify_one();
+    }
+    Ok(sent)
+}
+
 pub async fn api_tokens(state: &AppState, actor: &Actor) -> AppResult<Vec<ApiTokenRow>> {
     let mut c = state.db.conn().await?;
     Ok(users::api_tokens_of(&mut c, &actor.identity.user_id).await?)

@@ -586,6 +586,35 @@ pub async fn api_tokens_of(c: &mut Conn, user_id: &str) -> Result<Vec<ApiTokenRo
     .await
 }
 
+/// A token that expires soon: (token id, name, owner id, expires at).
+pub type ExpiringToken = (String, String, String, i64);
+
+/// Tokens in use that expire before `before` and whose owner was not reminded yet.
+pub async fn tokens_to_remind(
+    c: &mut Conn,
+    now: i64,
+    before: i64,
+) -> Result<Vec<ExpiringToken>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, name, user_id, expires_at FROM api_tokens WHERE expires_at > $1 \
+         AND expires_at <= $2 AND revoked_at IS NULL AND reminded_at IS NULL ORDER BY expires_at",
+    )
+    .bind(now)
+    .bind(before)
+    .fetch_all(c)
+    .await
+}
+
+/// Marks a token's reminder as sent; false when another worker did it first.
+pub async fn mark_token_reminded(c: &mut Conn, id: &str, now: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query("UPDATE api_tokens SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected() == 1)
+}
+
 /// The user an API token belongs to while it is neither revoked nor expired; stamps its last
 /// use, at most once a minute (a write per API call would queue every call behind SQLite's
 /// write lock).

@@ -321,3 +321,26 @@ async fn the_openapi_document_describes_every_api_route() {
     assert_eq!(docs.status(), StatusCode::OK);
     assert!(docs.text().await.expect("body").contains("swagger"));
 }
+
+/// A week before a token expires, its owner gets one e-mail; revoked tokens none.
+#[tokio::test]
+async fn the_owner_hears_a_week_before_a_token_expires() {
+    let app = TestApp::spawn().await;
+    let u = app.user("f@gemeente.example", false, &[], false).await;
+    let token = app.api_token(&u).await;
+    let revoked = app.api_token(&u).await;
+    sqlx::query("UPDATE api_tokens SET revoked_at = created_at WHERE token_hash = $1")
+        .bind(duurloop::store::hash_token(&revoked))
+        .execute(&app.state.db.pool)
+        .await
+        .expect("revoke");
+    let remind = || duurloop::app::accounts::remind_expiring_tokens(&app.state);
+    assert_eq!(remind().await.expect("round"), 0, "90 days left");
+    app.clock.advance_ms(84 * 86_400_000);
+    assert_eq!(remind().await.expect("round"), 1);
+    assert_eq!(remind().await.expect("round"), 0, "once");
+    let mail = app.last_mail_to(&u.email).await.expect("reminder");
+    assert_eq!(mail.kind, "token_expires");
+    assert!(mail.subject.contains("verloopt binnenkort") && mail.body_text.contains("\"test\""));
+    assert!(!mail.body_text.contains(&token));
+}
