@@ -3,7 +3,7 @@
 use duurloop_domain::{OrgKind, Role};
 use reqwest::StatusCode;
 
-use crate::helpers::{PASSWORD, TestApp, link_in, location};
+use crate::helpers::{PASSWORD, TestApp, link_in, location, secret_shown};
 
 #[tokio::test]
 async fn a_therapist_signs_in_with_password_and_code_and_reaches_the_dutch_start_page() {
@@ -127,12 +127,7 @@ async fn a_role_with_participant_access_must_enrol_a_second_factor_first() {
     let r = app.get(&client, &format!("/organisations/{org}")).await;
     assert!(location(&r).starts_with("/login"));
     let page = app.html(&client, "/account/totp").await;
-    let secret_b32 = page
-        .split("id=\"totp-secret\">")
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .expect("secret shown");
-    let secret = duurloop_domain::totp::TotpSecret::from_base32(secret_b32).expect("base32");
+    let secret = secret_shown(&page);
     let r = app
         .post_form(&client, "/account/totp", &[("code", "123")])
         .await;
@@ -151,12 +146,7 @@ async fn a_role_with_participant_access_must_enrol_a_second_factor_first() {
     // Replacing the second factor later, from the signed-in session, takes the password.
     let page = app.html(&client, "/account/totp").await;
     assert!(page.contains("name=\"password\""));
-    let secret_b32 = page
-        .split("id=\"totp-secret\">")
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .expect("secret shown");
-    let new_secret = duurloop_domain::totp::TotpSecret::from_base32(secret_b32).expect("base32");
+    let new_secret = secret_shown(&page);
     let code = app.code(&new_secret);
     let r = app
         .post_form(&client, "/account/totp", &[("code", &code)])

@@ -393,6 +393,16 @@ pub fn location(r: &reqwest::Response) -> String {
         .to_string()
 }
 
+/// The second-factor secret the enrolment page (`/account/totp`) shows for manual entry.
+pub fn secret_shown(page: &str) -> TotpSecret {
+    let b32 = page
+        .split("id=\"totp-secret\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("secret shown");
+    TotpSecret::from_base32(b32).expect("base32")
+}
+
 /// The link in a message body (invitation, reset).
 pub fn link_in(body: &str, base: &str) -> String {
     body.split_whitespace()

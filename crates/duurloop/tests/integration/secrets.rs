@@ -8,7 +8,7 @@ use duurloop::{
 use duurloop_domain::{OrgKind, Role, totp::TotpSecret};
 use reqwest::StatusCode;
 
-use crate::helpers::{PASSWORD, TestApp, TestUser, location};
+use crate::helpers::{PASSWORD, TestApp, TestUser, location, secret_shown};
 
 /// The stored (active, pending) second-factor secrets of an account, read from the row.
 async fn stored(app: &TestApp, user_id: &str) -> (Option<String>, Option<String>) {
@@ -60,12 +60,7 @@ async fn after_enrolment_the_database_holds_the_second_factor_only_encrypted_and
         .await;
     assert_eq!(location(&r), "/account/totp");
     let page = app.html(&client, "/account/totp").await;
-    let shown = page
-        .split("id=\"totp-secret\">")
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .expect("secret shown");
-    let secret = TotpSecret::from_base32(shown).expect("base32");
+    let secret = secret_shown(&page);
     let (active, pending) = stored(&app, &u.id).await;
     assert_eq!(active, None);
     sealed_and_not_plain(&pending.expect("pending secret"), &secret);
