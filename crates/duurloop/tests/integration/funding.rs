@@ -617,6 +617,21 @@ async fn the_demo_has_the_lelystad_mix_and_a_municipality_deal_with_invoices_to_
     );
 }
 
+/// A coordinator of another organisation, who may change nothing here; with that
+/// organisation's id.
+async fn coordinator_elsewhere(app: &TestApp) -> (String, TestUser) {
+    let other_org = app.org("Elders", OrgKind::GpPractice).await;
+    let coordinator = app
+        .user(
+            "coord@elders.example",
+            false,
+            &[(&other_org, Role::Coordinator)],
+            true,
+        )
+        .await;
+    (other_org, coordinator)
+}
+
 async fn put_json(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
     let r = app
         .api(token, Method::PUT, path)
@@ -712,15 +727,7 @@ async fn a_coordinator_edits_a_payer_on_the_page_and_the_api_and_sent_invoices_k
         assert!(v["error"]["fields"][field].is_string(), "{field}: {v}");
     }
     // Someone of another organisation may not change it, on the API or the page.
-    let other_org = app.org("Elders", OrgKind::GpPractice).await;
-    let stranger = app
-        .user(
-            "coord@elders.example",
-            false,
-            &[(&other_org, Role::Coordinator)],
-            true,
-        )
-        .await;
+    let (other_org, stranger) = coordinator_elsewhere(&app).await;
     let (s, _) = put_json(
         &app,
         &app.api_token(&stranger).await,
@@ -906,15 +913,7 @@ async fn an_ended_contract_pays_nothing_after_its_end_and_cannot_end_before_what
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {v}");
     }
     // Someone of another organisation, or the therapist, may not end it.
-    let other_org = app.org("Elders", OrgKind::GpPractice).await;
-    let stranger = app
-        .user(
-            "coord@elders.example",
-            false,
-            &[(&other_org, Role::Coordinator)],
-            true,
-        )
-        .await;
+    let (_, stranger) = coordinator_elsewhere(&app).await;
     for token in [app.api_token(&stranger).await, tt.clone()] {
         let (s, _) = post_json(&app, &token, &path, end(&days[1])).await;
         assert_eq!(s, StatusCode::FORBIDDEN);
