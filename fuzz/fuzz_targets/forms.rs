@@ -434,15 +434,28 @@ fn check_password(raw: &str, confirmation: &str) {
         Err("password-too-long")
     } else if raw != confirmation {
         Err("password-mismatch")
+    } else if duurloop_domain::password::is_common(raw, &[]) {
+        // The breached/common check (zxcvbn) has no independent oracle; it runs here so any
+        // input that makes it panic is found, and it is the last rule to apply.
+        Err("password-common")
     } else {
         Ok(())
     };
-    let parsed = NewPassword::parse(raw, confirmation);
+    let parsed = NewPassword::parse(raw, confirmation, &[]);
     if let Ok(p) = &parsed {
         assert_eq!(p.expose(), raw);
         assert_eq!(format!("{p:?}"), "NewPassword(<redacted>)");
     }
     assert_eq!(key(parsed), expected);
+    // With context words (an address and a name made of the input): the length and
+    // confirmation rules come first all the same, and nothing panics.
+    let with_context = NewPassword::parse(raw, confirmation, &[confirmation, raw]);
+    if matches!(
+        expected,
+        Err("password-too-short" | "password-too-long" | "password-mismatch")
+    ) {
+        assert_eq!(key(with_context), expected);
+    }
 }
 
 /// `yyyy-mm-dd`, a real date from 1900 on, by the calendar of `attendance`.

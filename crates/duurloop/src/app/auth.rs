@@ -492,7 +492,21 @@ pub async fn reset_password(
     confirm: &str,
     ctx: &RequestCtx,
 ) -> AppResult<()> {
-    let pw = NewPassword::parse(password, confirm).map_err(|e| AppError::field("password", e))?;
+    // The account's address and name, so the new password may not be made of them; an
+    // unknown or spent link is refused below, after the password's own checks.
+    let owner = {
+        let mut c = state.db.conn().await?;
+        match users::password_reset_user(&mut c, token, state.now()).await? {
+            Some(id) => users::by_id(&mut c, &id).await?,
+            None => None,
+        }
+    };
+    let context = owner
+        .as_ref()
+        .map(|u| [u.email.as_str(), u.name.as_str()])
+        .unwrap_or_default();
+    let pw = NewPassword::parse(password, confirm, &context)
+        .map_err(|e| AppError::field("password", e))?;
     let hash = hash_password(pw.expose()).await?;
     let now = state.now();
     let mut tx = state.db.begin().await?;
@@ -540,8 +554,12 @@ pub async fn change_password(
     session_hash: &str,
     input: &PasswordChange,
 ) -> AppResult<()> {
-    let pw = NewPassword::parse(&input.password, &input.confirm)
-        .map_err(|e| AppError::field("password", e))?;
+    let pw = NewPassword::parse(
+        &input.password,
+        &input.confirm,
+        &[&actor.identity.email, &actor.identity.name],
+    )
+    .map_err(|e| AppError::field("password", e))?;
     confirm_password(state, actor, &input.current)
         .await
         .map_err(|e| match e {
@@ -651,7 +669,8 @@ pub async fn accept_invitation(
             })
         })
         .ok();
-    let pw = NewPassword::parse(password, confirm)
+    let given_name = name.as_ref().map(PersonName::as_str).unwrap_or_default();
+    let pw = NewPassword::parse(password, confirm, &[&inv.email, given_name])
         .map_err(|e| {
             errors.push(super::FieldError {
                 field: "password",

@@ -54,8 +54,8 @@ pub async fn run(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
                 .map_err(|_| anyhow::anyhow!("not a valid e-mail address"))?;
             let name =
                 PersonName::parse(&name).map_err(|_| anyhow::anyhow!("name must not be empty"))?;
-            let pw = NewPassword::parse(&password, &password)
-                .map_err(|_| anyhow::anyhow!("password needs 12 to 128 characters"))?;
+            let pw = NewPassword::parse(&password, &password, &[email.as_str(), name.as_str()])
+                .map_err(password_refused)?;
             let hash = hash_password(pw.expose()).await?;
             let mut tx = db.begin().await?;
             let (id, action) = match users::by_email(&mut tx, email.as_str()).await? {
@@ -90,13 +90,13 @@ pub async fn run(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
             println!("administrator ready; a second factor is set up at first login");
         }
         UserCommand::ResetPassword { email, password } => {
-            let pw = NewPassword::parse(&password, &password)
-                .map_err(|_| anyhow::anyhow!("password needs 12 to 128 characters"))?;
-            let hash = hash_password(pw.expose()).await?;
-            let mut tx = db.begin().await?;
-            let u = users::by_email(&mut tx, &email.trim().to_lowercase())
+            let u = users::by_email(&mut *db.conn().await?, &email.trim().to_lowercase())
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("no account with that address"))?;
+            let pw = NewPassword::parse(&password, &password, &[&u.email, &u.name])
+                .map_err(password_refused)?;
+            let hash = hash_password(pw.expose()).await?;
+            let mut tx = db.begin().await?;
             users::set_password(&mut tx, &u.id, &hash).await?;
             users::delete_sessions_of(&mut tx, &u.id).await?;
             record_system(
@@ -135,4 +135,17 @@ pub async fn run(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// What the console says about a refused password (the web forms show the same in Dutch and
+/// English from the locale files).
+fn password_refused(e: duurloop_domain::Invalid) -> anyhow::Error {
+    match e.key {
+        "password-common" => anyhow::anyhow!(
+            "this password is used a lot or known from data breaches (or too close to one, or \
+             to the account's name or address); choose another, for example a sentence of a \
+             few words"
+        ),
+        _ => anyhow::anyhow!("password needs 12 to 128 characters"),
+    }
 }

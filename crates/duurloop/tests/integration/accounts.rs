@@ -745,3 +745,138 @@ async fn five_wrong_codes_block_the_account_and_tell_its_owner() {
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// ASVS 2.1.7: a new password that is common or known from breaches (or made of the account's
+/// own address or name) is refused wherever one is set, with the field's message in the
+/// page's language, and nothing changes.
+#[tokio::test]
+async fn common_and_breached_passwords_are_refused_wherever_a_password_is_set() {
+    const COMMON_NL: &str = "komt voor in gelekte wachtwoorden";
+    const COMMON_EN: &str = "known from data breaches";
+    let app = TestApp::spawn().await;
+
+    // The forgotten-password link: the form again with the message, the link still usable.
+    let u = app
+        .user("vergeten@praktijk.example", false, &[], false)
+        .await;
+    let client = app.browser();
+    app.post_form(&client, "/password/forgot", &[("email", &u.email)])
+        .await;
+    let mail = app.last_mail_to(&u.email).await.expect("reset mail");
+    let link = link_in(&mail.body_text, &app.base);
+    let r = app
+        .post_form(
+            &client,
+            &link,
+            &[("password", "Password1234"), ("confirm", "Password1234")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = r.text().await.expect("body");
+    assert!(page.contains(COMMON_NL), "{page}");
+    assert!(
+        page.contains("name=\"password\""),
+        "the form is shown again"
+    );
+    let _ = app.get(&client, "/lang/en").await;
+    let own = "vergeten@praktijk.example";
+    let r = app
+        .post_form(&client, &link, &[("password", own), ("confirm", own)])
+        .await;
+    assert!(r.text().await.expect("body").contains(COMMON_EN));
+    assert_eq!(app.audit_count("reset_password", "user").await, 0);
+    let r = app
+        .post_form(
+            &client,
+            &link,
+            &[
+                ("password", "een nieuw wachtwoord"),
+                ("confirm", "een nieuw wachtwoord"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "the link still works");
+
+    // Accepting an invitation.
+    let org = app.org("Praktijk Zwolle", OrgKind::TherapistPractice).await;
+    let coord = app
+        .user(
+            "coordinator@zwolle.example",
+            false,
+            &[(&org, Role::Coordinator)],
+            true,
+        )
+        .await;
+    let coordinator = app.session_for(&coord).await;
+    app.post_form(
+        &coordinator,
+        &format!("/organisations/{org}/invitations"),
+        &[("email", "joost@zwolle.example"), ("role", "therapist")],
+    )
+    .await;
+    let mail = app
+        .last_mail_to("joost@zwolle.example")
+        .await
+        .expect("invitation mail");
+    let link = link_in(&mail.body_text, &app.base);
+    let joost = app.browser();
+    for common in ["qwertyuiop123", "JoostBakker1980"] {
+        let r = app
+            .post_form(
+                &joost,
+                &link,
+                &[
+                    ("name", "Joost Bakker"),
+                    ("password", common),
+                    ("confirm", common),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{common}");
+        let page = r.text().await.expect("body");
+        assert!(page.contains(COMMON_NL), "{common}: {page}");
+        assert!(page.contains("Joost Bakker"), "the name is kept");
+    }
+    let r = app
+        .post_form(
+            &joost,
+            &link,
+            &[
+                ("name", "Joost Bakker"),
+                ("password", "rustig duurlopen"),
+                ("confirm", "rustig duurlopen"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "the invitation still works"
+    );
+
+    // Changing one's password on the account page.
+    let f = app.user("f@gemeente.example", false, &[], false).await;
+    let here = app.sign_in(&f).await;
+    let r = app
+        .post_form(
+            &here,
+            "/account/password",
+            &[
+                ("current", PASSWORD),
+                ("password", "P@ssw0rd1234!"),
+                ("confirm", "P@ssw0rd1234!"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.expect("body").contains(COMMON_NL));
+    assert_eq!(app.audit_count("change_password", "user").await, 0);
+    let r = app
+        .post_form(
+            &app.browser(),
+            "/login",
+            &[("email", &f.email), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "the old password stays");
+}

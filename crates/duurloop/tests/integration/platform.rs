@@ -267,6 +267,30 @@ fn the_command_line_migrates_creates_an_admin_backs_up_and_shows_config_redacted
         &[("DUURLOOP_NEW_PASSWORD", "kort")],
     );
     assert!(!o.status.success(), "a short password is refused");
+    // A common one too (ASVS 2.1.7), for a new administrator and for a reset alike.
+    for (command, password) in [
+        ("create-admin", "Password1234!"),
+        ("reset-password", "beheer@regio.example"),
+    ] {
+        let mut args = vec![
+            "--database-url",
+            &url,
+            "user",
+            command,
+            "--email",
+            "beheer@regio.example",
+        ];
+        if command == "create-admin" {
+            args.extend(["--name", "Beheer"]);
+        }
+        let o = duurloop(dir.path(), &args, &[("DUURLOOP_NEW_PASSWORD", password)]);
+        assert!(!o.status.success(), "{command} refuses {password}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("known from data breaches"),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
     ok(&duurloop(
         dir.path(),
         &["--database-url", &url, "demo"],

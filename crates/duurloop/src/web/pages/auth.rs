@@ -333,7 +333,8 @@ async fn reset_form(
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct PasswordForm {
     password: String,
     confirm: String,
