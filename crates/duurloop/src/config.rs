@@ -81,6 +81,10 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` is believed (addresses or CIDR ranges). Empty:
     /// the header is ignored and the client IP is the TCP peer.
     pub trusted_proxies: Vec<IpRange>,
+    /// A bearer token for `/metrics` (at least 32 characters). Set: `/metrics` answers only a
+    /// request with `Authorization: Bearer <token>`. Empty: only a request made on this
+    /// machine directly (loopback, not through a proxy). Anyone else gets 404.
+    pub metrics_token: Secret,
 }
 
 impl Default for Config {
@@ -99,6 +103,7 @@ impl Default for Config {
             log_format: "pretty".into(),
             referral_response_days: 3,
             trusted_proxies: Vec::new(),
+            metrics_token: Secret::default(),
         }
     }
 }
@@ -183,6 +188,9 @@ impl Config {
         if let Some(v) = secret("DUURLOOP_SECRET_KEY")? {
             self.secret_key = v;
         }
+        if let Some(v) = secret("DUURLOOP_METRICS_TOKEN")? {
+            self.metrics_token = v;
+        }
         if let Some(v) = get("DUURLOOP_LISTEN") {
             self.listen = v
                 .parse()
@@ -231,6 +239,11 @@ impl Config {
         crate::db::Backend::from_url(self.database_url.expose())?;
         if !self.secret_key.is_empty() {
             crate::secrets::SecretKey::parse(self.secret_key.expose())?;
+        }
+        if !self.metrics_token.is_empty() && self.metrics_token.expose().chars().count() < 32 {
+            anyhow::bail!(
+                "metrics_token must have at least 32 characters (e.g. `openssl rand -hex 32`)"
+            );
         }
         if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
             anyhow::bail!("base_url must start with http:// or https://");
@@ -474,6 +487,35 @@ mod tests {
             err.contains("secret_key") && !err.contains("geheim"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_metrics_token_comes_from_a_file_or_the_environment_is_long_and_never_shown() {
+        let token = "0123456789abcdef0123456789abcdef";
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("metrics.token");
+        std::fs::write(&file, format!("{token}\n")).expect("write");
+        for env in [
+            vec![("DUURLOOP_METRICS_TOKEN".to_string(), token.to_string())],
+            vec![(
+                "DUURLOOP_METRICS_TOKEN_FILE".to_string(),
+                file.display().to_string(),
+            )],
+        ] {
+            let cfg = Config::load_from(&ConfigFlags::default(), &env).expect("valid");
+            assert_eq!(cfg.metrics_token.expose(), token);
+            assert!(!cfg.to_redacted_toml().contains("0123456789"));
+            assert!(!format!("{cfg:?}").contains("0123456789"));
+        }
+        let env = vec![("DUURLOOP_METRICS_TOKEN".to_string(), "kort".to_string())];
+        let err = Config::load_from(&ConfigFlags::default(), &env)
+            .expect_err("too short")
+            .to_string();
+        assert!(
+            err.contains("metrics_token") && !err.contains("kort"),
+            "{err}"
+        );
+        assert!(Config::default().metrics_token.is_empty());
     }
 
     #[test]

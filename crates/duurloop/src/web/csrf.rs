@@ -24,7 +24,7 @@ const MAX_FORM_BYTES: usize = 1024 * 1024;
 #[derive(Clone, Debug)]
 pub struct CsrfToken(pub String);
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

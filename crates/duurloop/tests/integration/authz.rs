@@ -10,6 +10,10 @@ use crate::helpers::{CSRF, TestApp, TestUser, location};
 enum Who {
     /// Anyone, signed in or not.
     Anyone,
+    /// Not by role but by where the request comes from: a direct request from this machine
+    /// (as every request in this matrix is) or one with `metrics_token`; anyone else gets 404
+    /// (`integration::platform::metrics_answer_only_this_machine_or_the_metrics_token_and_health_stays_public`).
+    Scraper,
     /// Only a session that is between password and code: nobody in this matrix.
     CodeStep,
     /// Any signed-in person.
@@ -57,7 +61,7 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
     ("GET", "/", Who::Anyone, "/", ""),
     ("GET", "/lang/{code}", Who::Anyone, "/lang/en", ""),
     ("GET", "/healthz", Who::Anyone, "/healthz", ""),
-    ("GET", "/metrics", Who::Anyone, "/metrics", ""),
+    ("GET", "/metrics", Who::Scraper, "/metrics", ""),
     ("GET", "/static/{*path}", Who::Anyone, "/static/app.css", ""),
     ("GET", "/login", Who::Anyone, "/login", ""),
     (
@@ -1329,7 +1333,7 @@ enum Actor {
 
 fn allowed(who: Who, actor: Actor) -> bool {
     match who {
-        Who::Anyone => true,
+        Who::Anyone | Who::Scraper => true,
         Who::CodeStep => false,
         Who::SignedIn => actor != Actor::Anonymous,
         Who::Admin => actor == Actor::Admin,

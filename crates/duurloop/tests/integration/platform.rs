@@ -6,6 +6,8 @@ use duurloop::{
 };
 use reqwest::StatusCode;
 
+use duurloop::config::Secret;
+
 use crate::helpers::{CSRF, TestApp, fresh_database_url};
 
 #[tokio::test]
@@ -25,6 +27,72 @@ async fn health_and_metrics_answer() {
         "{m}"
     );
     assert!(m.contains("duurloop_database_up 1"));
+}
+
+/// `/metrics` answers a direct request from this machine, or one with `metrics_token` once
+/// that is set; anyone else gets 404. `/healthz` stays public (load balancers).
+#[tokio::test]
+async fn metrics_answer_only_this_machine_or_the_metrics_token_and_health_stays_public() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::new();
+    let get = |url: String, headers: &[(&str, &str)]| {
+        let mut b = client.get(url);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        async move { b.send().await.expect("req").status() }
+    };
+    assert_eq!(get(app.url("/metrics"), &[]).await, StatusCode::OK);
+    let proxied = [("X-Forwarded-For", "203.0.113.9")];
+    assert_eq!(
+        get(app.url("/metrics"), &proxied).await,
+        StatusCode::NOT_FOUND,
+        "through a reverse proxy on this machine"
+    );
+    assert_eq!(get(app.url("/healthz"), &proxied).await, StatusCode::OK);
+
+    // A proxy listed in `trusted_proxies` is not this machine's own scraper either.
+    let behind = app
+        .restart_with(|c| c.trusted_proxies = vec!["127.0.0.1".parse().expect("range")])
+        .await;
+    assert_eq!(
+        get(behind.url("/metrics"), &[]).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(get(behind.url("/healthz"), &[]).await, StatusCode::OK);
+
+    // With a token, only the token opens it, from this machine too.
+    let token = "metrics-0123456789abcdef0123456789";
+    let scraped = app
+        .restart_with(|c| c.metrics_token = Secret::new(token))
+        .await;
+    let bearer = format!("Bearer {token}");
+    for headers in [
+        &[][..],
+        &[("Authorization", "Bearer metrics-0123456789abcdef01234567")][..],
+        &[("Authorization", token)][..],
+    ] {
+        assert_eq!(
+            get(scraped.url("/metrics"), headers).await,
+            StatusCode::NOT_FOUND,
+            "{headers:?}"
+        );
+    }
+    let r = client
+        .get(scraped.url("/metrics"))
+        .header("Authorization", &bearer)
+        .header("X-Forwarded-For", "203.0.113.9")
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("duurloop_database_up 1")
+    );
+    assert_eq!(get(scraped.url("/healthz"), &proxied).await, StatusCode::OK);
 }
 
 #[tokio::test]

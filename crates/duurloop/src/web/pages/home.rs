@@ -1,8 +1,10 @@
 //! The start page (per role), language switch, health and metrics.
 
+use std::net::SocketAddr;
+
 use askama::Template;
 use axum::{
-    extract::{Path, Query, State},
+    extract::{ConnectInfo, Path, Query, Request, State},
     http::{StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
@@ -121,7 +123,15 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> Result<Response, AppError> {
+/// The counters, for the scraper only (`web::metrics::may_read`): anyone else gets 404.
+async fn metrics(State(state): State<AppState>, req: Request) -> Result<Response, AppError> {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    if !crate::web::metrics::may_read(&state.config, peer, req.headers()) {
+        return Err(AppError::NotFound);
+    }
     let pending = {
         let mut c = state.db.conn().await?;
         crate::store::outbox::pending_count(&mut c).await?
