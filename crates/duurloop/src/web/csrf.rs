@@ -1,6 +1,7 @@
 //! CSRF protection for every state-changing form (double-submit token).
 //!
-//! A random token lives in an HttpOnly, SameSite=Strict cookie; every page gets it (through the
+//! A random token lives in an HttpOnly, SameSite=Strict cookie (`__Host-dl_csrf` over HTTPS,
+//! else `dl_csrf`); every page gets it (through the
 //! request extension [`CsrfToken`]) to put in its forms as `csrf_token`. Any POST, PUT, PATCH or
 //! DELETE outside `/api/` must carry the same value in its form body (or an `X-CSRF-Token`
 //! header, or for file uploads the `csrf_token` query parameter), or it is refused with 403
@@ -16,9 +17,22 @@ use axum::{
 };
 
 use super::ctx::cookie;
-use crate::{app::AppError, state::AppState};
+use crate::{app::AppError, config::Config, state::AppState};
 
 pub const CSRF_COOKIE: &str = "dl_csrf";
+/// The CSRF cookie's name over HTTPS (ASVS 3.4.4, see `ctx::SESSION_COOKIE_HTTPS`): a sibling
+/// subdomain or a plain-HTTP page cannot plant a token of its own choosing.
+pub const CSRF_COOKIE_HTTPS: &str = "__Host-dl_csrf";
+
+/// The name of the CSRF cookie: `__Host-dl_csrf` when cookies are `Secure` (`base_url` is
+/// `https://`), else `dl_csrf`. Only that name is read.
+pub fn csrf_cookie_name(config: &Config) -> &'static str {
+    if config.secure_cookies() {
+        CSRF_COOKIE_HTTPS
+    } else {
+        CSRF_COOKIE
+    }
+}
 const MAX_FORM_BYTES: usize = 1024 * 1024;
 
 #[derive(Clone, Debug)]
@@ -29,7 +43,8 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 pub async fn protect(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let existing = cookie(req.headers(), CSRF_COOKIE)
+    let name = csrf_cookie_name(&state.config);
+    let existing = cookie(req.headers(), name)
         .map(str::to_string)
         .filter(|t| t.len() >= 32);
     let token = existing.clone().unwrap_or_else(crate::store::new_token);
@@ -51,7 +66,7 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
             ""
         };
         if let Ok(v) = HeaderValue::from_str(&format!(
-            "{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{secure}"
+            "{name}={token}; Path=/; HttpOnly; SameSite=Strict{secure}"
         )) {
             resp.headers_mut().append(header::SET_COOKIE, v);
         }

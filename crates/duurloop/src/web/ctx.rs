@@ -13,14 +13,30 @@ use axum::{
 use super::csrf::CsrfToken;
 use crate::{
     app::{Actor, AppError, AuthVia, Identity, RequestCtx, auth},
-    config::IpRange,
+    config::{Config, IpRange},
     i18n::Lang,
     state::AppState,
     store::users::SessionRow,
 };
 
 pub const SESSION_COOKIE: &str = "dl_session";
+/// The session cookie's name when Duurloop is reached over HTTPS (ASVS 3.4.4): a browser keeps
+/// a `__Host-` cookie only when it is `Secure`, has `Path=/` and no `Domain`, so it comes from
+/// this exact host over HTTPS and no sibling subdomain or plain-HTTP page can set or replace
+/// it.
+pub const SESSION_COOKIE_HTTPS: &str = "__Host-dl_session";
 pub const LANG_COOKIE: &str = "dl_lang";
+
+/// The name of the staff session cookie: `__Host-dl_session` when cookies are `Secure`
+/// (`base_url` is `https://`), else `dl_session` (a browser refuses a `__Host-` cookie that is
+/// not `Secure`). Only that name is read: over HTTPS a plain `dl_session` is ignored.
+pub fn session_cookie_name(config: &Config) -> &'static str {
+    if config.secure_cookies() {
+        SESSION_COOKIE_HTTPS
+    } else {
+        SESSION_COOKIE
+    }
+}
 
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
@@ -128,7 +144,7 @@ impl FromRequestParts<AppState> for PageCtx {
             .get::<CsrfToken>()
             .map(|t| t.0.clone())
             .unwrap_or_default();
-        let session = match cookie(&parts.headers, SESSION_COOKIE) {
+        let session = match cookie(&parts.headers, session_cookie_name(&state.config)) {
             Some(token) => auth::session(state, token).await?,
             None => None,
         };
@@ -195,14 +211,16 @@ impl FromRequestParts<AppState> for ApiActor {
     }
 }
 
-/// Set-Cookie value for the session (HttpOnly, SameSite=Lax, Secure behind HTTPS).
+/// Set-Cookie value for the session (HttpOnly, SameSite=Lax, `Path=/`, never a `Domain`;
+/// Secure and named `__Host-dl_session` behind HTTPS).
 pub fn session_cookie(state: &AppState, token: &str) -> String {
     let secure = if state.config.secure_cookies() {
         "; Secure"
     } else {
         ""
     };
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}")
+    let name = session_cookie_name(&state.config);
+    format!("{name}={token}; Path=/; HttpOnly; SameSite=Lax{secure}")
 }
 
 pub fn clear_session_cookie(state: &AppState) -> String {
@@ -211,7 +229,8 @@ pub fn clear_session_cookie(state: &AppState) -> String {
     } else {
         ""
     };
-    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
+    let name = session_cookie_name(&state.config);
+    format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
 }
 
 pub fn lang_cookie(state: &AppState, lang: Lang) -> String {

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 
 use duurloop::config::Secret;
 
-use crate::helpers::{CSRF, TestApp, fresh_database_url};
+use crate::helpers::{CSRF, PASSWORD, TestApp, fresh_database_url};
 
 #[tokio::test]
 async fn health_and_metrics_answer() {
@@ -93,6 +93,111 @@ async fn metrics_answer_only_this_machine_or_the_metrics_token_and_health_stays_
             .contains("duurloop_database_up 1")
     );
     assert_eq!(get(scraped.url("/healthz"), &proxied).await, StatusCode::OK);
+}
+
+/// Over HTTPS the staff session and CSRF cookies are `__Host-` cookies (ASVS 3.4.4): Secure,
+/// `Path=/`, no `Domain`, and the plain names are no longer read. Over plain HTTP the names
+/// stay `dl_session` and `dl_csrf`.
+#[tokio::test]
+async fn over_https_the_session_and_csrf_cookies_carry_the_host_prefix() {
+    let app = TestApp::spawn().await;
+    let u = app.user("koekje@praktijk.example", false, &[], false).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let set_cookie = |r: &reqwest::Response, name: &str| -> Option<String> {
+        r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(&format!("{name}=")))
+            .map(str::to_string)
+    };
+    let value = |cookie: &str| -> String {
+        let first = cookie.split(';').next().expect("pair");
+        first.split_once('=').expect("name=value").1.to_string()
+    };
+    let login = |base: &TestApp, cookie: String, csrf: String| {
+        let b = client
+            .post(base.url("/login"))
+            .header("Cookie", cookie)
+            .form(&[
+                ("csrf_token", csrf.as_str()),
+                ("email", u.email.as_str()),
+                ("password", PASSWORD),
+            ]);
+        async move { b.send().await.expect("login") }
+    };
+
+    // Plain HTTP: the names as they were, without Secure.
+    let r = client.get(app.url("/login")).send().await.expect("req");
+    let csrf = set_cookie(&r, "dl_csrf").expect("dl_csrf over http");
+    assert!(!csrf.contains("Secure"), "{csrf}");
+    let r = login(&app, format!("dl_csrf={CSRF}"), CSRF.into()).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let session = set_cookie(&r, "dl_session").expect("dl_session over http");
+    assert!(set_cookie(&r, "__Host-dl_session").is_none());
+    assert!(!session.contains("Secure"), "{session}");
+
+    // HTTPS: `__Host-` names, Secure, Path=/, no Domain.
+    let https = app
+        .restart_with(|c| c.base_url = "https://duurloop.example".into())
+        .await;
+    let r = client.get(https.url("/login")).send().await.expect("req");
+    assert!(set_cookie(&r, "dl_csrf").is_none());
+    let csrf = set_cookie(&r, "__Host-dl_csrf").expect("__Host-dl_csrf over https");
+    for part in ["; Path=/;", "HttpOnly", "SameSite=Strict", "; Secure"] {
+        assert!(csrf.contains(part), "{part}: {csrf}");
+    }
+    assert!(!csrf.to_lowercase().contains("domain="), "{csrf}");
+    let token = value(&csrf);
+    // The CSRF cookie under its plain name no longer counts.
+    let r = login(&https, format!("dl_csrf={token}"), token.clone()).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = login(&https, format!("__Host-dl_csrf={token}"), token.clone()).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(set_cookie(&r, "dl_session").is_none());
+    let session = set_cookie(&r, "__Host-dl_session").expect("__Host-dl_session");
+    for part in ["; Path=/;", "HttpOnly", "SameSite=Lax", "; Secure"] {
+        assert!(session.contains(part), "{part}: {session}");
+    }
+    assert!(!session.to_lowercase().contains("domain="), "{session}");
+    let session = value(&session);
+    let account = |cookie: String| {
+        let b = client.get(https.url("/account")).header("Cookie", cookie);
+        async move { b.send().await.expect("account").status() }
+    };
+    assert_eq!(
+        account(format!("__Host-dl_session={session}")).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        account(format!("dl_session={session}")).await,
+        StatusCode::SEE_OTHER,
+        "the plain name is not read over https"
+    );
+    let r = client
+        .post(https.url("/logout"))
+        .header(
+            "Cookie",
+            format!("__Host-dl_csrf={token}; __Host-dl_session={session}"),
+        )
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let cleared = set_cookie(&r, "__Host-dl_session").expect("cleared");
+    assert!(
+        cleared.contains("Max-Age=0") && cleared.contains("; Secure"),
+        "{cleared}"
+    );
+    assert_eq!(
+        account(format!("__Host-dl_session={session}")).await,
+        StatusCode::SEE_OTHER,
+        "signed out"
+    );
 }
 
 #[tokio::test]

@@ -128,6 +128,9 @@ async fn open_link(
     } else {
         ""
     };
+    // No `__Host-` prefix (ASVS 3.4.4) here, unlike the staff session and CSRF cookies: the
+    // prefix requires `Path=/`, and this cookie is kept to `/portal` on purpose, so staff pages
+    // never receive a participant's session.
     let cookie = format!("{PORTAL_COOKIE}={session}; Path=/portal; HttpOnly; SameSite=Lax{secure}");
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/portal")).into_response())
 }
