@@ -554,3 +554,130 @@ pub async fn new_calendar_feed(
     tx.commit().await?;
     Ok(token)
 }
+
+/// Everything Duurloop holds about a participant's trajectory, as their own download
+/// (`GET /portal/export`, `GET /api/v1/portal/export`; SPEC C12, GDPR art. 15, ASVS 8.3.2).
+///
+/// What is in it, read from the schema:
+/// - `referral`: the referral as it concerns them — name, contact details, postcode,
+///   indications, medication, physical limits, motivation, funding route, the consent given,
+///   the referrer's note (SPEC does not keep it from the participant), who referred them, the
+///   offering and provider, status and dates; `referral_timeline`: its status changes with
+///   their notes and who made them; `invitations`: the intake and trial invitations.
+/// - `intake`: the intake and health screen with its answers, the sports-medical clearance and
+///   the decision, when there is one.
+/// - `trajectory`: status, start, weeks, start level, heart-rate zone and the `plan` (parsed).
+/// - `sessions`: the group sessions of their offering from their start, each with their
+///   attendance when recorded (and who recorded it).
+/// - `runs`: every run they logged or uploaded (summaries only: no track is ever stored).
+/// - `measurements` with the `answers` as given, `scores` per instrument, `safety_alerts`
+///   that their answers raised, and `feedback_reports` written to the referrer.
+/// - `audit`: every audit-log entry about their trajectory, referral (and intake), runs,
+///   measurements and feedback reports: when, who (name), in which role, what, the outcome.
+///
+/// Left out on purpose: secrets (link, session, calendar and measurement token hashes, the
+/// referral's submission key), the scheduler's reminder bookkeeping, the IP address and
+/// browser of staff in the audit entries (their personal data, not the participant's), and
+/// other participants' data — group sessions carry only this participant's attendance.
+/// Funding and invoices are the provider's accounts with the payer and are not included.
+///
+/// All reads go through one connection; the download itself is audit-logged (`export` of the
+/// `trajectory`, with the organisation so the coordinator sees it) before it is returned.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Export {
+    /// `jjjj-mm-dd` of the download.
+    pub exported_on: String,
+    pub referral: Option<store::portal::ExportReferral>,
+    pub referral_timeline: Vec<store::portal::ExportReferralEvent>,
+    pub invitations: Vec<store::portal::ExportInvitation>,
+    pub intake: Option<store::portal::ExportIntake>,
+    pub trajectory: ExportTrajectory,
+    pub sessions: Vec<store::portal::ExportSession>,
+    pub runs: Vec<RunRow>,
+    pub measurements: Vec<store::portal::ExportMeasurement>,
+    pub scores: Vec<store::portal::ExportScore>,
+    pub safety_alerts: Vec<store::portal::ExportSafetyAlert>,
+    pub feedback_reports: Vec<store::portal::ExportFeedback>,
+    pub audit: Vec<store::portal::ExportAuditEntry>,
+}
+
+/// The trajectory in the download.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ExportTrajectory {
+    pub id: String,
+    pub offering_title: String,
+    pub status: String,
+    pub start_date: String,
+    pub weeks: i64,
+    pub start_level: String,
+    pub current_week: i64,
+    pub hr_low: Option<i64>,
+    pub hr_high: Option<i64>,
+    /// The training plan (weeks with their sessions).
+    #[schema(value_type = Object)]
+    pub plan: serde_json::Value,
+    pub created_at: i64,
+}
+
+/// Reads the participant's data for [`Export`] and logs the download.
+pub async fn export(state: &AppState, p: &Participant, ctx: &RequestCtx) -> AppResult<Export> {
+    let t = &p.trajectory;
+    let now = state.now();
+    // Reads only, as on the home page: no transaction holding SQLite's write lock.
+    let mut c = state.db.conn().await?;
+    let referral = store::portal::export_referral(&mut c, &t.referral_id).await?;
+    let referral_timeline = store::portal::export_referral_events(&mut c, &t.referral_id).await?;
+    let invitations = store::portal::export_invitations(&mut c, &t.referral_id).await?;
+    let intake = store::portal::export_intake(&mut c, &t.referral_id).await?;
+    let sessions =
+        store::portal::export_sessions(&mut c, &t.id, &t.offering_id, &t.start_date).await?;
+    let runs = store::portal::runs(&mut c, &t.id).await?;
+    let measurements = store::portal::export_measurements(&mut c, &t.id).await?;
+    let scores = store::portal::export_scores(&mut c, &t.id).await?;
+    let safety_alerts = store::portal::export_safety_alerts(&mut c, &t.id).await?;
+    let feedback_reports = store::portal::export_feedback(&mut c, &t.id).await?;
+    let audit = store::portal::export_audit(&mut c, &t.id, &t.referral_id).await?;
+    drop(c);
+    let plan = serde_json::from_str(&t.plan).unwrap_or(serde_json::Value::Null);
+    super::audit::log_anonymous_read(
+        state,
+        now,
+        ctx,
+        Event::new("export", "trajectory")
+            .record(&t.id)
+            .org(&t.org_id),
+    )
+    .await?;
+    Ok(Export {
+        exported_on: crate::clock::local_date(now),
+        referral,
+        referral_timeline,
+        invitations,
+        intake,
+        trajectory: ExportTrajectory {
+            id: t.id.clone(),
+            offering_title: t.offering_title.clone(),
+            status: t.status.clone(),
+            start_date: t.start_date.clone(),
+            weeks: t.weeks,
+            start_level: t.start_level.clone(),
+            current_week: t.current_week,
+            hr_low: t.hr_low,
+            hr_high: t.hr_high,
+            plan,
+            created_at: t.created_at,
+        },
+        sessions,
+        runs,
+        measurements,
+        scores,
+        safety_alerts,
+        feedback_reports,
+        audit,
+    })
+}
+
+/// The download's file name: `duurloop-mijn-gegevens-jjjj-mm-dd.json`.
+pub fn export_file_name(e: &Export) -> String {
+    format!("duurloop-mijn-gegevens-{}.json", e.exported_on)
+}
