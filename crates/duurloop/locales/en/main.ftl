@@ -694,10 +694,14 @@ runs-title = Runs
 record-run = run
 record-portal = portal
 audit-action-request_portal_link = sign-in link requested
+audit-action-export = exported
 
 portal-upload = A file from your watch or phone
 portal-upload-help = GPX, TCX or FIT, up to 20 MB. We keep only the summary (time, heart rate); your route is never stored or shown.
 portal-upload-submit = Add file
+portal-my-data = My data
+portal-export = Download my data
+portal-export-help = One file (JSON) with everything Duurloop holds about you: your referral, the intake, your plan, the group sessions and your attendance, your runs, your questionnaires and scores, and who looked at or changed your data.
 field-file = File
 avg-hr = average { $n } beats per minute
 in-zone-min = { $n } min in the easy zone

@@ -694,10 +694,14 @@ runs-title = Gelopen
 record-run = loopje
 record-portal = portaal
 audit-action-request_portal_link = inloglink aangevraagd
+audit-action-export = geëxporteerd
 
 portal-upload = Een bestand van uw horloge of telefoon
 portal-upload-help = GPX, TCX of FIT, tot 20 MB. We bewaren alleen de samenvatting (tijd, hartslag); uw route wordt nergens opgeslagen of getoond.
 portal-upload-submit = Bestand toevoegen
+portal-my-data = Mijn gegevens
+portal-export = Download mijn gegevens
+portal-export-help = Eén bestand (JSON) met alles wat Duurloop over u bewaart: uw verwijzing, de intake, uw schema, de groepstrainingen en uw aanwezigheid, uw loopjes, uw vragenlijsten en scores, en wie uw gegevens heeft ingezien of gewijzigd.
 field-file = Bestand
 avg-hr = gemiddeld { $n } slagen per minuut
 in-zone-min = { $n } min in de rustige zone

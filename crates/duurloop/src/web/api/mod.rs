@@ -76,6 +76,7 @@ use crate::state::AppState;
         portal::log_run,
         portal::upload_run,
         portal::new_calendar_feed,
+        portal::export,
         measure::link_form,
         measure::link_save,
         measure::portal_form,

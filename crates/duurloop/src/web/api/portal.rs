@@ -39,6 +39,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
             duurloop_tracks::MAX_FILE_BYTES + 64 * 1024,
         )
         .post("/api/v1/portal/calendar-feed", new_calendar_feed)
+        .get("/api/v1/portal/export", export)
 }
 
 /// The participant behind a portal session token in `Authorization: Bearer`.
@@ -234,4 +235,20 @@ pub async fn new_calendar_feed(
             url: format!("{}/ical/{token}.ics", state.config.base_url),
         }),
     ))
+}
+
+/// Everything Duurloop holds about the participant's trajectory, as one JSON file: the
+/// referral, intake, trajectory and plan, group sessions with attendance, runs, measurements
+/// with answers and scores, safety alerts, feedback reports, and the audit entries about
+/// their record (who saw or changed what, when, in which role). The download is audit-logged.
+#[utoipa::path(get, path = "/api/v1/portal/export", tag = "portal", operation_id = "portal_export",
+    responses((status = 200, body = portal::Export, content_type = "application/json",
+        headers(("content-disposition" = String, description = "attachment; filename=\"duurloop-mijn-gegevens-jjjj-mm-dd.json\""))),
+        (status = 401, body = super::ErrorBody)))]
+pub async fn export(
+    State(state): State<AppState>,
+    ApiParticipant(p, ctx): ApiParticipant,
+) -> Result<axum::response::Response, AppError> {
+    let e = portal::export(&state, &p, &ctx).await?;
+    Ok(crate::web::pages::portal::export_download(&e))
 }

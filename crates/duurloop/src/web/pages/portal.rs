@@ -38,6 +38,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
         )
         .post("/portal/logout", logout)
         .post("/portal/calendar", new_calendar_feed)
+        .get("/portal/export", export)
 }
 
 pub(super) async fn participant(
@@ -314,4 +315,32 @@ async fn new_calendar_feed(
         link: format!("{}/ical/{token}.ics", state.config.base_url),
         back: "/portal".into(),
     })
+}
+
+/// The participant's own data as one JSON file ([`portal::export`] says what is in it).
+async fn export(
+    State(state): State<AppState>,
+    FromWhere(ctx): FromWhere,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let Some(p) = participant(&state, &headers).await? else {
+        return Ok(to_login());
+    };
+    let e = portal::export(&state, &p, &ctx).await?;
+    Ok(export_download(&e))
+}
+
+/// An [`portal::Export`] as a JSON attachment (also used by the API).
+pub fn export_download(e: &portal::Export) -> Response {
+    let body = serde_json::to_vec_pretty(e).unwrap_or_default();
+    let disposition = format!("attachment; filename=\"{}\"", portal::export_file_name(e));
+    (
+        [
+            (header::CONTENT_TYPE, "application/json".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response()
 }
