@@ -978,6 +978,20 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
         "",
     ),
     (
+        "GET",
+        "/portal/export",
+        Who::PortalParticipant,
+        "/portal/export",
+        "",
+    ),
+    (
+        "GET",
+        "/api/v1/portal/export",
+        Who::PortalParticipant,
+        "/api/v1/portal/export",
+        "",
+    ),
+    (
         "POST",
         "/portal/runs/upload",
         Who::PortalParticipant,
