@@ -86,6 +86,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "api_token_reminders",
         include_str!("../migrations/0017_api_token_reminders.sql"),
     ),
+    (
+        18,
+        "audit_log_record",
+        include_str!("../migrations/0018_audit_log_record.sql"),
+    ),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {
