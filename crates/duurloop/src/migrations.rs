@@ -91,6 +91,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit_log_record",
         include_str!("../migrations/0018_audit_log_record.sql"),
     ),
+    (
+        19,
+        "referral_erasure",
+        include_str!("../migrations/0019_referral_erasure.sql"),
+    ),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {

@@ -84,6 +84,20 @@ pub async fn record(
     store::audit::insert(c, &entry(now, actor, e)).await
 }
 
+/// Writes an entry with the reason the person gave (say, for erasing a participant's data),
+/// in the caller's transaction.
+pub async fn record_with_reason(
+    c: &mut Conn,
+    now: i64,
+    actor: &Actor,
+    e: Event<'_>,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    let mut entry = entry(now, actor, e);
+    entry.reason = Some(reason.to_string());
+    store::audit::insert(c, &entry).await
+}
+
 /// What a list names: each client (record) a person saw in a list, as one `show` entry per
 /// record next to the list's own `search` entry, so that "who saw this client" finds list
 /// views too (NEN 7513 asks which client's data was shown, not just that a list was). One

@@ -138,6 +138,8 @@ pub struct ReferralView {
     pub intake: Option<IntakeRow>,
     /// Set while the health screen has a flag without a recorded clearance.
     pub blocked_by_screen: bool,
+    /// Whether the person may erase the participant's data now (see [`erase`]).
+    pub erasable: bool,
 }
 
 impl ReferralView {
@@ -189,12 +191,16 @@ pub async fn view(state: &AppState, actor: &Actor, id: &str) -> AppResult<Referr
     record(&mut tx, now, actor, e).await?;
     tx.commit().await?;
     let blocked_by_screen = blocked(intake.as_ref());
+    let erasable = r.erased_at.is_none()
+        && may_erase(actor, &r)
+        && ReferralStatus::parse(&r.status).is_ok_and(|s| !s.is_open());
     Ok(ReferralView {
         referral: r,
         relations: rel,
         timeline,
         intake,
         blocked_by_screen,
+        erasable,
     })
 }
 
@@ -1283,4 +1289,93 @@ pub async fn send_response_reminders(state: &AppState) -> anyhow::Result<usize> 
 /// The screen questions in order, for forms.
 pub fn screen_questions() -> Vec<&'static str> {
     ScreenQuestion::ALL.iter().map(|q| q.as_str()).collect()
+}
+
+/// The name an erased referral shows instead of the participant's.
+pub const ERASED_NAME: &str = "Gewiste deelnemer";
+
+/// Erases the personal data of a participant on request (SPEC C12, AVG art. 17), by a
+/// coordinator of the organisation whose offering holds the referral. Only a closed referral
+/// (not suitable, completed, dropped out or followed up: `ReferralStatus::is_open` is false)
+/// can be erased; while it is open, including while its trajectory is active, the trajectory
+/// must be closed first (422 `referral-still-open`). The reason is required and kept in the
+/// audit entry (action `erase` on the referral). A second erasure is refused (409
+/// `already-erased`). On the page the person must also tick a confirmation (`confirmed`; the
+/// API call is its own confirmation). One transaction.
+///
+/// What goes:
+/// - the referral's name (replaced by [`ERASED_NAME`], also where the participant gave consent
+///   themself), e-mail, phone, postcode, medication, physical limits, motivation and note: they
+///   identify the person or are free text about them; the free-text notes of its timeline;
+/// - the client invitations (token and message);
+/// - the intake's health-screen answers and flags, baseline (resting heart rate, age, height,
+///   weight), free-text answers, clearance (a doctor's name and note) and decision reason;
+/// - the runs' pain descriptions and notes, the attendance notes;
+/// - the questionnaire answers (emptied to `{}`) with their links, and the safety alerts (each
+///   is one answer to one item);
+/// - the texts of the feedback reports;
+/// - portal sessions, magic links and the calendar token (so nothing signs in as them any more);
+/// - the outbox mails, queued or sent, addressed to the participant's e-mail address.
+///
+/// What stays, because it no longer identifies anyone once the above is gone and the funder's
+/// reports, the regional impact report and the invoices are built from it: the referral's
+/// status, source, offering, region, referrer, indications, funding route, dates and consent
+/// text; the timeline's statuses and dates; the intake's planned date, decision and when it was
+/// recorded; the trajectory (plan, level, weeks, status); the runs' numbers; attendance; the
+/// measurement points with their computed scores, statuses and dates; invoices and their lines
+/// (which carry a reference, not a name, and must be kept for the tax authority). The audit
+/// log is not touched: NEN 7513 requires keeping it, and it holds ids, not the person's data.
+pub async fn erase(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    reason: &str,
+    confirmed: bool,
+) -> AppResult<()> {
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let r = store::referrals::by_id(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let rel = relations(&mut tx, actor, &r).await?;
+    if rel.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    if !may_erase(actor, &r) {
+        return Err(AppError::Forbidden);
+    }
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::invalid("reason", "erase-reason-required"));
+    }
+    if reason.chars().count() > 2000 {
+        return Err(AppError::invalid("reason", "text-too-long"));
+    }
+    if !confirmed {
+        return Err(AppError::invalid("confirm", "erase-confirm-required"));
+    }
+    if r.erased_at.is_some() {
+        return Err(AppError::Conflict("already-erased"));
+    }
+    if ReferralStatus::parse(&r.status).is_ok_and(ReferralStatus::is_open) {
+        return Err(AppError::invalid("status", "referral-still-open"));
+    }
+    if !store::referrals::erase(&mut tx, id, ERASED_NAME, now).await? {
+        return Err(AppError::Conflict("already-erased"));
+    }
+    let mut ev = Event::new("erase", "referral").record(id);
+    if let Some(org) = audit_org(&r) {
+        ev = ev.org(org);
+    }
+    super::audit::record_with_reason(&mut tx, now, actor, ev, reason).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Whether the person may erase this referral: a coordinator of the organisation whose offering
+/// holds it (a region's coordinator who only triaged it may not).
+pub fn may_erase(actor: &Actor, r: &ReferralRow) -> bool {
+    r.offering_org_id
+        .as_ref()
+        .is_some_and(|o| coordinated(actor).contains(o))
 }

@@ -33,6 +33,8 @@ pub struct ReferralRow {
     pub respond_by: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// When the participant's personal data was erased (`app::referrals::erase`).
+    pub erased_at: Option<i64>,
 }
 
 macro_rules! referral_select {
@@ -41,7 +43,7 @@ macro_rules! referral_select {
          t.user_id AS therapist_user_id, r.region_org_id, r.referrer_user_id, u.name AS referrer_name, \
          r.referrer_org_id, r.client_name, r.client_email, r.client_phone, r.client_postcode, r.indications, \
          r.medication, r.physical_limits, r.motivation, r.funding_route, r.consent_by, r.consent_at, \
-         r.consent_text, r.note, r.respond_by, r.created_at, r.updated_at \
+         r.consent_text, r.note, r.respond_by, r.created_at, r.updated_at, r.erased_at \
          FROM referrals r LEFT JOIN offerings o ON o.id = r.offering_id \
          LEFT JOIN therapists t ON t.id = o.therapist_id LEFT JOIN users u ON u.id = r.referrer_user_id "
     };
@@ -512,4 +514,77 @@ pub async fn first_waitlisted(
     .bind(offering_id)
     .fetch_optional(c)
     .await
+}
+
+/// Erases the participant's personal data of one referral and its trajectory (see
+/// `app::referrals::erase` for what goes and what stays, and why). Returns false when the
+/// referral was already erased (then nothing is changed). Runs in the caller's transaction.
+pub async fn erase(
+    c: &mut Conn,
+    id: &str,
+    placeholder: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let email: Option<String> = sqlx::query_scalar(
+        "SELECT client_email FROM referrals WHERE id = $1 AND erased_at IS NULL",
+    )
+    .bind(id)
+    .fetch_optional(&mut *c)
+    .await?;
+    let Some(email) = email else {
+        return Ok(false);
+    };
+    let done = sqlx::query(
+        "UPDATE referrals SET client_name = $1, client_email = '', client_phone = '', \
+         client_postcode = '', medication = '', physical_limits = '', motivation = '', note = '', \
+         consent_by = CASE WHEN consent_by = client_name THEN $1 ELSE consent_by END, \
+         erased_at = $2, updated_at = $2 WHERE id = $3 AND erased_at IS NULL",
+    )
+    .bind(placeholder)
+    .bind(now)
+    .bind(id)
+    .execute(&mut *c)
+    .await?
+    .rows_affected();
+    if done == 0 {
+        return Ok(false);
+    }
+    let by_referral = [
+        "UPDATE referral_events SET note = '' WHERE referral_id = $1",
+        "DELETE FROM client_invitations WHERE referral_id = $1",
+        "UPDATE intakes SET screen = '', flagged = '', resting_hr = NULL, age = NULL, \
+         height_cm = NULL, weight_kg = NULL, current_activity = '', running_history = '', \
+         injuries = '', goals = '', preferences = '', clearance_by = NULL, clearance_date = NULL, \
+         clearance_note = NULL, decision_reason = '' WHERE referral_id = $1",
+    ];
+    for sql in by_referral {
+        sqlx::query(sql).bind(id).execute(&mut *c).await?;
+    }
+    let by_trajectory = [
+        "UPDATE runs SET pain_where = '', note = '' WHERE trajectory_id IN",
+        "UPDATE attendance SET note = '' WHERE trajectory_id IN",
+        "UPDATE measurements SET answers = '{}', token_hash = NULL, token_expires_at = NULL \
+         WHERE trajectory_id IN",
+        "DELETE FROM safety_alerts WHERE trajectory_id IN",
+        "UPDATE feedback_reports SET summary = '', advice = '', next_steps = '' WHERE trajectory_id IN",
+        "DELETE FROM portal_sessions WHERE trajectory_id IN",
+        "DELETE FROM portal_links WHERE trajectory_id IN",
+        "DELETE FROM participant_calendar_feeds WHERE trajectory_id IN",
+    ];
+    for sql in by_trajectory {
+        // Only the constant statements above, never input, go into the text.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{sql} (SELECT id FROM trajectories WHERE referral_id = $1)"
+        )))
+        .bind(id)
+        .execute(&mut *c)
+        .await?;
+    }
+    if !email.trim().is_empty() {
+        sqlx::query("DELETE FROM outbox WHERE LOWER(to_addr) = LOWER($1)")
+            .bind(email.trim())
+            .execute(&mut *c)
+            .await?;
+    }
+    Ok(true)
 }
