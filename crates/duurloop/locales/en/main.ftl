@@ -1017,3 +1017,15 @@ mail-invoice-body = { $org } has sent you invoice { $number }, for a total of { 
 mail-credit-subject = Credit note { $number } from { $org }
 mail-credit-body = { $org } has sent you credit note { $number }, for a total of { $total }. You can view it and download it as a PDF.
 mail-invoice-action = View invoice
+
+## Erasure on request (SPEC C12)
+erase-title = Erase data
+erase-help = Erase this participant's personal data: name, contact details, free text, answers to the health screen and questionnaires, notes and sign-in links. Scores, attendance and dates stay for the reports; the audit log stays. This cannot be undone.
+erase-reason-help = For example: the participant's request by e-mail of 3 March. The reason goes into the audit log.
+erase-confirm = I understand that this cannot be undone.
+erase-submit = Erase data for good
+erase-reason-required = Enter the reason for erasing.
+erase-confirm-required = Confirm that you want to erase the data.
+referral-still-open = This referral or trajectory is still running. Close it first (completed, dropped out or not suitable), then erase the data.
+error-already-erased = This participant's data has been erased already.
+erased-notice = Data erased on { $date }.

@@ -1017,3 +1017,15 @@ mail-invoice-body = { $org } heeft u factuur { $number } gestuurd, voor een tota
 mail-credit-subject = Creditnota { $number } van { $org }
 mail-credit-body = { $org } heeft u creditnota { $number } gestuurd, voor een totaal van { $total }. U kunt hem inzien en als PDF downloaden.
 mail-invoice-action = Factuur bekijken
+
+## Erasure on request (SPEC C12)
+erase-title = Gegevens wissen
+erase-help = Wis de persoonsgegevens van deze deelnemer: naam, contactgegevens, vrije tekst, antwoorden op de gezondheidscheck en vragenlijsten, notities en inloglinks. Scores, aanwezigheid en data blijven voor de rapportages; het auditlog blijft. Dit kan niet ongedaan worden gemaakt.
+erase-reason-help = Bijvoorbeeld: verzoek van de deelnemer per e-mail van 3 maart. De reden komt in het auditlog.
+erase-confirm = Ik begrijp dat dit niet ongedaan kan worden gemaakt.
+erase-submit = Gegevens definitief wissen
+erase-reason-required = Vul de reden voor het wissen in.
+erase-confirm-required = Bevestig dat u de gegevens wilt wissen.
+referral-still-open = Deze verwijzing of dit traject loopt nog. Sluit het eerst af (afgerond, uitgevallen of niet passend) en wis daarna de gegevens.
+error-already-erased = De gegevens van deze deelnemer zijn al gewist.
+erased-notice = Gegevens gewist op { $date }.

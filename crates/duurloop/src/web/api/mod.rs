@@ -60,6 +60,7 @@ use crate::state::AppState;
         referrals::clearance,
         referrals::decision,
         referrals::reassign,
+        referrals::erase,
         trajectories::show,
         trajectories::edit_week,
         trajectories::change_status,

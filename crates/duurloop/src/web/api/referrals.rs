@@ -30,6 +30,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
         .post("/api/v1/referrals/{id}/clearance", clearance)
         .post("/api/v1/referrals/{id}/decision", decision)
         .post("/api/v1/referrals/{id}/reassign", reassign)
+        .post("/api/v1/referrals/{id}/erase", erase)
 }
 
 /// The referrals you may see.
@@ -204,5 +205,29 @@ pub async fn reassign(
     Json(b): Json<Reassign>,
 ) -> Result<StatusCode, AppError> {
     referrals::reassign(&state, &actor, &id, &b.offering_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct Erase {
+    /// Why the data is erased (required; kept in the audit entry).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Erases the participant's personal data of a closed referral (a coordinator of the
+/// organisation whose offering holds it). Scores, attendance and dates stay for the reports;
+/// the audit log stays. 422 when the reason is missing or the referral is still open, 409 when
+/// it was erased already.
+#[utoipa::path(post, path = "/api/v1/referrals/{id}/erase", tag = "referrals", operation_id = "erase_referral", params(("id" = String, Path)), request_body = Erase,
+    responses((status = 204), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody), (status = 409, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn erase(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    Json(b): Json<Erase>,
+) -> Result<StatusCode, AppError> {
+    // The API call itself is the confirmation.
+    referrals::erase(&state, &actor, &id, &b.reason, true).await?;
     Ok(StatusCode::NO_CONTENT)
 }

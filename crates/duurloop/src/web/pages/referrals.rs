@@ -37,6 +37,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
         .post("/referrals/{id}/clearance", clearance)
         .post("/referrals/{id}/decision", decision)
         .post("/referrals/{id}/reassign", reassign)
+        .post("/referrals/{id}/erase", erase)
         .get("/uitnodiging/{token}", client_invitation)
         .post("/uitnodiging/{token}", confirm_invitation)
 }
@@ -404,6 +405,18 @@ async fn reassign(
 ) -> Result<Response, AppError> {
     let actor = page.actor()?;
     let r = referrals::reassign(&state, &actor, &id, &f.get("offering_id")).await;
+    after_action(&state, &page, &id, r).await
+}
+
+async fn erase(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path(id): Path<String>,
+    f: Pairs,
+) -> Result<Response, AppError> {
+    let actor = page.actor()?;
+    let confirmed = f.get("confirm") == "yes";
+    let r = referrals::erase(&state, &actor, &id, &f.get("reason"), confirmed).await;
     after_action(&state, &page, &id, r).await
 }
 
