@@ -449,6 +449,13 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
         "offering_id=",
     ),
     (
+        "POST",
+        "/referrals/{id}/erase",
+        Who::ReferralCoordinator,
+        "/referrals/{referral}/erase",
+        "reason=",
+    ),
+    (
         "GET",
         "/uitnodiging/{token}",
         Who::Anyone,
@@ -594,6 +601,13 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
         Who::ReferralCoordinator,
         "/api/v1/referrals/{referral}/reassign",
         r#"{"offering_id":""}"#,
+    ),
+    (
+        "POST",
+        "/api/v1/referrals/{id}/erase",
+        Who::ReferralCoordinator,
+        "/api/v1/referrals/{referral}/erase",
+        r#"{"reason":""}"#,
     ),
     (
         "POST",

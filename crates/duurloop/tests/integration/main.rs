@@ -6,6 +6,7 @@ mod helpers;
 mod accounts;
 mod api;
 mod authz;
+mod erasure;
 mod export;
 mod front_door;
 mod funding;
