@@ -1770,6 +1770,42 @@ async fn a_coordinator_reviews_the_audit_log_of_their_own_organisation_and_that_
     assert!(!rows.as_array().expect("array").is_empty());
 }
 
+/// Medi-Stad, a GP practice with a therapist (`poh@`), a referrer (`huisarts@`), both with a
+/// second factor, and the therapist's listed offering: where most trajectory tests start.
+pub struct Practice {
+    pub org: String,
+    pub therapist: TestUser,
+    pub referrer: TestUser,
+    pub offering: String,
+}
+
+pub async fn medi_stad(app: &TestApp) -> Practice {
+    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
+    let therapist = app
+        .user(
+            "poh@medi-stad.example",
+            false,
+            &[(&org, Role::Therapist)],
+            true,
+        )
+        .await;
+    let referrer = app
+        .user(
+            "huisarts@medi-stad.example",
+            false,
+            &[(&org, Role::Referrer)],
+            true,
+        )
+        .await;
+    let (_, offering) = offering_in(app, &org, &therapist.id).await;
+    Practice {
+        org,
+        therapist,
+        referrer,
+        offering,
+    }
+}
+
 /// A therapist profile linked to `therapist_user`, a location and a listed offering in `org`.
 pub async fn offering_in(app: &TestApp, org: &str, therapist_user: &str) -> (String, String) {
     use duurloop::store::directory as dir;

@@ -1,12 +1,11 @@
 //! A participant downloads all their data (SPEC C12, ASVS 8.3.2): from the portal page and
 //! over the API, only their own, and every download is in the audit log.
 
-use duurloop_domain::{OrgKind, Role};
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
 use crate::{
-    authz::{offering_in, trajectory_for},
+    authz::{Practice, medi_stad, trajectory_for},
     helpers::{TestApp, link_in},
 };
 
@@ -41,24 +40,12 @@ async fn answered(app: &TestApp, trajectory: &str, marker: &str) -> String {
 #[tokio::test]
 async fn a_participant_downloads_their_own_data_and_only_theirs() {
     let app = TestApp::spawn().await;
-    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
-    let therapist = app
-        .user(
-            "poh@medi-stad.example",
-            false,
-            &[(&org, Role::Therapist)],
-            true,
-        )
-        .await;
-    let referrer = app
-        .user(
-            "huisarts@medi-stad.example",
-            false,
-            &[(&org, Role::Referrer)],
-            true,
-        )
-        .await;
-    let (_, offering) = offering_in(&app, &org, &therapist.id).await;
+    let Practice {
+        therapist,
+        referrer,
+        offering,
+        ..
+    } = medi_stad(&app).await;
     // Another participant in the same group, with a run and answers of their own.
     let other = trajectory_for(&app, &offering, &referrer, &therapist).await;
     sqlx::query(
@@ -228,24 +215,12 @@ async fn a_participant_downloads_their_own_data_and_only_theirs() {
 #[tokio::test]
 async fn the_api_gives_the_same_download_with_the_portal_token_and_401_without() {
     let app = TestApp::spawn().await;
-    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
-    let therapist = app
-        .user(
-            "poh@medi-stad.example",
-            false,
-            &[(&org, Role::Therapist)],
-            true,
-        )
-        .await;
-    let referrer = app
-        .user(
-            "huisarts@medi-stad.example",
-            false,
-            &[(&org, Role::Referrer)],
-            true,
-        )
-        .await;
-    let (_, offering) = offering_in(&app, &org, &therapist.id).await;
+    let Practice {
+        therapist,
+        referrer,
+        offering,
+        ..
+    } = medi_stad(&app).await;
     let trajectory = trajectory_for(&app, &offering, &referrer, &therapist).await;
     let client = reqwest::Client::new();
     let r = client

@@ -2,12 +2,12 @@
 //! in scores them, a safety answer alerts the therapist at once, and reminders and
 //! non-response escalation follow.
 
-use duurloop_domain::{OrgKind, Role};
+use duurloop_domain::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::{
-    authz::{offering_in, trajectory_for},
+    authz::{Practice, medi_stad, trajectory_for},
     helpers::{TestApp, TestUser, link_in},
 };
 
@@ -24,24 +24,12 @@ struct Setup {
 
 async fn setup() -> Setup {
     let app = TestApp::spawn().await;
-    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
-    let therapist = app
-        .user(
-            "poh@medi-stad.example",
-            false,
-            &[(&org, Role::Therapist)],
-            true,
-        )
-        .await;
-    let referrer = app
-        .user(
-            "huisarts@medi-stad.example",
-            false,
-            &[(&org, Role::Referrer)],
-            true,
-        )
-        .await;
-    let (_, offering) = offering_in(&app, &org, &therapist.id).await;
+    let Practice {
+        org,
+        therapist,
+        referrer,
+        offering,
+    } = medi_stad(&app).await;
     let trajectory = trajectory_for(&app, &offering, &referrer, &therapist).await;
     Setup {
         app,

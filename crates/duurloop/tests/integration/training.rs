@@ -6,31 +6,19 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::{
-    authz::{first_session, offering_in, trajectory_for},
+    authz::{Practice, first_session, medi_stad, offering_in, trajectory_for},
     helpers::TestApp,
 };
 
 #[tokio::test]
 async fn accepting_a_referral_starts_a_trajectory_with_a_plan_and_an_easy_zone() {
     let app = TestApp::spawn().await;
-    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
-    let therapist = app
-        .user(
-            "poh@medi-stad.example",
-            false,
-            &[(&org, Role::Therapist)],
-            true,
-        )
-        .await;
-    let referrer = app
-        .user(
-            "huisarts@medi-stad.example",
-            false,
-            &[(&org, Role::Referrer)],
-            true,
-        )
-        .await;
-    let (_, offering) = offering_in(&app, &org, &therapist.id).await;
+    let Practice {
+        therapist,
+        referrer,
+        offering,
+        ..
+    } = medi_stad(&app).await;
     let id = trajectory_for(&app, &offering, &referrer, &therapist).await;
     let token = app.api_token(&therapist).await;
     let r = app
@@ -110,24 +98,12 @@ async fn accepting_a_referral_starts_a_trajectory_with_a_plan_and_an_easy_zone()
 #[tokio::test]
 async fn a_weekly_time_makes_the_sessions_and_attendance_takes_one_tap() {
     let app = TestApp::spawn().await;
-    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
-    let therapist = app
-        .user(
-            "poh@medi-stad.example",
-            false,
-            &[(&org, Role::Therapist)],
-            true,
-        )
-        .await;
-    let referrer = app
-        .user(
-            "huisarts@medi-stad.example",
-            false,
-            &[(&org, Role::Referrer)],
-            true,
-        )
-        .await;
-    let (_, offering) = offering_in(&app, &org, &therapist.id).await;
+    let Practice {
+        therapist,
+        referrer,
+        offering,
+        ..
+    } = medi_stad(&app).await;
     let trajectory = trajectory_for(&app, &offering, &referrer, &therapist).await;
     let session = first_session(&app, &offering, &therapist).await;
     let token = app.api_token(&therapist).await;
@@ -361,24 +337,12 @@ async fn a_therapist_subscribes_to_their_sessions_with_a_secret_calendar_link() 
 #[tokio::test]
 async fn a_drop_out_frees_a_place_that_is_offered_to_the_longest_waiting_person() {
     let app = TestApp::spawn().await;
-    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
-    let therapist = app
-        .user(
-            "poh@medi-stad.example",
-            false,
-            &[(&org, Role::Therapist)],
-            true,
-        )
-        .await;
-    let referrer = app
-        .user(
-            "huisarts@medi-stad.example",
-            false,
-            &[(&org, Role::Referrer)],
-            true,
-        )
-        .await;
-    let (_, offering) = offering_in(&app, &org, &therapist.id).await;
+    let Practice {
+        therapist,
+        referrer,
+        offering,
+        ..
+    } = medi_stad(&app).await;
     sqlx::query("UPDATE offerings SET capacity = 1")
         .execute(&app.state.db.pool)
         .await
@@ -511,24 +475,12 @@ async fn a_drop_out_frees_a_place_that_is_offered_to_the_longest_waiting_person(
 #[tokio::test]
 async fn a_participant_signs_in_by_magic_link_sees_the_week_and_logs_a_run() {
     let app = TestApp::spawn().await;
-    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
-    let therapist = app
-        .user(
-            "poh@medi-stad.example",
-            false,
-            &[(&org, Role::Therapist)],
-            true,
-        )
-        .await;
-    let referrer = app
-        .user(
-            "huisarts@medi-stad.example",
-            false,
-            &[(&org, Role::Referrer)],
-            true,
-        )
-        .await;
-    let (_, offering) = offering_in(&app, &org, &therapist.id).await;
+    let Practice {
+        therapist,
+        referrer,
+        offering,
+        ..
+    } = medi_stad(&app).await;
     // The group started three weeks ago.
     sqlx::query("UPDATE offerings SET start_date = '2026-11-03'")
         .execute(&app.state.db.pool)
@@ -662,24 +614,12 @@ fn gpx(today: &str) -> String {
 #[tokio::test]
 async fn a_participant_uploads_a_watch_file_and_hostile_files_are_refused() {
     let app = TestApp::spawn().await;
-    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
-    let therapist = app
-        .user(
-            "poh@medi-stad.example",
-            false,
-            &[(&org, Role::Therapist)],
-            true,
-        )
-        .await;
-    let referrer = app
-        .user(
-            "huisarts@medi-stad.example",
-            false,
-            &[(&org, Role::Referrer)],
-            true,
-        )
-        .await;
-    let (_, offering) = offering_in(&app, &org, &therapist.id).await;
+    let Practice {
+        therapist,
+        referrer,
+        offering,
+        ..
+    } = medi_stad(&app).await;
     sqlx::query("UPDATE offerings SET start_date = '2026-11-03'")
         .execute(&app.state.db.pool)
         .await
@@ -798,24 +738,12 @@ async fn a_participant_uploads_a_watch_file_and_hostile_files_are_refused() {
 #[tokio::test]
 async fn each_ended_week_advances_the_plan_or_repeats_it_on_pain_or_missed_runs() {
     let app = TestApp::spawn().await;
-    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
-    let therapist = app
-        .user(
-            "poh@medi-stad.example",
-            false,
-            &[(&org, Role::Therapist)],
-            true,
-        )
-        .await;
-    let referrer = app
-        .user(
-            "huisarts@medi-stad.example",
-            false,
-            &[(&org, Role::Referrer)],
-            true,
-        )
-        .await;
-    let (_, offering) = offering_in(&app, &org, &therapist.id).await;
+    let Practice {
+        therapist,
+        referrer,
+        offering,
+        ..
+    } = medi_stad(&app).await;
     let trajectory = trajectory_for(&app, &offering, &referrer, &therapist).await;
     // The trajectory started 22 days ago: weeks 1, 2 and 3 have ended.
     let day = |offset: i64| {
@@ -950,24 +878,12 @@ async fn each_ended_week_advances_the_plan_or_repeats_it_on_pain_or_missed_runs(
 #[tokio::test]
 async fn a_participant_uses_the_portal_over_the_api_and_subscribes_to_the_group_calendar() {
     let app = TestApp::spawn().await;
-    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
-    let therapist = app
-        .user(
-            "poh@medi-stad.example",
-            false,
-            &[(&org, Role::Therapist)],
-            true,
-        )
-        .await;
-    let referrer = app
-        .user(
-            "huisarts@medi-stad.example",
-            false,
-            &[(&org, Role::Referrer)],
-            true,
-        )
-        .await;
-    let (_, offering) = offering_in(&app, &org, &therapist.id).await;
+    let Practice {
+        therapist,
+        referrer,
+        offering,
+        ..
+    } = medi_stad(&app).await;
     first_session(&app, &offering, &therapist).await;
     let trajectory = trajectory_for(&app, &offering, &referrer, &therapist).await;
     sqlx::query("UPDATE trajectories SET start_date = '2026-11-03'")
