@@ -590,7 +590,7 @@ pub struct Export {
     pub referral: Option<store::portal::ExportReferral>,
     pub referral_timeline: Vec<store::portal::ExportReferralEvent>,
     pub invitations: Vec<store::portal::ExportInvitation>,
-    pub intake: Option<store::portal::ExportIntake>,
+    pub intake: Option<store::referrals::IntakeRow>,
     pub trajectory: ExportTrajectory,
     pub sessions: Vec<store::portal::ExportSession>,
     pub runs: Vec<RunRow>,
@@ -628,7 +628,7 @@ pub async fn export(state: &AppState, p: &Participant, ctx: &RequestCtx) -> AppR
     let referral = store::portal::export_referral(&mut c, &t.referral_id).await?;
     let referral_timeline = store::portal::export_referral_events(&mut c, &t.referral_id).await?;
     let invitations = store::portal::export_invitations(&mut c, &t.referral_id).await?;
-    let intake = store::portal::export_intake(&mut c, &t.referral_id).await?;
+    let intake = store::referrals::intake(&mut c, &t.referral_id).await?;
     let sessions =
         store::portal::export_sessions(&mut c, &t.id, &t.offering_id, &t.start_date).await?;
     let runs = store::portal::runs(&mut c, &t.id).await?;

@@ -315,46 +315,6 @@ pub async fn export_invitations(
     .await
 }
 
-/// The intake and health screen.
-#[derive(Debug, Clone, FromRow, serde::Serialize, utoipa::ToSchema)]
-pub struct ExportIntake {
-    pub planned_for: String,
-    /// The screen's answers as JSON text.
-    pub screen: String,
-    pub flagged: String,
-    pub resting_hr: Option<i64>,
-    pub age: Option<i64>,
-    pub height_cm: Option<i64>,
-    pub weight_kg: Option<i64>,
-    pub current_activity: String,
-    pub running_history: String,
-    pub injuries: String,
-    pub goals: String,
-    pub preferences: String,
-    pub clearance_by: Option<String>,
-    pub clearance_date: Option<String>,
-    pub clearance_note: Option<String>,
-    pub recorded_at: Option<i64>,
-    pub decision: Option<String>,
-    pub decision_reason: String,
-    pub updated_at: i64,
-}
-
-pub async fn export_intake(
-    c: &mut Conn,
-    referral_id: &str,
-) -> Result<Option<ExportIntake>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT planned_for, screen, flagged, resting_hr, age, height_cm, weight_kg, \
-         current_activity, running_history, injuries, goals, preferences, clearance_by, \
-         clearance_date, clearance_note, recorded_at, decision, decision_reason, updated_at \
-         FROM intakes WHERE referral_id = $1",
-    )
-    .bind(referral_id)
-    .fetch_optional(c)
-    .await
-}
-
 /// A group session of the participant's offering, with their attendance when recorded.
 #[derive(Debug, Clone, FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct ExportSession {
