@@ -29,6 +29,9 @@ pub struct NewPassword(String);
 /// favourite.
 pub const MIN_GUESSES: u64 = 100_000_000;
 
+/// How much of a password zxcvbn judges (see [`is_common`]).
+const JUDGED_CHARS: usize = 32;
+
 impl NewPassword {
     /// Checks a new password and its confirmation. `context` holds what an attacker would try
     /// first for this account (its e-mail address, the person's name); the password may not
@@ -77,11 +80,30 @@ pub fn is_common(password: &str, context: &[&str]) -> bool {
             words.push(s);
         }
     }
+    // The password is judged on its first 32 characters (below), so the account's own
+    // longer words are matched on theirs too.
+    let prefixes: Vec<String> = words
+        .iter()
+        .filter(|w| w.chars().count() > JUDGED_CHARS)
+        .map(|w| w.chars().take(JUDGED_CHARS).collect())
+        .collect();
+    words.extend(prefixes);
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
-    // zxcvbn reads the first 100 characters only (its guard against slow inputs), so a
-    // password whose first 100 characters are common is refused too. It takes a few
-    // milliseconds at most, far less than the argon2 hash that follows.
-    zxcvbn::zxcvbn(password, &words).guesses() < MIN_GUESSES
+    // Judged in lower case and on its first 32 characters. zxcvbn multiplies a dictionary
+    // word's rank by its capitalisation and l33t variants in unchecked u64 arithmetic, which
+    // overflows when a long word matches with many capitals, such as a password that repeats
+    // the account's own address in mixed case (the forms fuzzer found one: a panic where
+    // overflow is checked, a wrapped, meaningless count where it is not). In lower case there
+    // are no capitalisation variants, and within 32 characters the l33t ones stay below 2^32.
+    // It makes the check a little stricter (capitals earn no extra guesses); a password whose
+    // first 32 characters are common is refused as one. It takes a few milliseconds at most,
+    // far less than the argon2 hash that follows.
+    let judged = password
+        .chars()
+        .take(JUDGED_CHARS)
+        .collect::<String>()
+        .to_lowercase();
+    zxcvbn::zxcvbn(&judged, &words).guesses() < MIN_GUESSES
 }
 
 impl fmt::Debug for NewPassword {
@@ -177,6 +199,18 @@ mod tests {
         ] {
             assert_eq!(key(fine, &[]), Ok(()), "{fine}");
         }
+    }
+
+    #[test]
+    fn long_words_with_many_capitals_do_not_overflow_the_estimate() {
+        // Found by the forms fuzzer: with the password itself among the account's own words,
+        // zxcvbn's dictionary estimate overflowed on this one.
+        let found = "ccabccabseninvitenousinuousWWWWWWWWWWWGEZDGNBY3VGY3TQOJQGEZDGOJNBVGY3TQOJQ";
+        assert!(is_common(found, &[found]), "it is the account's own word");
+        assert!(!is_common(found, &[]));
+        // A sequence, so common; what matters is that it is judged without a panic.
+        let capitals: String = "AbCdEfGhIjKlMnOpQrStUvWxYz".repeat(4);
+        assert!(is_common(&capitals, &["Anna de Vries"]));
     }
 
     #[test]
