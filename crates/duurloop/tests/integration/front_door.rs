@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::{
-    authz::{offering_in, referral_to},
+    authz::referral_to,
     helpers::{TestApp, TestUser, link_in},
 };
 
@@ -21,7 +21,12 @@ struct Practice {
 }
 
 async fn practice(app: &TestApp) -> Practice {
-    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
+    let crate::authz::Practice {
+        org,
+        therapist,
+        referrer,
+        offering,
+    } = crate::authz::medi_stad(app).await;
     let coordinator = app
         .user(
             "coord@medi-stad.example",
@@ -30,23 +35,6 @@ async fn practice(app: &TestApp) -> Practice {
             true,
         )
         .await;
-    let therapist = app
-        .user(
-            "poh@medi-stad.example",
-            false,
-            &[(&org, Role::Therapist)],
-            true,
-        )
-        .await;
-    let referrer = app
-        .user(
-            "huisarts@medi-stad.example",
-            false,
-            &[(&org, Role::Referrer)],
-            true,
-        )
-        .await;
-    let (_, offering) = offering_in(app, &org, &therapist.id).await;
     Practice {
         org,
         coordinator,

@@ -2,14 +2,10 @@
 //! hour and 20 requests per client in 15 minutes. Over the limit nothing is sent, the answer
 //! is the same as always, and the audit log says `throttled`.
 
-use duurloop_domain::{OrgKind, Role};
 use reqwest::{Client, StatusCode};
 use serde_json::json;
 
-use crate::{
-    authz::{offering_in, trajectory_for},
-    helpers::TestApp,
-};
+use crate::{authz::trajectory_for, helpers::TestApp};
 
 /// Messages of one kind in the outbox to an address.
 async fn mails_to(app: &TestApp, kind: &str, to: &str) -> i64 {
@@ -39,24 +35,12 @@ async fn throttled(app: &TestApp, action: &str) -> i64 {
 /// A practice with `n` participants in active trajectories (all jan@example.nl at first);
 /// their trajectory ids.
 async fn participants(app: &TestApp, n: usize) -> Vec<String> {
-    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
-    let therapist = app
-        .user(
-            "poh@medi-stad.example",
-            false,
-            &[(&org, Role::Therapist)],
-            true,
-        )
-        .await;
-    let referrer = app
-        .user(
-            "huisarts@medi-stad.example",
-            false,
-            &[(&org, Role::Referrer)],
-            true,
-        )
-        .await;
-    let (_, offering) = offering_in(app, &org, &therapist.id).await;
+    let crate::authz::Practice {
+        therapist,
+        referrer,
+        offering,
+        ..
+    } = crate::authz::medi_stad(app).await;
     let mut ids = Vec::new();
     for _ in 0..n {
         ids.push(trajectory_for(app, &offering, &referrer, &therapist).await);

@@ -5,11 +5,11 @@ use duurloop::{
     app::purge::{self, Purged},
     store::users,
 };
-use duurloop_domain::{OrgKind, Role};
+use duurloop_domain::Role;
 use reqwest::{Client, StatusCode};
 
 use crate::{
-    authz::{offering_in, trajectory_for},
+    authz::trajectory_for,
     helpers::{TestApp, TestUser, link_in},
 };
 
@@ -26,24 +26,12 @@ async fn rows(app: &TestApp, table: &str) -> i64 {
 
 /// A participant (jan@example.nl) in an active trajectory, and an organisation.
 async fn participant(app: &TestApp) -> String {
-    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
-    let therapist = app
-        .user(
-            "poh@medi-stad.example",
-            false,
-            &[(&org, Role::Therapist)],
-            true,
-        )
-        .await;
-    let referrer = app
-        .user(
-            "huisarts@medi-stad.example",
-            false,
-            &[(&org, Role::Referrer)],
-            true,
-        )
-        .await;
-    let (_, offering) = offering_in(app, &org, &therapist.id).await;
+    let crate::authz::Practice {
+        org,
+        therapist,
+        referrer,
+        offering,
+    } = crate::authz::medi_stad(app).await;
     trajectory_for(app, &offering, &referrer, &therapist).await;
     org
 }
