@@ -101,6 +101,22 @@ impl Db {
         }
     }
 
+    /// Starts a transaction that only reads, so that several statements see one snapshot (the
+    /// participant's download reads eleven lists; a write landing between two of them must not
+    /// make the file disagree with itself). On SQLite a deferred `BEGIN`: in WAL mode its first
+    /// read fixes the snapshot and it never takes the write lock, so it does not queue writers.
+    /// On PostgreSQL `REPEATABLE READ, READ ONLY`, which gives the same one snapshot.
+    pub async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN DEFERRED").await,
+            Backend::Postgres => {
+                self.pool
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .await
+            }
+        }
+    }
+
     /// A connection of its own, outside the pool (the pool opens another in its place), for a
     /// long-lived task that must not queue behind requests for a pooled one.
     pub async fn own_connection(&self) -> Result<AnyConnection, sqlx::Error> {

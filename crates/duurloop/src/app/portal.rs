@@ -623,8 +623,9 @@ pub struct ExportTrajectory {
 pub async fn export(state: &AppState, p: &Participant, ctx: &RequestCtx) -> AppResult<Export> {
     let t = &p.trajectory;
     let now = state.now();
-    // Reads only, as on the home page: no transaction holding SQLite's write lock.
-    let mut c = state.db.conn().await?;
+    // One read snapshot for all the lists (a write landing in between must not make the file
+    // disagree with itself), without taking SQLite's write lock.
+    let mut c = state.db.begin_read().await?;
     let referral = store::portal::export_referral(&mut c, &t.referral_id).await?;
     let referral_timeline = store::portal::export_referral_events(&mut c, &t.referral_id).await?;
     let invitations = store::portal::export_invitations(&mut c, &t.referral_id).await?;
@@ -637,7 +638,7 @@ pub async fn export(state: &AppState, p: &Participant, ctx: &RequestCtx) -> AppR
     let safety_alerts = store::portal::export_safety_alerts(&mut c, &t.id).await?;
     let feedback_reports = store::portal::export_feedback(&mut c, &t.id).await?;
     let audit = store::portal::export_audit(&mut c, &t.id, &t.referral_id).await?;
-    drop(c);
+    c.commit().await?;
     let plan = serde_json::from_str(&t.plan).unwrap_or(serde_json::Value::Null);
     super::audit::log_anonymous_read(
         state,

@@ -282,6 +282,40 @@ async fn schema_is_the_same_on_sqlite_and_postgres() {
     assert_eq!(a, b);
 }
 
+/// `Db::begin_read` (the participant's download): every statement in it sees the database as
+/// it was at its first read, even when another connection commits in between, and it does not
+/// hold SQLite's write lock (that commit does not wait for it).
+#[tokio::test]
+async fn a_read_transaction_sees_one_snapshot_while_others_commit() {
+    let app = TestApp::spawn().await;
+    let db = &app.state.db;
+    let count = "SELECT CAST(COUNT(*) AS BIGINT) FROM organisations";
+    let mut read = db.begin_read().await.expect("begin read");
+    let (before,): (i64,) = sqlx::query_as(count)
+        .fetch_one(&mut *read)
+        .await
+        .expect("count");
+    let mut tx = db.begin().await.expect("begin write");
+    sqlx::query(
+        "INSERT INTO organisations (id, kind, name, created_at) VALUES ('snapshot-org', 'practice', 'Snapshot', 0)",
+    )
+    .execute(&mut *tx)
+    .await
+    .expect("insert");
+    tx.commit().await.expect("commit while a read is open");
+    let (inside,): (i64,) = sqlx::query_as(count)
+        .fetch_one(&mut *read)
+        .await
+        .expect("count");
+    read.commit().await.expect("end read");
+    let (after,): (i64,) = sqlx::query_as(count)
+        .fetch_one(&db.pool)
+        .await
+        .expect("count");
+    assert_eq!(inside, before, "the read transaction saw a later commit");
+    assert_eq!(after, before + 1);
+}
+
 #[tokio::test]
 async fn a_mistyped_database_url_is_an_error_not_a_new_database() {
     assert!(Db::connect("postgress://localhost/test").await.is_err());
