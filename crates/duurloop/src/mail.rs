@@ -103,7 +103,11 @@ pub enum Mail<'a> {
 #[derive(Debug, Clone, Copy)]
 pub enum AccountChange<'a> {
     Password,
+    /// The password set by an operator with `duurloop user reset-password`.
+    PasswordByOperator,
     SecondFactor,
+    /// The second factor removed by an operator with `duurloop user reset-second-factor`.
+    SecondFactorRemoved,
     /// A new API token, with the name its maker gave it.
     ApiToken(&'a str),
     /// Not a change but a notice: an API token stops working soon (its name, the date).
@@ -121,10 +125,22 @@ pub async fn notify_account_change(
     user: &store::users::UserRow,
     change: AccountChange<'_>,
 ) -> anyhow::Result<()> {
-    let link = format!("{}/account", state.config.base_url);
-    queue(
+    notify_account_change_at(c, &state.config.base_url, state.now(), user, change).await
+}
+
+/// As [`notify_account_change`], for the command line, which has a configuration but no
+/// running app: the notice waits in the outbox for the server's worker.
+pub async fn notify_account_change_at(
+    c: &mut Conn,
+    base_url: &str,
+    now: i64,
+    user: &store::users::UserRow,
+    change: AccountChange<'_>,
+) -> anyhow::Result<()> {
+    let link = format!("{base_url}/account");
+    queue_at(
         c,
-        state,
+        now,
         Mail::AccountChanged {
             change,
             link: &link,
@@ -306,9 +322,17 @@ fn compose(mail: &Mail<'_>, lang: Lang) -> Composed {
         Mail::AccountChanged { change, link } => {
             let (what, body) = match change {
                 AccountChange::Password => ("password", lang.t("mail-changed-body-password")),
+                AccountChange::PasswordByOperator => (
+                    "password-by-operator",
+                    lang.t("mail-changed-body-password-by-operator"),
+                ),
                 AccountChange::SecondFactor => {
                     ("second-factor", lang.t("mail-changed-body-second-factor"))
                 }
+                AccountChange::SecondFactorRemoved => (
+                    "second-factor-removed",
+                    lang.t("mail-changed-body-second-factor-removed"),
+                ),
                 AccountChange::ApiToken(name) => (
                     "api-token",
                     lang.t_args("mail-changed-body-api-token", &[("name", name)]),
@@ -416,6 +440,16 @@ pub async fn queue(
     to: &str,
     lang: &str,
 ) -> anyhow::Result<String> {
+    queue_at(c, state.now(), mail, to, lang).await
+}
+
+async fn queue_at(
+    c: &mut Conn,
+    now: i64,
+    mail: Mail<'_>,
+    to: &str,
+    lang: &str,
+) -> anyhow::Result<String> {
     let lang = Lang::parse(lang).unwrap_or_default();
     let m = compose(&mail, lang);
     let footer = lang.t("mail-footer");
@@ -442,7 +476,7 @@ pub async fn queue(
             subject: &m.subject,
             text: &text,
             html: &html,
-            now: state.now(),
+            now,
         },
     )
     .await?;

@@ -10,6 +10,7 @@ use crate::{
         auth::hash_password,
     },
     config::Config,
+    mail::{AccountChange, notify_account_change_at},
     store::users,
 };
 
@@ -99,6 +100,16 @@ pub async fn run(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
             let mut tx = db.begin().await?;
             users::set_password(&mut tx, &u.id, &hash).await?;
             users::delete_sessions_of(&mut tx, &u.id).await?;
+            // The owner hears of it (ASVS 2.2.3), as after a reset by link: if the operator
+            // was not asked to, the person learns that someone with the server's keys acted.
+            notify_account_change_at(
+                &mut tx,
+                &config.base_url,
+                now,
+                &u,
+                AccountChange::PasswordByOperator,
+            )
+            .await?;
             record_system(
                 &mut tx,
                 now,
@@ -118,6 +129,14 @@ pub async fn run(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
                 .ok_or_else(|| anyhow::anyhow!("no account with that address"))?;
             users::clear_totp(&mut tx, &u.id).await?;
             users::delete_sessions_of(&mut tx, &u.id).await?;
+            notify_account_change_at(
+                &mut tx,
+                &config.base_url,
+                now,
+                &u,
+                AccountChange::SecondFactorRemoved,
+            )
+            .await?;
             record_system(
                 &mut tx,
                 now,

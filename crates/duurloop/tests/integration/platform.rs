@@ -573,6 +573,49 @@ fn the_command_line_migrates_creates_an_admin_backs_up_and_shows_config_redacted
     assert!(!dir.path().join("postgress:").exists());
 }
 
+/// `duurloop user reset-password` and `reset-second-factor` tell the account's owner, in the
+/// outbox the server's worker delivers from (ASVS 2.2.3, 2.5.5).
+#[tokio::test]
+async fn operator_resets_from_the_command_line_are_mailed_to_the_account() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}/cli.db", dir.path().display());
+    let run = |args: &[&str], password: &str| {
+        let mut all = vec!["--database-url", &url, "user"];
+        all.extend(args);
+        let o = duurloop(dir.path(), &all, &[("DUURLOOP_NEW_PASSWORD", password)]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let email = ["--email", "beheer@regio.example"];
+    run(
+        &[&["create-admin", "--name", "Beheer"][..], &email].concat(),
+        "een sterk wachtwoord",
+    );
+    run(
+        &[&["reset-password"][..], &email].concat(),
+        "nog een sterk wachtwoord",
+    );
+    run(&[&["reset-second-factor"][..], &email].concat(), "");
+    let db = Db::connect(&url).await.expect("db");
+    let mails: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT to_addr, subject, body_text FROM outbox WHERE kind = 'account_changed' ORDER BY created_at, subject",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .expect("outbox");
+    let subjects: Vec<&str> = mails.iter().map(|(_, s, _)| s.as_str()).collect();
+    assert_eq!(mails.len(), 2, "{subjects:?}");
+    assert!(mails.iter().all(|(to, _, _)| to == "beheer@regio.example"));
+    assert!(
+        subjects.contains(&"Nieuw wachtwoord voor uw Duurloop-account"),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects.contains(&"Tweede stap van uw Duurloop-account verwijderd"),
+        "{subjects:?}"
+    );
+    assert!(mails.iter().all(|(_, _, body)| body.contains("/account")));
+}
+
 #[tokio::test]
 async fn the_national_generator_makes_a_country_whose_participants_use_the_portal() {
     use duurloop::cli::national::{Shape, generate};
