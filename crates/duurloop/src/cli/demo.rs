@@ -682,6 +682,78 @@ async fn seed_running_group(c: &mut crate::store::Conn, now: i64) -> anyhow::Res
             }
         }
     }
+    seed_closed_referral(
+        c,
+        &org.id,
+        &offering,
+        referrer.as_deref(),
+        therapist.as_deref(),
+        now,
+    )
+    .await
+}
+
+/// A referral that ended seven weeks ago as not suitable, so the demo shows what happens to a
+/// closed referral: the coordinator's *Gegevens wissen* and the retention date.
+async fn seed_closed_referral(
+    c: &mut crate::store::Conn,
+    org: &str,
+    offering: &str,
+    referrer: Option<&str>,
+    therapist: Option<&str>,
+    now: i64,
+) -> anyhow::Result<()> {
+    use crate::store::referrals;
+    let day = 86_400_000;
+    let referral = referrals::insert(
+        c,
+        &referrals::NewReferral {
+            status: "not_suitable",
+            source: "professional",
+            offering_id: Some(offering),
+            region_org_id: None,
+            referrer_user_id: referrer,
+            referrer_org_id: Some(org),
+            client_name: "Femke Bos",
+            client_email: "deelnemer6@example.nl",
+            client_phone: "",
+            client_postcode: "8232 AB",
+            indications: ",stress,",
+            medication: "",
+            physical_limits: "",
+            motivation: "moderate",
+            funding_route: "gp_module",
+            consent_by: "Pieter Jansen",
+            consent_text: &crate::i18n::Lang::Nl.t(crate::app::referrals::CONSENT_TEXT_KEY),
+            note: "",
+            submission_key: "demo-closed-referral",
+            respond_by: now - 56 * day,
+            now: now - 60 * day,
+        },
+    )
+    .await?;
+    for (from, to, kind, at) in [
+        (None, "sent", "created", now - 60 * day),
+        (Some("sent"), "not_suitable", "status", now - 49 * day),
+    ] {
+        referrals::add_event(
+            c,
+            &referrals::NewEvent {
+                referral_id: &referral,
+                actor_user_id: if from.is_some() { therapist } else { None },
+                kind,
+                from_status: from,
+                to_status: Some(to),
+                note: if from.is_some() {
+                    "Liever eerst behandeling bij de psycholoog; over een half jaar opnieuw bekijken."
+                } else {
+                    "professional"
+                },
+                now: at,
+            },
+        )
+        .await?;
+    }
     Ok(())
 }
 

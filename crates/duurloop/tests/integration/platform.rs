@@ -341,10 +341,11 @@ async fn the_demo_is_idempotent_and_its_people_can_sign_in() {
             n
         }
     };
-    let (orgs, users, ms) = (
+    let (orgs, users, ms, referrals) = (
         count("organisations").await,
         count("users").await,
         count("memberships").await,
+        count("referrals").await,
     );
     assert!(orgs >= 4 && users >= 6);
     // The halfway group has scored measurements (baseline and week 5) and one open alert.
@@ -358,9 +359,27 @@ async fn the_demo_is_idempotent_and_its_people_can_sign_in() {
         (
             count("organisations").await,
             count("users").await,
-            count("memberships").await
+            count("memberships").await,
+            count("referrals").await,
         ),
-        (orgs, users, ms)
+        (orgs, users, ms, referrals)
+    );
+    // The closed referral shows the practice's coordinator how to erase it.
+    let (closed,): (String,) =
+        sqlx::query_as("SELECT id FROM referrals WHERE submission_key = 'demo-closed-referral'")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .expect("the demo's closed referral");
+    let coordinator = app.demo_user("praktijkmanager@medi-stad.example").await;
+    let html = app
+        .html(
+            &app.session_for(&coordinator).await,
+            &format!("/referrals/{closed}"),
+        )
+        .await;
+    assert!(
+        html.contains("Femke Bos") && html.contains("id=\"erase\""),
+        "{html}"
     );
     let therapist = logins
         .iter()
