@@ -4,7 +4,10 @@
 //! writes a summary, advice and next steps, and sends it. The referrer is told by e-mail
 //! (no client details), reads it in the app and downloads a PDF letter.
 
-use duurloop_domain::plan::Plan;
+use duurloop_domain::{
+    plan::Plan,
+    referral::{ReferralEvent, ReferralStatus},
+};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -265,6 +268,14 @@ pub async fn send(
     let (report, t, r) = save_draft(&mut tx, actor, id, input, now).await?;
     if !store::feedback::mark_sent(&mut tx, &report.id, &actor.identity.user_id, now).await? {
         return Err(AppError::Conflict("report-sent"));
+    }
+    // The follow-up report ends a completed referral: its status follows without a second
+    // mail (the referrer gets the report's).
+    if report.kind == "followup"
+        && ReferralStatus::parse(&r.status).is_ok_and(|s| s == ReferralStatus::Completed)
+    {
+        super::referrals::apply_status(&mut tx, state, actor, &r, ReferralEvent::FollowUp, "", now)
+            .await?;
     }
     store::referrals::add_event(
         &mut tx,

@@ -215,6 +215,38 @@ pub(super) async fn change_status(
     note: &str,
     now: i64,
 ) -> AppResult<ReferralStatus> {
+    let to = apply_status(c, state, actor, r, event, note, now).await?;
+    if let Some(referrer) = &r.referrer_user_id
+        && referrer != &actor.identity.user_id
+        && let Some(u) = store::users::by_id(c, referrer).await?
+    {
+        let link = format!("{}/referrals/{}", state.config.base_url, r.id);
+        mail::queue(
+            c,
+            state,
+            mail::Mail::ReferralStatus {
+                link: &link,
+                status: to.as_str(),
+            },
+            &u.email,
+            &u.lang,
+        )
+        .await?;
+    }
+    Ok(to)
+}
+
+/// As [`change_status`] without the referrer's mail, for a caller that sends the referrer
+/// a mail of its own about the same step (the follow-up feedback report).
+pub(super) async fn apply_status(
+    c: &mut Conn,
+    state: &AppState,
+    actor: &Actor,
+    r: &ReferralRow,
+    event: ReferralEvent,
+    note: &str,
+    now: i64,
+) -> AppResult<ReferralStatus> {
     let mut from =
         ReferralStatus::parse(&r.status).map_err(|_| AppError::Conflict("invalid-transition"))?;
     // Acting on a referral nobody opened yet (say, planning the intake straight away over the
@@ -256,23 +288,6 @@ pub(super) async fn change_status(
         e = e.org(o);
     }
     record(c, now, actor, e).await?;
-    if let Some(referrer) = &r.referrer_user_id
-        && referrer != &actor.identity.user_id
-        && let Some(u) = store::users::by_id(c, referrer).await?
-    {
-        let link = format!("{}/referrals/{}", state.config.base_url, r.id);
-        mail::queue(
-            c,
-            state,
-            mail::Mail::ReferralStatus {
-                link: &link,
-                status: to.as_str(),
-            },
-            &u.email,
-            &u.lang,
-        )
-        .await?;
-    }
     Ok(to)
 }
 

@@ -103,6 +103,8 @@ pub struct TrajectoryView {
     pub runs: Vec<store::portal::RunRow>,
     /// Attendance at the group's sessions, with the therapist's notes.
     pub attendance: Vec<store::groups::AttendanceLine>,
+    /// The referral's status: after completion, whether the follow-up is done.
+    pub referral_status: String,
 }
 
 pub(crate) async fn load(
@@ -126,6 +128,10 @@ pub async fn view(state: &AppState, actor: &Actor, id: &str) -> AppResult<Trajec
     let (row, plan) = load(&mut tx, actor, id).await?;
     let runs = store::portal::runs(&mut tx, id).await?;
     let attendance = store::groups::attendance_of(&mut tx, id).await?;
+    let referral_status = store::referrals::by_id(&mut tx, &row.referral_id)
+        .await?
+        .map(|r| r.status)
+        .unwrap_or_default();
     record(
         &mut tx,
         now,
@@ -139,6 +145,7 @@ pub async fn view(state: &AppState, actor: &Actor, id: &str) -> AppResult<Trajec
         plan,
         runs,
         attendance,
+        referral_status,
     })
 }
 
@@ -223,15 +230,16 @@ pub async fn edit_week(
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct StatusInput {
-    /// start, complete or drop_out
+    /// start, complete, drop_out, or follow_up (after completion: the follow-up at about
+    /// three months is done; the trajectory stays completed, the referral ends)
     pub action: String,
     /// Required for drop_out (the reason goes back to the referrer on the timeline).
     #[serde(default)]
     pub reason: String,
 }
 
-/// Starts, completes or ends a trajectory early; the referral follows (and so the referrer
-/// hears). When someone drops out of a group, the place is offered to the person who has
+/// Starts, completes or ends a trajectory early, or records that the follow-up after
+/// completion is done; the referral follows (and so the referrer hears). When someone drops out of a group, the place is offered to the person who has
 /// waited longest on its waiting list: they and the therapist are told.
 pub async fn change_status(
     state: &AppState,
@@ -246,6 +254,7 @@ pub async fn change_status(
         "start" => (ReferralEvent::Start, "active"),
         "complete" => (ReferralEvent::Complete, "completed"),
         "drop_out" => (ReferralEvent::DropOut, "dropped_out"),
+        "follow_up" => (ReferralEvent::FollowUp, "completed"),
         _ => return Err(AppError::invalid("action", "invalid-action")),
     };
     let reason = input.reason.trim();

@@ -1068,3 +1068,140 @@ async fn a_participant_uses_the_portal_over_the_api_and_subscribes_to_the_group_
         StatusCode::UNAUTHORIZED
     );
 }
+
+/// After completion the follow-up ends the referral (SPEC C3's last status): with the button on
+/// the trajectory page (or the API), or by sending the follow-up feedback report, whose mail
+/// is then the referrer's only one.
+#[tokio::test]
+async fn the_follow_up_closes_a_completed_referral_by_hand_or_by_its_report() {
+    let app = TestApp::spawn().await;
+    let Practice {
+        therapist,
+        referrer,
+        offering,
+        ..
+    } = medi_stad(&app).await;
+    let token = app.api_token(&therapist).await;
+    let status = |t: String, action: &'static str| {
+        app.api(
+            &token,
+            Method::POST,
+            &format!("/api/v1/trajectories/{t}/status"),
+        )
+        .json(&json!({ "action": action }))
+        .send()
+    };
+    // By hand, on the page.
+    let first = trajectory_for(&app, &offering, &referrer, &therapist).await;
+    let r = status(first.clone(), "follow_up").await.expect("req");
+    assert_eq!(r.status(), StatusCode::CONFLICT, "not before completion");
+    for action in ["start", "complete"] {
+        let r = status(first.clone(), action).await.expect("req");
+        assert_eq!(r.status(), StatusCode::OK, "{action}");
+    }
+    assert_eq!(referral_status(&app, &token, &first).await, "completed");
+    let page = app.session_for(&therapist).await;
+    let html = app.html(&page, &format!("/trajectories/{first}")).await;
+    assert!(
+        html.contains("value=\"follow_up\"") && !html.contains("id=\"follow-up-done\""),
+        "{html}"
+    );
+    let r = app
+        .post_form(
+            &page,
+            &format!("/trajectories/{first}/status"),
+            &[("action", "follow_up")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = app.html(&page, &format!("/trajectories/{first}")).await;
+    assert!(
+        html.contains("id=\"follow-up-done\"") && !html.contains("value=\"follow_up\""),
+        "{html}"
+    );
+    assert_eq!(
+        referral_status(&app, &token, &first).await,
+        "follow_up_done"
+    );
+    let r = status(first.clone(), "follow_up").await.expect("req");
+    assert_eq!(r.status(), StatusCode::CONFLICT, "only once");
+    // By sending the follow-up report.
+    let second = trajectory_for(&app, &offering, &referrer, &therapist).await;
+    for action in ["start", "complete"] {
+        let r = status(second.clone(), action).await.expect("req");
+        assert_eq!(r.status(), StatusCode::OK, "{action}");
+    }
+    let mails_to_referrer = || async {
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT CAST(COUNT(*) AS BIGINT) FROM outbox WHERE to_addr = $1")
+                .bind(&referrer.email)
+                .fetch_one(&app.state.db.pool)
+                .await
+                .expect("count");
+        n
+    };
+    let before = mails_to_referrer().await;
+    let r = app
+        .api(
+            &token,
+            Method::POST,
+            &format!("/api/v1/trajectories/{second}/feedback"),
+        )
+        .json(&json!({ "kind": "followup" }))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let report = r.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    assert_eq!(
+        referral_status(&app, &token, &second).await,
+        "completed",
+        "a draft changes nothing"
+    );
+    let r = app
+        .api(
+            &token,
+            Method::POST,
+            &format!("/api/v1/feedback/{report}/send"),
+        )
+        .json(&json!({
+            "summary": "Jan loopt na drie maanden nog steeds twee keer per week.",
+            "advice": "",
+        }))
+        .send()
+        .await
+        .expect("req");
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(
+        referral_status(&app, &token, &second).await,
+        "follow_up_done"
+    );
+    assert_eq!(
+        mails_to_referrer().await,
+        before + 1,
+        "one mail: the report's"
+    );
+}
+
+/// The referral's status as the trajectory's API shows it.
+async fn referral_status(app: &TestApp, token: &str, trajectory: &str) -> String {
+    let v: Value = app
+        .api(
+            token,
+            Method::GET,
+            &format!("/api/v1/trajectories/{trajectory}"),
+        )
+        .send()
+        .await
+        .expect("req")
+        .json()
+        .await
+        .expect("json");
+    v["referral_status"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}

@@ -32,6 +32,8 @@ pub struct TrajectoryOut {
     pub plan: Plan,
     pub runs: Vec<crate::store::portal::RunRow>,
     pub attendance: Vec<crate::store::groups::AttendanceLine>,
+    /// The referral's status (`completed`, then `follow_up_done` once the follow-up is done).
+    pub referral_status: String,
 }
 
 /// A trajectory with its plan (its therapist and the organisation's coordinators).
@@ -48,6 +50,7 @@ pub async fn show(
         plan: v.plan,
         runs: v.runs,
         attendance: v.attendance,
+        referral_status: v.referral_status,
     }))
 }
 
@@ -70,8 +73,9 @@ pub struct StatusOut {
     pub status: String,
 }
 
-/// Starts, completes or ends a trajectory early (reason required); a place freed in a group
-/// is offered to the next person on its waiting list.
+/// Starts, completes or ends a trajectory early (reason required), or (`follow_up`, after
+/// completion) records that the follow-up is done; a place freed in a group is offered to the
+/// next person on its waiting list.
 #[utoipa::path(post, path = "/api/v1/trajectories/{id}/status", tag = "training", params(("id" = String, Path)), request_body = StatusInput,
     responses((status = 200, body = StatusOut), (status = 404, body = super::ErrorBody), (status = 409, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
 pub async fn change_status(
