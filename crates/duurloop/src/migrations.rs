@@ -96,6 +96,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "referral_erasure",
         include_str!("../migrations/0019_referral_erasure.sql"),
     ),
+    (
+        20,
+        "client_language",
+        include_str!("../migrations/0020_client_language.sql"),
+    ),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {

@@ -400,7 +400,7 @@ pub async fn cancel(
                 reason,
             },
             &p.client_email,
-            "nl",
+            &p.client_lang,
         )
         .await?;
         told += 1;

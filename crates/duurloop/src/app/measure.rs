@@ -112,16 +112,17 @@ fn link(state: &AppState, token: &str) -> String {
     format!("{}/vragenlijst/{token}", state.config.base_url)
 }
 
+/// The trajectory and its participant's address and mail language, when they have an address.
 async fn client_email(
     c: &mut Conn,
     trajectory_id: &str,
-) -> AppResult<Option<(TrajectoryRow, String)>> {
+) -> AppResult<Option<(TrajectoryRow, String, String)>> {
     let Some(t) = store::trajectories::by_id(c, trajectory_id).await? else {
         return Ok(None);
     };
     let r = store::referrals::by_id(c, &t.referral_id).await?;
     Ok(r.filter(|r| !r.client_email.is_empty())
-        .map(|r| (t, r.client_email)))
+        .map(|r| (t, r.client_email, r.client_lang)))
 }
 
 /// Gives the measurement a fresh link and mails it to the participant (the previous link
@@ -133,7 +134,7 @@ async fn send_link(
     reminder: bool,
     now: i64,
 ) -> AppResult<usize> {
-    let Some((_, email)) = client_email(c, &m.trajectory_id).await? else {
+    let Some((_, email, lang)) = client_email(c, &m.trajectory_id).await? else {
         return Ok(0);
     };
     let token = store::new_token();
@@ -147,7 +148,7 @@ async fn send_link(
             reminder,
         },
         &email,
-        "nl",
+        &lang,
     )
     .await?;
     Ok(1)
@@ -228,28 +229,29 @@ async fn tell_team(
     };
     let link = format!("{}/trajectories/{}", state.config.base_url, t.id);
     let to = therapist_addresses(c, &t).await?;
-    for addr in &to {
+    for (addr, lang) in &to {
         let mail = match notice {
             Notice::Unanswered => mail::Mail::QuestionnaireUnanswered { link: &link },
             Notice::Safety => mail::Mail::SafetyAlert { link: &link },
         };
-        mail::queue(c, state, mail, addr, "nl").await?;
+        mail::queue(c, state, mail, addr, lang).await?;
     }
     Ok(to.len())
 }
 
 /// Who hears about a trajectory: its therapist, or else the organisation's coordinators.
-async fn therapist_addresses(c: &mut Conn, t: &TrajectoryRow) -> AppResult<Vec<String>> {
+/// The therapist's address and language, or else those of the organisation's coordinators.
+async fn therapist_addresses(c: &mut Conn, t: &TrajectoryRow) -> AppResult<Vec<(String, String)>> {
     if let Some(u) = &t.therapist_user_id
         && let Some(user) = store::users::by_id(c, u).await?
     {
-        return Ok(vec![user.email]);
+        return Ok(vec![(user.email, user.lang)]);
     }
     Ok(store::orgs::members(c, &t.org_id)
         .await?
         .into_iter()
         .filter(|m| m.role == Role::Coordinator.as_str())
-        .map(|m| m.email)
+        .map(|m| (m.email, m.lang))
         .collect())
 }
 

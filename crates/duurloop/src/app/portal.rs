@@ -48,11 +48,11 @@ pub async fn request_link(state: &AppState, email: &str, ctx: &RequestCtx) -> Ap
     let trajectory = store::portal::active_trajectory_for_email(&mut tx, email.as_str()).await?;
     if !super::auth::mail_request_allowed(&mut tx, state, email.as_str(), ctx, now).await? {
         let mut e = Event::new("request_portal_link", "trajectory").outcome("throttled");
-        if let Some(t) = &trajectory {
+        if let Some((t, _)) = &trajectory {
             e = e.record(t);
         }
         record_anonymous(&mut tx, now, ctx, e).await?;
-    } else if let Some(trajectory) = trajectory {
+    } else if let Some((trajectory, lang)) = trajectory {
         let token = new_token();
         store::portal::insert_link(&mut tx, &token, &trajectory, now, now + LINK_TTL_MS).await?;
         let link = format!("{}/portal/magic/{token}", state.config.base_url);
@@ -61,7 +61,7 @@ pub async fn request_link(state: &AppState, email: &str, ctx: &RequestCtx) -> Ap
             state,
             mail::Mail::PortalLink { link: &link },
             email.as_str(),
-            "nl",
+            &lang,
         )
         .await?;
         record_anonymous(
@@ -531,6 +531,31 @@ pub async fn upload_run(
     record_anonymous(&mut tx, now, ctx, Event::new("create", "run").record(&id)).await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// The participant chose the portal's language: their mails (sign-in links, questionnaires,
+/// cancelled sessions) follow from now on. Returns the language's code.
+pub async fn set_language(
+    state: &AppState,
+    p: &Participant,
+    lang: &str,
+    ctx: &RequestCtx,
+) -> AppResult<&'static str> {
+    let lang = crate::i18n::Lang::parse(lang)
+        .ok_or(AppError::invalid("lang", "invalid-language"))?
+        .code();
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    store::referrals::set_client_lang_of_trajectory(&mut tx, &p.trajectory.id, lang).await?;
+    record_anonymous(
+        &mut tx,
+        now,
+        ctx,
+        Event::new("update", "language").record(&p.trajectory.id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(lang)
 }
 
 /// Makes (or replaces) the participant's secret calendar link with their group's sessions;

@@ -352,6 +352,9 @@ pub struct ReferralInput {
     /// A key unique to this form or request: sending it twice makes one referral.
     #[serde(default)]
     pub submission_key: String,
+    /// The language of the mails to the participant: `nl` (the default) or `en`.
+    #[serde(default)]
+    pub client_lang: String,
 }
 
 /// The outcome of a new referral.
@@ -372,6 +375,7 @@ struct Valid {
     indications: String,
     motivation: &'static str,
     funding: &'static str,
+    lang: &'static str,
 }
 
 fn validate(input: &ReferralInput) -> AppResult<Valid> {
@@ -439,6 +443,13 @@ fn validate(input: &ReferralInput) -> AppResult<Valid> {
     if input.offering_id.trim().is_empty() == input.region_org_id.trim().is_empty() {
         push("offering_id", "offering-or-region");
     }
+    let lang = match input.client_lang.trim() {
+        "" => crate::i18n::Lang::Nl.code(),
+        s => crate::i18n::Lang::parse(s)
+            .map(crate::i18n::Lang::code)
+            .ok_or_else(|| push("client_lang", "invalid-language"))
+            .unwrap_or_default(),
+    };
     match (name, email, phone, postcode, motivation, funding) {
         (Some(name), Some(email), Some(phone), Some(postcode), Some(motivation), Some(funding))
             if e.is_empty() =>
@@ -451,6 +462,7 @@ fn validate(input: &ReferralInput) -> AppResult<Valid> {
                 indications: format!(",{},", inds.join(",")),
                 motivation,
                 funding,
+                lang,
             })
         }
         _ => Err(AppError::Invalid(e)),
@@ -537,6 +549,7 @@ async fn create(
             client_email: &v.email,
             client_phone: &v.phone,
             client_postcode: &v.postcode,
+            client_lang: v.lang,
             indications: &v.indications,
             medication: input.medication.trim(),
             physical_limits: input.physical_limits.trim(),
@@ -755,7 +768,7 @@ pub async fn invite(
                 therapist: &therapist,
             },
             &r.client_email,
-            "nl",
+            &r.client_lang,
         )
         .await?;
     }

@@ -316,7 +316,7 @@ async fn offer_freed_place(
             state,
             mail::Mail::PlaceOffered { title: &title },
             &next.client_email,
-            "nl",
+            &next.client_lang,
         )
         .await?;
     }

@@ -128,6 +128,8 @@ pub struct ParticipantRow {
     pub trajectory_id: String,
     pub client_name: String,
     pub client_email: String,
+    /// The language of the participant's mails.
+    pub client_lang: String,
     pub status: Option<String>,
     pub note: Option<String>,
 }
@@ -138,7 +140,8 @@ pub async fn participants(
     session_id: &str,
 ) -> Result<Vec<ParticipantRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT t.id AS trajectory_id, r.client_name, r.client_email, a.status, a.note FROM trajectories t \
+        "SELECT t.id AS trajectory_id, r.client_name, r.client_email, r.client_lang, a.status, a.note \
+         FROM trajectories t \
          JOIN referrals r ON r.id = t.referral_id \
          LEFT JOIN attendance a ON a.trajectory_id = t.id AND a.session_id = $2 \
          WHERE t.offering_id = $1 AND t.status = 'active' ORDER BY r.client_name",

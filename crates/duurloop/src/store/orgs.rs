@@ -63,6 +63,8 @@ pub struct MemberRow {
     pub user_id: String,
     pub name: String,
     pub email: String,
+    /// The member's language (`nl` or `en`), for mails to them.
+    pub lang: String,
     pub role: String,
     pub second_factor: i64,
     pub since: i64,
@@ -70,7 +72,7 @@ pub struct MemberRow {
 
 pub async fn members(c: &mut Conn, org_id: &str) -> Result<Vec<MemberRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT u.id AS user_id, u.name, u.email, m.role, \
+        "SELECT u.id AS user_id, u.name, u.email, u.lang, m.role, \
          CAST(CASE WHEN u.totp_secret IS NULL THEN 0 ELSE 1 END AS BIGINT) AS second_factor, \
          m.created_at AS since \
          FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 ORDER BY u.name",

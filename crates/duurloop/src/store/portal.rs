@@ -5,18 +5,19 @@ use sqlx::FromRow;
 use super::{Conn, hash_token, new_id};
 
 /// Active trajectories of a participant's e-mail address (newest first).
+/// The latest active trajectory of the participant with this address, with the language of
+/// their mails.
 pub async fn active_trajectory_for_email(
     c: &mut Conn,
     email: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    let row: Option<(String,)> = sqlx::query_as(
-        "SELECT t.id FROM trajectories t JOIN referrals r ON r.id = t.referral_id \
+) -> Result<Option<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT t.id, r.client_lang FROM trajectories t JOIN referrals r ON r.id = t.referral_id \
          WHERE r.client_email = $1 AND t.status = 'active' ORDER BY t.created_at DESC LIMIT 1",
     )
     .bind(email)
     .fetch_optional(c)
-    .await?;
-    Ok(row.map(|r| r.0))
+    .await
 }
 
 pub async fn insert_link(

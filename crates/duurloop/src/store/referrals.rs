@@ -35,6 +35,8 @@ pub struct ReferralRow {
     pub updated_at: i64,
     /// When the participant's personal data was erased (`app::referrals::erase`).
     pub erased_at: Option<i64>,
+    /// The language of the mails to the participant: `nl` or `en`.
+    pub client_lang: String,
 }
 
 macro_rules! referral_select {
@@ -43,7 +45,7 @@ macro_rules! referral_select {
          t.user_id AS therapist_user_id, r.region_org_id, r.referrer_user_id, u.name AS referrer_name, \
          r.referrer_org_id, r.client_name, r.client_email, r.client_phone, r.client_postcode, r.indications, \
          r.medication, r.physical_limits, r.motivation, r.funding_route, r.consent_by, r.consent_at, \
-         r.consent_text, r.note, r.respond_by, r.created_at, r.updated_at, r.erased_at \
+         r.consent_text, r.note, r.respond_by, r.created_at, r.updated_at, r.erased_at, r.client_lang \
          FROM referrals r LEFT JOIN offerings o ON o.id = r.offering_id \
          LEFT JOIN therapists t ON t.id = o.therapist_id LEFT JOIN users u ON u.id = r.referrer_user_id "
     };
@@ -60,6 +62,8 @@ pub struct NewReferral<'a> {
     pub client_email: &'a str,
     pub client_phone: &'a str,
     pub client_postcode: &'a str,
+    /// `nl` or `en`: the language of the mails to the participant.
+    pub client_lang: &'a str,
     pub indications: &'a str,
     pub medication: &'a str,
     pub physical_limits: &'a str,
@@ -79,8 +83,8 @@ pub async fn insert(c: &mut Conn, r: &NewReferral<'_>) -> Result<String, sqlx::E
         "INSERT INTO referrals (id, status, source, offering_id, region_org_id, referrer_user_id, referrer_org_id, \
          client_name, client_email, client_phone, client_postcode, indications, medication, physical_limits, \
          motivation, funding_route, consent_by, consent_at, consent_text, note, submission_key, respond_by, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-         $17, $18, $19, $20, $21, $22, $18, $18)",
+         created_at, updated_at, client_lang) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+         $14, $15, $16, $17, $18, $19, $20, $21, $22, $18, $18, $23)",
     )
     .bind(&id)
     .bind(r.status)
@@ -104,6 +108,7 @@ pub async fn insert(c: &mut Conn, r: &NewReferral<'_>) -> Result<String, sqlx::E
     .bind(r.note)
     .bind(r.submission_key)
     .bind(r.respond_by)
+    .bind(r.client_lang)
     .execute(c)
     .await?;
     Ok(id)
@@ -503,6 +508,23 @@ pub async fn coordinator_emails(
 }
 
 /// The referral that has waited longest on an offering's waiting list.
+/// The participant of a trajectory switched the portal's language: their mails follow.
+pub async fn set_client_lang_of_trajectory(
+    c: &mut Conn,
+    trajectory_id: &str,
+    lang: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE referrals SET client_lang = $1 \
+         WHERE id = (SELECT referral_id FROM trajectories WHERE id = $2)",
+    )
+    .bind(lang)
+    .bind(trajectory_id)
+    .execute(c)
+    .await
+    .map(|_| ())
+}
+
 pub async fn first_waitlisted(
     c: &mut Conn,
     offering_id: &str,

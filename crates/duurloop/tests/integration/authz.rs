@@ -1006,6 +1006,20 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
         "",
     ),
     (
+        "GET",
+        "/portal/lang/{code}",
+        Who::Anyone,
+        "/portal/lang/en",
+        "",
+    ),
+    (
+        "PUT",
+        "/api/v1/portal/language",
+        Who::PortalParticipant,
+        "/api/v1/portal/language",
+        r#"{"lang":"en"}"#,
+    ),
+    (
         "POST",
         "/portal/runs/upload",
         Who::PortalParticipant,

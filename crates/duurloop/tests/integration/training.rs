@@ -1205,3 +1205,124 @@ async fn referral_status(app: &TestApp, token: &str, trajectory: &str) -> String
         .unwrap_or_default()
         .to_string()
 }
+
+/// The participant's mails come in the language chosen for them: on the referral (form or
+/// API), and afterwards by the participant's own language switch in the portal (page or API).
+#[tokio::test]
+async fn participants_get_their_mails_in_the_language_they_chose() {
+    let app = TestApp::spawn().await;
+    let Practice {
+        therapist,
+        referrer,
+        offering,
+        ..
+    } = medi_stad(&app).await;
+    // On the referral: a language it does not know is refused, English is kept.
+    let token = app.api_token(&referrer).await;
+    let referral = |lang: &'static str| {
+        app.api(&token, Method::POST, "/api/v1/referrals")
+            .json(&json!({
+                "offering_id": offering,
+                "client_name": "Sam Visser",
+                "client_email": "sam@example.nl",
+                "indications": ["stress"],
+                "motivation": "high",
+                "funding_route": "insurer",
+                "consent": "yes",
+                "client_lang": lang,
+            }))
+            .send()
+    };
+    let r = referral("xx").await.expect("req");
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let v: Value = r.json().await.expect("json");
+    assert!(v["error"]["fields"]["client_lang"].is_string(), "{v}");
+    let r = referral("en").await.expect("req");
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = r.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let v: Value = app
+        .api(&token, Method::GET, &format!("/api/v1/referrals/{id}"))
+        .send()
+        .await
+        .expect("req")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v["referral"]["client_lang"], "en", "{v}");
+    let form = app
+        .html(
+            &app.session_for(&referrer).await,
+            &format!("/referrals/new?offering={offering}"),
+        )
+        .await;
+    assert!(form.contains("name=\"client_lang\""), "{form}");
+    // In the portal: Dutch by default, then English by the page's switch.
+    trajectory_for(&app, &offering, &referrer, &therapist).await;
+    let browser = app.browser();
+    let mail = sign_in_mail(&app, &browser).await;
+    assert_eq!(mail.subject, "Uw inloglink voor runningtherapie");
+    let link = crate::helpers::link_in(&mail.body_text, &app.base);
+    let r = app.post_form(&browser, &link, &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let home = app.html(&browser, "/portal").await;
+    assert!(
+        home.contains("href=\"/portal/lang/en?back=%2Fportal\""),
+        "{home}"
+    );
+    let r = app.get(&browser, "/portal/lang/en?back=/portal").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(crate::helpers::location(&r), "/portal");
+    assert_eq!(app.audit_count("update", "language").await, 1);
+    let mail = sign_in_mail(&app, &app.browser()).await;
+    assert_eq!(mail.subject, "Your sign-in link for running therapy");
+    // Through the API, back to Dutch.
+    let token = crate::helpers::link_in(&mail.body_text, &app.base)
+        .rsplit('/')
+        .next()
+        .expect("token")
+        .to_string();
+    let session = reqwest::Client::new()
+        .post(app.url("/api/v1/portal/session"))
+        .json(&json!({ "token": token }))
+        .send()
+        .await
+        .expect("req")
+        .json::<Value>()
+        .await
+        .expect("json")["session"]
+        .as_str()
+        .expect("session")
+        .to_string();
+    let set = |lang: &'static str| {
+        app.api(&session, Method::PUT, "/api/v1/portal/language")
+            .json(&json!({ "lang": lang }))
+            .send()
+    };
+    let r = set("xx").await.expect("req");
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = set("nl").await.expect("req");
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.expect("json")["lang"], "nl");
+    let mail = sign_in_mail(&app, &app.browser()).await;
+    assert_eq!(mail.subject, "Uw inloglink voor runningtherapie");
+    let r = reqwest::Client::new()
+        .put(app.url("/api/v1/portal/language"))
+        .json(&json!({ "lang": "en" }))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// Asks for a portal sign-in link for jan@example.nl and returns the mail.
+async fn sign_in_mail(
+    app: &TestApp,
+    browser: &reqwest::Client,
+) -> duurloop::store::outbox::MailRow {
+    app.post_form(browser, "/portal/login", &[("email", "jan@example.nl")])
+        .await;
+    app.last_mail_to("jan@example.nl").await.expect("link sent")
+}

@@ -78,6 +78,7 @@ use crate::state::AppState;
         portal::upload_run,
         portal::new_calendar_feed,
         portal::export,
+        portal::set_language,
         measure::link_form,
         measure::link_save,
         measure::portal_form,

@@ -40,6 +40,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
         )
         .post("/api/v1/portal/calendar-feed", new_calendar_feed)
         .get("/api/v1/portal/export", export)
+        .put("/api/v1/portal/language", set_language)
 }
 
 /// The participant behind a portal session token in `Authorization: Bearer`.
@@ -219,6 +220,27 @@ pub async fn upload_run(
     };
     let id = portal::upload_run(&state, &p, &q.name, &body, &input, &ctx).await?;
     Ok((StatusCode::CREATED, Json(RunOut { id })))
+}
+
+#[derive(Deserialize, Serialize, utoipa::ToSchema)]
+pub struct LanguageIn {
+    /// `nl` or `en`
+    pub lang: String,
+}
+
+/// Chooses the language of the participant's mails (sign-in links, questionnaires, cancelled
+/// sessions); answers the language stored.
+#[utoipa::path(put, path = "/api/v1/portal/language", tag = "portal", operation_id = "set_portal_language", request_body = LanguageIn,
+    responses((status = 200, body = LanguageIn), (status = 401, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn set_language(
+    State(state): State<AppState>,
+    ApiParticipant(p, ctx): ApiParticipant,
+    Json(b): Json<LanguageIn>,
+) -> Result<Json<LanguageIn>, AppError> {
+    let lang = portal::set_language(&state, &p, &b.lang, &ctx).await?;
+    Ok(Json(LanguageIn {
+        lang: lang.to_string(),
+    }))
 }
 
 /// Makes a new secret calendar (iCal) link with the group's sessions; the old one stops.

@@ -91,8 +91,8 @@ async fn start(State(state): State<AppState>, page: PageCtx) -> Result<Response,
 }
 
 #[derive(Deserialize)]
-struct Back {
-    back: Option<String>,
+pub(super) struct Back {
+    pub(super) back: Option<String>,
 }
 
 /// Switches the language (a cookie, and the account's preference when signed in) and goes

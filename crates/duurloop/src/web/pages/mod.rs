@@ -162,6 +162,18 @@ impl Base {
     pub fn back_path(&self) -> String {
         form_urlencoded::byte_serialize(self.path.as_bytes()).collect()
     }
+
+    /// Where the language switch goes: on portal pages the portal's own switch, which also
+    /// changes the language of the participant's mails (the portal cookie is not sent
+    /// outside `/portal`).
+    pub fn lang_href(&self, code: &str) -> String {
+        let prefix = if self.path == "/portal" || self.path.starts_with("/portal/") {
+            "/portal"
+        } else {
+            ""
+        };
+        format!("{prefix}/lang/{code}?back={}", self.back_path())
+    }
 }
 
 /// Field messages of a failed form, translated, for re-rendering the form.

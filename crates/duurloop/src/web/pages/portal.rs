@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::{
-    extract::{Path, State},
+    extract::{Path, Query, State},
     http::{HeaderMap, header},
     response::{IntoResponse, Redirect, Response},
 };
@@ -16,7 +16,7 @@ use crate::{
     },
     state::AppState,
     web::{
-        ctx::{FromWhere, PageCtx, cookie},
+        ctx::{FromWhere, PageCtx, cookie, lang_cookie},
         form::Pairs,
         routes::RouteTable,
     },
@@ -39,6 +39,28 @@ pub fn routes(t: RouteTable) -> RouteTable {
         .post("/portal/logout", logout)
         .post("/portal/calendar", new_calendar_feed)
         .get("/portal/export", export)
+        .get("/portal/lang/{code}", switch_language)
+}
+
+/// The language switch on portal pages (the portal cookie is sent only under `/portal`):
+/// as `/lang/{code}`, and the participant's mails follow the choice.
+async fn switch_language(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<super::home::Back>,
+    page: PageCtx,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let lang = crate::i18n::Lang::parse(&code).ok_or(AppError::NotFound)?;
+    if let Some(p) = participant(&state, &headers).await? {
+        portal::set_language(&state, &p, lang.code(), &page.ctx).await?;
+    }
+    let back = super::auth::safe_next(q.back.as_deref());
+    Ok((
+        [(header::SET_COOKIE, lang_cookie(&state, lang))],
+        Redirect::to(&back),
+    )
+        .into_response())
 }
 
 pub(super) async fn participant(

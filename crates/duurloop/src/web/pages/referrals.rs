@@ -125,11 +125,13 @@ async fn form_page(
     })
 }
 
-fn fresh_input(q: &NewQuery) -> ReferralInput {
+/// An empty form; the participant's mails are proposed in the page's language.
+fn fresh_input(q: &NewQuery, page: &PageCtx) -> ReferralInput {
     ReferralInput {
         offering_id: q.offering.clone(),
         region_org_id: q.region.clone(),
         submission_key: crate::store::new_token(),
+        client_lang: page.lang.code().to_string(),
         ..Default::default()
     }
 }
@@ -145,7 +147,14 @@ async fn new_form(
     {
         return Err(AppError::Forbidden);
     }
-    form_page(&state, &page, false, fresh_input(&q), FormErrors::default()).await
+    form_page(
+        &state,
+        &page,
+        false,
+        fresh_input(&q, &page),
+        FormErrors::default(),
+    )
+    .await
 }
 
 async fn self_form(
@@ -153,7 +162,14 @@ async fn self_form(
     page: PageCtx,
     Query(q): Query<NewQuery>,
 ) -> Result<Response, AppError> {
-    form_page(&state, &page, true, fresh_input(&q), FormErrors::default()).await
+    form_page(
+        &state,
+        &page,
+        true,
+        fresh_input(&q, &page),
+        FormErrors::default(),
+    )
+    .await
 }
 
 fn referral_input(f: &Pairs) -> ReferralInput {
@@ -173,6 +189,7 @@ fn referral_input(f: &Pairs) -> ReferralInput {
         note: f.get("note"),
         source: f.get("source"),
         submission_key: f.get("submission_key"),
+        client_lang: f.get("client_lang"),
     }
 }
 
