@@ -85,6 +85,12 @@ pub struct Config {
     /// request with `Authorization: Bearer <token>`. Empty: only a request made on this
     /// machine directly (loopback, not through a proxy). Anyone else gets 404.
     pub metrics_token: Secret,
+    /// Years after a referral was closed that the worker erases its participant's personal
+    /// data (`app::retention`). 20 by default and at least 20: the WGBO (art. 7:454 BW) keeps
+    /// a care record 20 years after its last change, and a closed referral is not changed
+    /// any more. Longer is allowed (a provider who must keep records longer); there is no way
+    /// to turn it off, because keeping health data forever is what the AVG forbids.
+    pub retention_years: i64,
 }
 
 impl Default for Config {
@@ -104,6 +110,7 @@ impl Default for Config {
             referral_response_days: 3,
             trusted_proxies: Vec::new(),
             metrics_token: Secret::default(),
+            retention_years: 20,
         }
     }
 }
@@ -217,6 +224,9 @@ impl Config {
         if let Some(v) = get("DUURLOOP_REFERRAL_RESPONSE_DAYS") {
             self.referral_response_days = num("DUURLOOP_REFERRAL_RESPONSE_DAYS", v)?;
         }
+        if let Some(v) = get("DUURLOOP_RETENTION_YEARS") {
+            self.retention_years = num("DUURLOOP_RETENTION_YEARS", v)?;
+        }
         if let Some(v) = get("DUURLOOP_TRUSTED_PROXIES") {
             self.trusted_proxies = v
                 .split(',')
@@ -253,6 +263,9 @@ impl Config {
         }
         if !(1..=30).contains(&self.referral_response_days) {
             anyhow::bail!("referral_response_days must be between 1 and 30");
+        }
+        if !(20..=100).contains(&self.retention_years) {
+            anyhow::bail!("retention_years must be between 20 (the WGBO's minimum) and 100");
         }
         if !matches!(self.log_format.as_str(), "json" | "pretty") {
             anyhow::bail!("log_format must be json or pretty");
@@ -516,6 +529,23 @@ mod tests {
             "{err}"
         );
         assert!(Config::default().metrics_token.is_empty());
+    }
+
+    #[test]
+    fn the_retention_period_is_twenty_years_or_more() {
+        assert_eq!(Config::default().retention_years, 20);
+        let env = |v: &str| vec![("DUURLOOP_RETENTION_YEARS".to_string(), v.to_string())];
+        let cfg = Config::load_from(&ConfigFlags::default(), &env("25")).expect("valid");
+        assert_eq!(cfg.retention_years, 25);
+        for bad in ["19", "0", "101", "twintig"] {
+            let err = Config::load_from(&ConfigFlags::default(), &env(bad))
+                .expect_err(bad)
+                .to_string();
+            assert!(
+                err.contains("RETENTION_YEARS") || err.contains("retention_years"),
+                "{err}"
+            );
+        }
     }
 
     #[test]
