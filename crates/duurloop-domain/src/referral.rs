@@ -109,6 +109,15 @@ impl ReferralStatus {
         ReferralStatus::FollowUpDone,
     ];
 
+    /// The statuses a referral ends in (those for which [`ReferralStatus::is_open`] is
+    /// false): only these can be erased, on request or after the retention period.
+    pub const CLOSED: [ReferralStatus; 4] = [
+        ReferralStatus::NotSuitable,
+        ReferralStatus::Completed,
+        ReferralStatus::DroppedOut,
+        ReferralStatus::FollowUpDone,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ReferralStatus::Sent => "sent",
@@ -135,13 +144,7 @@ impl ReferralStatus {
     /// Whether the referral is still in progress (not ended as not suitable, completed,
     /// dropped out or followed up).
     pub fn is_open(self) -> bool {
-        !matches!(
-            self,
-            ReferralStatus::NotSuitable
-                | ReferralStatus::Completed
-                | ReferralStatus::DroppedOut
-                | ReferralStatus::FollowUpDone
-        )
+        !Self::CLOSED.contains(&self)
     }
 
     /// Whether the therapist still has to respond (the response-time target runs).

@@ -56,6 +56,26 @@ pub fn local_date(ms: i64) -> String {
     ts.to_zoned(tz).date().to_string()
 }
 
+/// The date an instant falls on in Europe/Amsterdam, for people: `dd-mm-jjjj`.
+pub fn format_local_date(ms: i64) -> String {
+    let Ok(ts) = jiff::Timestamp::from_millisecond(ms) else {
+        return String::new();
+    };
+    let tz = jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC);
+    ts.to_zoned(tz).strftime("%d-%m-%Y").to_string()
+}
+
+/// The same moment `years` calendar years later (earlier when negative) on the clock in
+/// Europe/Amsterdam; 29 February becomes 28 February in a year without it. `None` when the
+/// result is out of range (callers then do nothing rather than guess).
+pub fn years_after(ms: i64, years: i64) -> Option<i64> {
+    let ts = jiff::Timestamp::from_millisecond(ms).ok()?;
+    let tz = jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC);
+    let span = jiff::Span::new().try_years(years).ok()?;
+    let later = ts.to_zoned(tz).checked_add(span).ok()?;
+    Some(later.timestamp().as_millisecond())
+}
+
 /// The month (`jjjj-mm`) an instant falls in, in Europe/Amsterdam.
 pub fn local_month(ms: i64) -> String {
     local_date(ms).chars().take(7).collect()
@@ -82,5 +102,20 @@ mod tests {
         );
         assert_eq!(parse_local_date("2026-07-01"), Some(1_782_856_800_000));
         assert_eq!(parse_local_date("1 juli"), None);
+    }
+
+    #[test]
+    fn years_are_counted_on_the_calendar_in_amsterdam() {
+        let closed = parse_local_date("2026-07-01").expect("date");
+        let later = years_after(closed, 20).expect("in range");
+        assert_eq!(local_date(later), "2046-07-01");
+        assert_eq!(format_local_date(later), "01-07-2046");
+        assert_eq!(years_after(later, -20), Some(closed));
+        let leap = parse_local_date("2028-02-29").expect("leap day");
+        assert_eq!(
+            years_after(leap, 1).map(local_date).as_deref(),
+            Some("2029-02-28")
+        );
+        assert_eq!(years_after(closed, 100_000), None);
     }
 }

@@ -579,6 +579,7 @@ fn build_message(state: &AppState, row: &store::outbox::MailRow) -> anyhow::Resu
 pub async fn run_worker(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let interval = Duration::from_secs(state.config.worker_interval_seconds);
     let mut last_purge = None;
+    let mut last_retention = None;
     loop {
         if let Err(e) = crate::app::referrals::send_response_reminders(&state).await {
             tracing::error!(error = %e, "response reminders failed");
@@ -593,6 +594,7 @@ pub async fn run_worker(state: AppState, mut shutdown: tokio::sync::watch::Recei
             tracing::error!(error = %e, "API token reminders failed");
         }
         crate::app::purge::when_due(&state, &mut last_purge).await;
+        crate::app::retention::when_due(&state, &mut last_retention).await;
         if let Err(e) = deliver_due(&state).await {
             tracing::error!(error = %e, "outbox worker run failed");
         }

@@ -1040,3 +1040,4 @@ erase-confirm-required = Confirm that you want to erase the data.
 referral-still-open = This referral or trajectory is still running. Close it first (completed, dropped out or not suitable), then erase the data.
 error-already-erased = This participant's data has been erased already.
 erased-notice = Data erased on { $date }.
+erase-after-notice = The retention period ends: after { $date } this participant's personal data is erased automatically. Scores, attendance and dates stay for the reports.

@@ -1040,3 +1040,4 @@ erase-confirm-required = Bevestig dat u de gegevens wilt wissen.
 referral-still-open = Deze verwijzing of dit traject loopt nog. Sluit het eerst af (afgerond, uitgevallen of niet passend) en wis daarna de gegevens.
 error-already-erased = De gegevens van deze deelnemer zijn al gewist.
 erased-notice = Gegevens gewist op { $date }.
+erase-after-notice = De bewaartermijn loopt af: na { $date } worden de persoonsgegevens van deze deelnemer automatisch gewist. Scores, aanwezigheid en data blijven voor de rapportages.

@@ -137,21 +137,35 @@ pub async fn record_system(
     by: &'static str,
     e: Event<'_>,
 ) -> Result<(), sqlx::Error> {
-    store::audit::insert(
-        c,
-        &NewAuditEntry {
-            at: now,
-            actor_role: Some(by.into()),
-            action: e.action,
-            record_type: e.record_type,
-            record_id: e.record_id.map(str::to_string),
-            subject_user_id: e.subject_user_id.map(str::to_string),
-            org_id: e.org_id.map(str::to_string),
-            outcome: e.outcome,
-            ..Default::default()
-        },
-    )
-    .await
+    store::audit::insert(c, &system_entry(now, by, e)).await
+}
+
+/// As [`record_system`], with the reason for the change (say, the automatic erasure after the
+/// retention period).
+pub async fn record_system_with_reason(
+    c: &mut Conn,
+    now: i64,
+    by: &'static str,
+    e: Event<'_>,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    let mut entry = system_entry(now, by, e);
+    entry.reason = Some(reason.to_string());
+    store::audit::insert(c, &entry).await
+}
+
+fn system_entry(now: i64, by: &'static str, e: Event<'_>) -> NewAuditEntry {
+    NewAuditEntry {
+        at: now,
+        actor_role: Some(by.into()),
+        action: e.action,
+        record_type: e.record_type,
+        record_id: e.record_id.map(str::to_string),
+        subject_user_id: e.subject_user_id.map(str::to_string),
+        org_id: e.org_id.map(str::to_string),
+        outcome: e.outcome,
+        ..Default::default()
+    }
 }
 
 /// Writes an entry for something done without a signed-in actor (login attempts, reset links).

@@ -93,7 +93,7 @@ pub(super) async fn relations(
     Ok(out)
 }
 
-fn audit_org(r: &ReferralRow) -> Option<&str> {
+pub(super) fn audit_org(r: &ReferralRow) -> Option<&str> {
     r.offering_org_id
         .as_deref()
         .or(r.region_org_id.as_deref())
@@ -140,6 +140,9 @@ pub struct ReferralView {
     pub blocked_by_screen: bool,
     /// Whether the person may erase the participant's data now (see [`erase`]).
     pub erasable: bool,
+    /// For a closed referral not yet erased: the moment after which the worker erases it
+    /// (`app::retention`).
+    pub erase_after: Option<i64>,
 }
 
 impl ReferralView {
@@ -184,6 +187,7 @@ pub async fn view(state: &AppState, actor: &Actor, id: &str) -> AppResult<Referr
     }
     let timeline = store::referrals::timeline(&mut tx, id).await?;
     let intake = store::referrals::intake(&mut tx, id).await?;
+    let erase_after = super::retention::erase_after_of(&mut tx, state, &r).await?;
     let mut e = Event::new("read", "referral").record(id);
     if let Some(o) = audit_org(&r) {
         e = e.org(o);
@@ -201,6 +205,7 @@ pub async fn view(state: &AppState, actor: &Actor, id: &str) -> AppResult<Referr
         intake,
         blocked_by_screen,
         erasable,
+        erase_after,
     })
 }
 

@@ -538,6 +538,55 @@ pub async fn first_waitlisted(
     .await
 }
 
+/// When referral `r` entered its current status: the latest step of its timeline into that
+/// status, or its last update for a referral without one (rows loaded without a timeline).
+/// For a closed referral this is its closing moment, from which the retention period runs;
+/// `referral_events_status` (migration 10) finds the step.
+macro_rules! status_since {
+    () => {
+        "COALESCE((SELECT MAX(e.at) FROM referral_events e WHERE e.to_status = r.status \
+         AND e.referral_id = r.id AND e.kind = 'status'), r.updated_at)"
+    };
+}
+
+/// When the referral entered its current status (see `status_since!`); `None` when there is
+/// no such referral.
+pub async fn status_since(c: &mut Conn, id: &str) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(concat!(
+        "SELECT ",
+        status_since!(),
+        " FROM referrals r WHERE r.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(c)
+    .await
+}
+
+/// Up to `limit` referrals, by id, that are in one of the `closed` statuses, not erased, and
+/// entered that status before `before` (the retention period's start). The statuses are
+/// passed in so the domain's list (`ReferralStatus::CLOSED`) stays the only one.
+pub async fn closed_before(
+    c: &mut Conn,
+    closed: [&str; 4],
+    before: i64,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(concat!(
+        "SELECT r.id FROM referrals r WHERE r.status IN ($1, $2, $3, $4) \
+         AND r.erased_at IS NULL AND ",
+        status_since!(),
+        " < $5 ORDER BY r.id LIMIT $6"
+    ))
+    .bind(closed[0])
+    .bind(closed[1])
+    .bind(closed[2])
+    .bind(closed[3])
+    .bind(before)
+    .bind(limit)
+    .fetch_all(c)
+    .await
+}
+
 /// Erases the participant's personal data of one referral and its trajectory (see
 /// `app::referrals::erase` for what goes and what stays, and why). Returns false when the
 /// referral was already erased (then nothing is changed). Runs in the caller's transaction.

@@ -1,12 +1,20 @@
 //! Purging what has expired (ASVS 8.1.2): old sessions, spent links and invitations and old
-//! throttling records go; what can still be used stays and keeps working.
+//! throttling records go; what can still be used stays and keeps working. And erasure after
+//! the retention period (ASVS 8.3.8): twenty years after a referral was closed the worker
+//! erases its participant's personal data, as a coordinator would on request.
 
 use duurloop::{
-    app::purge::{self, Purged},
+    app::{
+        purge::{self, Purged},
+        retention,
+    },
+    cli::demo,
+    clock,
     store::users,
 };
 use duurloop_domain::Role;
-use reqwest::{Client, StatusCode};
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
 
 use crate::{
     authz::trajectory_for,
@@ -172,4 +180,287 @@ async fn the_worker_purges_at_most_once_an_hour() {
         0,
         "an hour later the idle session goes"
     );
+}
+
+/// An actor for calling the domain directly as this user.
+async fn actor(app: &TestApp, u: &TestUser) -> duurloop::app::Actor {
+    let identity =
+        duurloop::app::auth::identity(&app.state, &u.id, duurloop::app::AuthVia::ApiToken)
+            .await
+            .expect("identity")
+            .expect("exists");
+    duurloop::app::Actor {
+        identity,
+        ctx: Default::default(),
+    }
+}
+
+/// A new referral to `offering` that the therapist turns down at once (closed now).
+async fn turned_down(
+    app: &TestApp,
+    offering: &str,
+    referrer: &TestUser,
+    therapist: &TestUser,
+) -> String {
+    let id = crate::authz::referral_to(app, offering, referrer).await;
+    let decision = duurloop::app::referrals::DecisionInput {
+        decision: "not_suitable".into(),
+        reason: "Past beter bij de fysiotherapeut".into(),
+        start_level: String::new(),
+    };
+    duurloop::app::referrals::decide(&app.state, &actor(app, therapist).await, &id, &decision)
+        .await
+        .expect("not suitable");
+    id
+}
+
+/// The referral as the API shows it to this user (a fresh token: old ones expire).
+async fn api_referral(app: &TestApp, u: &TestUser, id: &str) -> Value {
+    let token = app.api_token(u).await;
+    app.get_json(&token, &format!("/api/v1/referrals/{id}"))
+        .await
+}
+
+/// Name, e-mail, phone and whether erased, straight from the table.
+async fn contact(app: &TestApp, id: &str) -> (String, String, String, bool) {
+    let (name, email, phone, erased): (String, String, String, Option<i64>) = sqlx::query_as(
+        "SELECT client_name, client_email, client_phone, erased_at FROM referrals WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .expect("referral");
+    (name, email, phone, erased.is_some())
+}
+
+async fn impact(app: &TestApp, u: &TestUser, query: &str) -> Value {
+    let token = app.api_token(u).await;
+    let v = app
+        .get_json(&token, &format!("/api/v1/reports/impact?{query}"))
+        .await;
+    json!({ "rows": v["rows"], "total": v["total"], "suppressed": v["suppressed"] })
+}
+
+const YEAR_MS: i64 = 365 * 86_400_000;
+
+#[tokio::test]
+async fn closed_referrals_are_erased_twenty_years_after_closing_and_the_numbers_stay() {
+    let app = TestApp::spawn().await;
+    demo::seed(&app.state.db, &app.state.secret_key, app.state.now())
+        .await
+        .expect("demo");
+    let coord = app.demo_user("praktijkmanager@medi-stad.example").await;
+    let poh = app.demo_user("poh@medi-stad.example").await;
+    let gp = app.demo_user("huisarts@medi-stad.example").await;
+    let funder = app.demo_user("zorginkoop@zuiderzee.example").await;
+    let (trajectory, old, offering): (String, String, String) = sqlx::query_as(
+        "SELECT t.id, r.id, r.offering_id FROM trajectories t \
+         JOIN referrals r ON r.id = t.referral_id WHERE r.client_name = 'Anouk Smit'",
+    )
+    .fetch_one(&app.state.db.pool)
+    .await
+    .expect("Anouk");
+
+    // Anouk completes her trajectory today; a new referral stays open for good.
+    let r = app
+        .api(
+            &app.api_token(&poh).await,
+            Method::POST,
+            &format!("/api/v1/trajectories/{trajectory}/status"),
+        )
+        .json(&json!({ "action": "complete" }))
+        .send()
+        .await
+        .expect("req");
+    assert!(r.status().is_success(), "{}", r.status());
+    let open = crate::authz::referral_to(&app, &offering, &gp).await;
+
+    // Page and API say when her data goes: twenty years after the completion, in Amsterdam.
+    let v = api_referral(&app, &coord, &old).await;
+    let closed_at = v["timeline"]
+        .as_array()
+        .and_then(|t| t.iter().rev().find(|e| e["to_status"] == "completed"))
+        .and_then(|e| e["at"].as_i64())
+        .expect("completed in the timeline");
+    let erase_after = v["erase_after"]
+        .as_i64()
+        .expect("erase_after for a closed referral");
+    assert_eq!(Some(erase_after), clock::years_after(closed_at, 20));
+    let date = clock::format_local_date(erase_after);
+    let html = app
+        .html(&app.session_for(&coord).await, &format!("/referrals/{old}"))
+        .await;
+    assert!(
+        html.contains("id=\"erase-after\"") && html.contains(&format!("na {date} worden")),
+        "{html}"
+    );
+    assert!(
+        api_referral(&app, &gp, &open).await["erase_after"].is_null(),
+        "no date while open"
+    );
+    let browser = app.session_for(&gp).await;
+    assert!(
+        !app.html(&browser, &format!("/referrals/{open}"))
+            .await
+            .contains("erase-after")
+    );
+    // Closed before the demo ran: counted, so the number erased below is known.
+    let (closed_now,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM referrals \
+         WHERE status IN ('not_suitable', 'completed', 'dropped_out', 'follow_up_done')",
+    )
+    .fetch_one(&app.state.db.pool)
+    .await
+    .expect("closed");
+
+    // Ten years on, another referral is turned down; another ten years and a day later,
+    // Anouk's period (and that of everything closed today) has passed, the new one's not.
+    app.clock.advance_ms(10 * YEAR_MS);
+    let recent = turned_down(&app, &offering, &gp, &poh).await;
+    app.clock.advance_ms(10 * YEAR_MS + 8 * 86_400_000);
+    let org = crate::reports::user_org(&app, "praktijkmanager@medi-stad.example").await;
+    let insurer = crate::reports::user_org(&app, "zorginkoop@zuiderzee.example").await;
+    let coord_report = impact(&app, &coord, &format!("org={org}&by=offering")).await;
+    let funder_report = impact(&app, &funder, &format!("org={insurer}")).await;
+    let scores = "SELECT CAST(COUNT(*) AS BIGINT) FROM measurement_scores WHERE trajectory_id = $1";
+    let count_scores = || async {
+        let (n,): (i64,) = sqlx::query_as(scores)
+            .bind(&trajectory)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .expect("scores");
+        n
+    };
+    let scores_before = count_scores().await;
+
+    let erased = retention::erase_expired(&app.state)
+        .await
+        .expect("retention");
+
+    assert_eq!(
+        erased,
+        closed_now.unsigned_abs(),
+        "everything closed twenty years ago"
+    );
+    assert_eq!(
+        contact(&app, &old).await,
+        (
+            "Gewiste deelnemer".into(),
+            String::new(),
+            String::new(),
+            true
+        )
+    );
+    assert!(
+        !contact(&app, &recent).await.3,
+        "closed ten years ago: kept"
+    );
+    assert_eq!(contact(&app, &recent).await.0, "Jan Jansen");
+    assert_eq!(
+        contact(&app, &open).await,
+        (
+            "Jan Jansen".into(),
+            "jan@example.nl".into(),
+            String::new(),
+            false
+        )
+    );
+    let (reason, role, user): (Option<String>, Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT reason, actor_role, actor_user_id FROM audit_log \
+         WHERE action = 'erase' AND record_type = 'referral' AND record_id = $1",
+    )
+    .bind(&old)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .expect("one erase entry");
+    assert_eq!(reason.as_deref(), Some("bewaartermijn verlopen (20 jaar)"));
+    assert_eq!((role.as_deref(), user), (Some("system"), None));
+    assert_eq!(count_scores().await, scores_before, "the scores stay");
+    assert_eq!(
+        impact(&app, &coord, &format!("org={org}&by=offering")).await,
+        coord_report
+    );
+    assert_eq!(
+        impact(&app, &funder, &format!("org={insurer}")).await,
+        funder_report
+    );
+
+    // The page says it was erased and no longer when it will be; the API agrees.
+    let html = app
+        .html(&app.session_for(&coord).await, &format!("/referrals/{old}"))
+        .await;
+    assert!(
+        html.contains("Gegevens gewist op") && !html.contains("Anouk"),
+        "{html}"
+    );
+    assert!(!html.contains("erase-after"));
+    let v = api_referral(&app, &coord, &old).await;
+    assert!(
+        v["erase_after"].is_null() && v["referral"]["erased_at"].is_i64(),
+        "{v}"
+    );
+    let v = api_referral(&app, &gp, &recent).await;
+    let later = v["erase_after"]
+        .as_i64()
+        .expect("the recent one still has a date");
+    assert!(later > app.state.now());
+
+    // Twice is harmless: nothing more is erased or logged.
+    assert_eq!(
+        retention::erase_expired(&app.state).await.expect("again"),
+        0
+    );
+    assert_eq!(app.audit_count_of("erase", "referral", &old).await, 1);
+    assert_eq!(
+        impact(&app, &coord, &format!("org={org}&by=offering")).await,
+        coord_report
+    );
+
+    // In English too.
+    let browser = app.session_for(&gp).await;
+    app.get(&browser, "/lang/en").await;
+    let html = app.html(&browser, &format!("/referrals/{recent}")).await;
+    let date = clock::format_local_date(later);
+    assert!(
+        html.contains(&format!("after {date} this participant")),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn the_worker_erases_at_most_once_a_day() {
+    let app = TestApp::spawn().await;
+    let crate::authz::Practice {
+        therapist,
+        referrer,
+        offering,
+        ..
+    } = crate::authz::medi_stad(&app).await;
+    let id = turned_down(&app, &offering, &referrer, &therapist).await;
+    let closed_at = app.state.now();
+    let due = clock::years_after(closed_at, 20).expect("in range");
+    app.clock.advance_ms(due - closed_at - 12 * 3_600_000);
+
+    let mut last = None;
+    retention::when_due(&app.state, &mut last).await;
+    assert!(last.is_some(), "the first run looks at once");
+    assert!(
+        !contact(&app, &id).await.3,
+        "half a day before the end of the period: kept"
+    );
+
+    app.clock.advance_ms(13 * 3_600_000);
+    retention::when_due(&app.state, &mut last).await;
+    assert!(
+        !contact(&app, &id).await.3,
+        "due now, but not looked at again within the day"
+    );
+
+    app.clock.advance_ms(11 * 3_600_000);
+    retention::when_due(&app.state, &mut last).await;
+    assert!(
+        contact(&app, &id).await.3,
+        "a day after the last run it is erased"
+    );
+    assert_eq!(app.audit_count_of("erase", "referral", &id).await, 1);
 }

@@ -88,6 +88,12 @@ pub struct ReferralOut {
     pub intake: Option<IntakeRow>,
     /// The health screen has a flag without a recorded clearance: the client cannot start.
     pub blocked_by_screen: bool,
+    /// For a closed referral whose data is not erased yet: the moment (milliseconds since the
+    /// Unix epoch, like the other times) after which the participant's personal data is
+    /// erased automatically, `retention_years` after the referral was closed. The page shows
+    /// its date in Europe/Amsterdam. Null while the referral is open and once it is erased
+    /// (then `referral.erased_at` says when).
+    pub erase_after: Option<i64>,
 }
 
 /// One referral with its timeline and intake.
@@ -104,6 +110,7 @@ pub async fn show(
         timeline: v.timeline,
         intake: v.intake,
         blocked_by_screen: v.blocked_by_screen,
+        erase_after: v.erase_after,
     }))
 }
 

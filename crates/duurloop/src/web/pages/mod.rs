@@ -159,6 +159,11 @@ impl Base {
         crate::clock::format_local(*ms)
     }
 
+    /// The date (`dd-mm-jjjj`, Europe/Amsterdam) of an instant.
+    pub fn date(&self, ms: &i64) -> String {
+        crate::clock::format_local_date(*ms)
+    }
+
     pub fn back_path(&self) -> String {
         form_urlencoded::byte_serialize(self.path.as_bytes()).collect()
     }
