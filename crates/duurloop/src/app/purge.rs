@@ -1,8 +1,9 @@
 //! Purging what has expired (ASVS 8.1.2): sessions past their idle or absolute timeout, links
-//! and invitations used or expired for more than a day, and throttling records once no limit
-//! looks at them any more. Run by the background worker at most once an hour
-//! ([`when_due`]); tests call [`expired`]. Audit entries, participant data, the outbox and
-//! questionnaire links are not touched here.
+//! and invitations used or expired for more than a day, throttling records once no limit
+//! looks at them any more, and outbox mails sent more than [`SENT_MAIL_KEEP_MS`] ago. Run by
+//! the background worker at most once an hour ([`when_due`]); tests call [`expired`]. Audit
+//! entries, participant data (see `app::retention`), unsent or failed outbox mails, the `.eml`
+//! files in `outbox_dir` and questionnaire links are not touched here.
 
 use crate::{state::AppState, store::purge};
 
@@ -17,6 +18,14 @@ pub const SPENT_LINK_GRACE_MS: i64 = 24 * 3_600_000;
 /// Throttling records are kept this long beyond the longest window that counts them.
 pub const THROTTLE_MARGIN_MS: i64 = 24 * 3_600_000;
 
+/// Sent mails stay in the outbox this long: long enough to answer "did you send me that?"
+/// and to look into a bounce, as a mail server's logs are commonly kept; after that the
+/// stored text (with its links, some still valid for a while) is only a copy nobody needs.
+/// The `.eml` files written without SMTP are left alone: they are the operator's delivery
+/// (another program picks them up, or they are the only copy in a test setup), so the
+/// operator cleans `outbox_dir` up.
+pub const SENT_MAIL_KEEP_MS: i64 = 90 * 24 * 3_600_000;
+
 /// How many rows each purge deleted.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Purged {
@@ -27,6 +36,7 @@ pub struct Purged {
     pub invitations: u64,
     pub login_failures: u64,
     pub mail_requests: u64,
+    pub sent_mails: u64,
 }
 
 /// Deletes everything that has expired as of now, and logs the counts (counts only).
@@ -52,6 +62,7 @@ pub async fn expired(state: &AppState) -> anyhow::Result<Purged> {
             now - state.mail_throttle.longest_window_ms() - THROTTLE_MARGIN_MS,
         )
         .await?,
+        sent_mails: purge::sent_mails(&mut c, now - SENT_MAIL_KEEP_MS).await?,
     };
     tracing::info!(
         sessions = purged.sessions,
@@ -61,6 +72,7 @@ pub async fn expired(state: &AppState) -> anyhow::Result<Purged> {
         invitations = purged.invitations,
         login_failures = purged.login_failures,
         mail_requests = purged.mail_requests,
+        sent_mails = purged.sent_mails,
         "expired rows purged"
     );
     Ok(purged)

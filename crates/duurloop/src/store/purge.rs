@@ -1,6 +1,6 @@
 //! Deleting what can no longer be used: expired sessions, spent links and invitations, old
-//! throttling records (ASVS 8.1.2). Each statement finds its rows by an indexed time column
-//! (migration 13) and deletes at most [`BATCH`] rows, repeated until none are left, so on
+//! throttling records, mails sent long ago (ASVS 8.1.2). Each statement finds its rows by an
+//! indexed time column (migrations 1 and 13) and deletes at most [`BATCH`] rows, repeated until none are left, so on
 //! SQLite no statement holds the write lock for long and other writers get their turn
 //! between batches. Run on a pool connection (not in a transaction): each batch commits alone.
 
@@ -107,6 +107,18 @@ pub async fn mail_requests(c: &mut Conn, before: i64) -> Result<u64, sqlx::Error
         c,
         "DELETE FROM mail_requests WHERE id IN (SELECT id FROM mail_requests \
          WHERE at < $1 LIMIT $2)",
+        &[before],
+    )
+    .await
+}
+
+/// Outbox mails sent before `before` (not the queued or failed ones). `outbox_due` (migration
+/// 1) starts with `sent_at`, so the rows are found by the index.
+pub async fn sent_mails(c: &mut Conn, before: i64) -> Result<u64, sqlx::Error> {
+    in_batches(
+        c,
+        "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox \
+         WHERE sent_at < $1 LIMIT $2)",
         &[before],
     )
     .await

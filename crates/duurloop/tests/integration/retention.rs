@@ -120,6 +120,7 @@ async fn expired_sessions_spent_links_and_old_login_failures_are_purged_and_fres
             invitations: 1,
             login_failures: 1,
             mail_requests: 2,
+            sent_mails: 0,
         },
         "yesterday's session, portal session, used link, reset link, invitation, failed \
          login and both link requests"
@@ -463,4 +464,62 @@ async fn the_worker_erases_at_most_once_a_day() {
         "a day after the last run it is erased"
     );
     assert_eq!(app.audit_count_of("erase", "referral", &id).await, 1);
+}
+
+/// The `.eml` files the worker wrote (no SMTP in tests).
+fn eml_files(app: &TestApp) -> usize {
+    std::fs::read_dir(app.dir.path().join("outbox"))
+        .map(|d| d.filter_map(Result::ok).count())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn sent_mails_leave_the_outbox_after_ninety_days_and_their_files_stay() {
+    let app = TestApp::spawn().await;
+    let staff = app
+        .user("secretariaat@medi-stad.example", false, &[], false)
+        .await;
+    let forgot = || async {
+        app.post_form(
+            &app.browser(),
+            "/password/forgot",
+            &[("email", &staff.email)],
+        )
+        .await;
+    };
+    forgot().await;
+    assert_eq!(app.deliver_mail().await, 1, "the first mail is sent");
+    app.clock.advance_ms(89 * 86_400_000);
+    forgot().await;
+    assert_eq!(app.deliver_mail().await, 1);
+    app.clock.advance_ms(2 * 86_400_000);
+    forgot().await;
+    assert_eq!(
+        rows(&app, "outbox").await,
+        3,
+        "the third one is still queued"
+    );
+
+    let purged = purge::expired(&app.state).await.expect("purge");
+
+    assert_eq!(purged.sent_mails, 1, "only the mail sent 91 days ago");
+    assert_eq!(
+        rows(&app, "outbox").await,
+        2,
+        "sent 2 days ago, and the queued one"
+    );
+    assert_eq!(
+        app.deliver_mail().await,
+        1,
+        "the queued one is still delivered"
+    );
+    assert_eq!(
+        eml_files(&app),
+        3,
+        "the .eml files are the operator's and stay"
+    );
+    assert_eq!(
+        purge::expired(&app.state).await.expect("again").sent_mails,
+        0
+    );
 }
