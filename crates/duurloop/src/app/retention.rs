@@ -54,6 +54,11 @@ pub fn reason(years: i64) -> String {
 /// logs the count (the count only). Returns how many were erased. Running it again erases
 /// nothing more.
 pub async fn erase_expired(state: &AppState) -> anyhow::Result<u64> {
+    erase_expired_in_batches(state, BATCH).await
+}
+
+/// As [`erase_expired`], `batch` referrals at a time (tests page with small batches).
+pub async fn erase_expired_in_batches(state: &AppState, batch: i64) -> anyhow::Result<u64> {
     let now = state.now();
     let years = state.config.retention_years;
     let Some(before) = clock::years_after(now, -years) else {
@@ -62,22 +67,21 @@ pub async fn erase_expired(state: &AppState) -> anyhow::Result<u64> {
     let closed = ReferralStatus::CLOSED.map(ReferralStatus::as_str);
     let reason = reason(years);
     let mut erased = 0;
+    let mut after = String::new();
     loop {
         let ids = {
             let mut c = state.db.conn().await?;
-            store::referrals::closed_before(&mut c, closed, before, BATCH).await?
+            store::referrals::closed_before(&mut c, closed, before, &after, batch).await?
         };
-        let mut done = 0;
         for id in &ids {
             if erase_one(state, id, before, &reason, now).await? {
-                done += 1;
+                erased += 1;
             }
         }
-        erased += done;
-        // A referral skipped because it changed meanwhile no longer matches, so the next
-        // batch holds other ones; stop when a batch erased nothing to be sure to end.
-        if ids.len() < BATCH.unsigned_abs() as usize || done == 0 {
-            break;
+        // Page on by id, so a referral skipped because it changed meanwhile is not met again.
+        match ids.last() {
+            Some(last) if ids.len() == batch.unsigned_abs() as usize => after.clone_from(last),
+            _ => break,
         }
         tokio::task::yield_now().await;
     }

@@ -562,25 +562,28 @@ pub async fn status_since(c: &mut Conn, id: &str) -> Result<Option<i64>, sqlx::E
     .await
 }
 
-/// Up to `limit` referrals, by id, that are in one of the `closed` statuses, not erased, and
-/// entered that status before `before` (the retention period's start). The statuses are
-/// passed in so the domain's list (`ReferralStatus::CLOSED`) stays the only one.
+/// Up to `limit` referrals with an id above `after`, by id, that are in one of the `closed`
+/// statuses, not erased, and entered that status before `before` (the retention period's
+/// start). The statuses are passed in so the domain's list (`ReferralStatus::CLOSED`) stays
+/// the only one; `after` lets the caller page through them.
 pub async fn closed_before(
     c: &mut Conn,
     closed: [&str; 4],
     before: i64,
+    after: &str,
     limit: i64,
 ) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar(concat!(
         "SELECT r.id FROM referrals r WHERE r.status IN ($1, $2, $3, $4) \
-         AND r.erased_at IS NULL AND ",
+         AND r.erased_at IS NULL AND r.id > $5 AND ",
         status_since!(),
-        " < $5 ORDER BY r.id LIMIT $6"
+        " < $6 ORDER BY r.id LIMIT $7"
     ))
     .bind(closed[0])
     .bind(closed[1])
     .bind(closed[2])
     .bind(closed[3])
+    .bind(after)
     .bind(before)
     .bind(limit)
     .fetch_all(c)

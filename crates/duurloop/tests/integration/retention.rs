@@ -275,6 +275,10 @@ async fn closed_referrals_are_erased_twenty_years_after_closing_and_the_numbers_
         .expect("req");
     assert!(r.status().is_success(), "{}", r.status());
     let open = crate::authz::referral_to(&app, &offering, &gp).await;
+    let also_old = [
+        turned_down(&app, &offering, &gp, &poh).await,
+        turned_down(&app, &offering, &gp, &poh).await,
+    ];
 
     // Page and API say when her data goes: twenty years after the completion, in Amsterdam.
     let v = api_referral(&app, &coord, &old).await;
@@ -334,10 +338,12 @@ async fn closed_referrals_are_erased_twenty_years_after_closing_and_the_numbers_
     };
     let scores_before = count_scores().await;
 
-    let erased = retention::erase_expired(&app.state)
+    // In batches of two, so that paging through them is tested too.
+    let erased = retention::erase_expired_in_batches(&app.state, 2)
         .await
         .expect("retention");
 
+    assert!(closed_now > 2, "more than one batch: {closed_now}");
     assert_eq!(
         erased,
         closed_now.unsigned_abs(),
@@ -352,6 +358,9 @@ async fn closed_referrals_are_erased_twenty_years_after_closing_and_the_numbers_
             true
         )
     );
+    for id in &also_old {
+        assert!(contact(&app, id).await.3, "turned down twenty years ago");
+    }
     assert!(
         !contact(&app, &recent).await.3,
         "closed ten years ago: kept"
