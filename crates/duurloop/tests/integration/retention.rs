@@ -426,6 +426,21 @@ async fn closed_referrals_are_erased_twenty_years_after_closing_and_the_numbers_
         coord_report
     );
 
+    // The OpenAPI document describes the field.
+    let doc: Value = reqwest::get(app.url("/api/openapi.json"))
+        .await
+        .expect("req")
+        .json()
+        .await
+        .expect("json");
+    let field = &doc["components"]["schemas"]["ReferralOut"]["properties"]["erase_after"];
+    assert!(
+        field["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("erased automatically")),
+        "{field}"
+    );
+
     // In English too.
     let browser = app.session_for(&gp).await;
     app.get(&browser, "/lang/en").await;
