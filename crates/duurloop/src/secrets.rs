@@ -29,6 +29,7 @@ use data_encoding::{BASE64, BASE64_NOPAD, HEXLOWER_PERMISSIVE};
 use duurloop_domain::totp::TotpSecret;
 use ring::{
     aead::{Aad, CHACHA20_POLY1305, LessSafeKey, NONCE_LEN, Nonce, UnboundKey},
+    hkdf, hmac,
     rand::{SecureRandom, SystemRandom},
 };
 
@@ -46,8 +47,12 @@ pub const KEY_FILE: &str = "secret.key";
 
 const KEY_LEN: usize = 32;
 
-/// The key that seals second-factor secrets. Its `Debug` shows nothing of it.
-pub struct SecretKey(LessSafeKey);
+/// The key that seals second-factor secrets, and the pseudonym key derived from it for
+/// research exports ([`SecretKey::pseudonym`]). Its `Debug` shows nothing of it.
+pub struct SecretKey {
+    aead: LessSafeKey,
+    pseudonyms: hmac::Key,
+}
 
 impl std::fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -89,7 +94,17 @@ impl SecretKey {
     fn from_bytes(bytes: &[u8]) -> anyhow::Result<Self> {
         let key = UnboundKey::new(&CHACHA20_POLY1305, bytes)
             .map_err(|_| anyhow::anyhow!("secret_key has the wrong length"))?;
-        Ok(Self(LessSafeKey::new(key)))
+        // A key of its own for pseudonyms (HKDF-SHA256, RFC 5869), so the encryption key is
+        // never used for anything else.
+        let pseudonyms = hkdf::Salt::new(hkdf::HKDF_SHA256, b"duurloop")
+            .extract(bytes)
+            .expand(&[PSEUDONYM_INFO], hmac::HMAC_SHA256)
+            .map_err(|_| anyhow::anyhow!("cannot derive the pseudonym key"))?
+            .into();
+        Ok(Self {
+            aead: LessSafeKey::new(key),
+            pseudonyms,
+        })
     }
 
     /// A fresh random key that is kept nowhere: for tools that never store a secret
@@ -150,7 +165,7 @@ impl SecretKey {
             .fill(&mut nonce)
             .map_err(|_| anyhow::anyhow!("no random numbers for a nonce"))?;
         let mut data = secret.to_base32().into_bytes();
-        self.0
+        self.aead
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce),
                 Aad::from(aad(user_id)),
@@ -189,10 +204,32 @@ impl SecretKey {
         let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
         let mut sealed = sealed.to_vec();
         let plain = self
-            .0
+            .aead
             .open_in_place(nonce, Aad::from(aad(user_id)), &mut sealed)
             .ok()?;
         TotpSecret::from_base32(std::str::from_utf8(plain).ok()?)
+    }
+}
+
+/// What the pseudonym key is derived for (HKDF `info`): a new version gives new pseudonyms.
+const PSEUDONYM_INFO: &[u8] = b"duurloop research pseudonyms v1";
+
+impl SecretKey {
+    /// The pseudonym of a record in a study's research export: HMAC-SHA256 under the
+    /// installation's pseudonym key over the study code and the record's id, its first 8 bytes
+    /// as 16 upper-case hex characters. The same record has the same pseudonym in every export
+    /// for one study, other studies see unrelated ones, and without the key nobody can go back
+    /// from a pseudonym to the record (or link two studies). A new `secret_key` gives new
+    /// pseudonyms.
+    pub fn pseudonym(&self, study: &str, record_id: &str) -> String {
+        let mut ctx = hmac::Context::with_key(&self.pseudonyms);
+        // Lengths first, so no study and id can be shifted into another pair.
+        ctx.update(&(study.len() as u64).to_be_bytes());
+        ctx.update(study.as_bytes());
+        ctx.update(&(record_id.len() as u64).to_be_bytes());
+        ctx.update(record_id.as_bytes());
+        let tag = ctx.sign();
+        data_encoding::HEXUPPER.encode(&tag.as_ref()[..8])
     }
 }
 
@@ -333,6 +370,24 @@ mod tests {
 
     fn secret() -> TotpSecret {
         TotpSecret::from_bytes(b"twenty bytes secret!".to_vec())
+    }
+
+    #[test]
+    fn pseudonyms_are_stable_per_study_differ_between_studies_and_keys() {
+        let key = SecretKey::parse(&"ab".repeat(32)).expect("key");
+        let p = key.pseudonym("LOOP-2026", "referral-1");
+        assert_eq!(p.len(), 16);
+        assert!(p.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(p, key.pseudonym("LOOP-2026", "referral-1"), "stable");
+        assert_ne!(p, key.pseudonym("LOOP-2027", "referral-1"), "per study");
+        assert_ne!(p, key.pseudonym("LOOP-2026", "referral-2"), "per record");
+        assert_ne!(
+            key.pseudonym("AB", "C"),
+            key.pseudonym("A", "BC"),
+            "no shifting between study and id"
+        );
+        let other = SecretKey::parse(&"cd".repeat(32)).expect("other key");
+        assert_ne!(p, other.pseudonym("LOOP-2026", "referral-1"), "per key");
     }
 
     #[test]
