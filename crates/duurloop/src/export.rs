@@ -1,6 +1,7 @@
 //! Table exports: CSV (RFC 4180, `;`-safe and formula-safe via the domain's `csv_escape`)
-//! and a minimal XLSX workbook (one sheet, inline strings and numbers), written without a
-//! spreadsheet library: the format is a zip of five small XML parts.
+//! and a minimal XLSX workbook (one or more sheets, inline strings and numbers), written
+//! without a spreadsheet library: the format is a zip of a few small XML parts (four, and one
+//! per sheet).
 
 use std::io::Write;
 
@@ -86,26 +87,49 @@ fn sheet_xml(rows: &[Vec<XCell>]) -> String {
 
 /// One sheet as an XLSX workbook.
 pub fn xlsx(sheet: &str, rows: &[Vec<XCell>]) -> std::io::Result<Vec<u8>> {
-    let sheet_name: String = xml_escape(sheet).chars().take(31).collect();
-    let parts = [
+    xlsx_sheets(&[(sheet, rows)])
+}
+
+/// Several sheets, in order, as an XLSX workbook.
+pub fn xlsx_sheets(sheets: &[(&str, &[Vec<XCell>])]) -> std::io::Result<Vec<u8>> {
+    let numbers = 1..=sheets.len();
+    let overrides: String = numbers
+        .clone()
+        .map(|n| format!("<Override PartName=\"/xl/worksheets/sheet{n}.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/>"))
+        .collect();
+    let listed: String = sheets
+        .iter()
+        .zip(numbers.clone())
+        .map(|((name, _), n)| {
+            let name: String = xml_escape(name).chars().take(31).collect();
+            format!("<sheet name=\"{name}\" sheetId=\"{n}\" r:id=\"rId{n}\"/>")
+        })
+        .collect();
+    let rels: String = numbers
+        .clone()
+        .map(|n| format!("<Relationship Id=\"rId{n}\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet{n}.xml\"/>"))
+        .collect();
+    let mut parts = vec![
         (
-            "[Content_Types].xml",
-            "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"><Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/><Default Extension=\"xml\" ContentType=\"application/xml\"/><Override PartName=\"/xl/workbook.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/><Override PartName=\"/xl/worksheets/sheet1.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/></Types>".to_string(),
+            "[Content_Types].xml".to_string(),
+            format!("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"><Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/><Default Extension=\"xml\" ContentType=\"application/xml\"/><Override PartName=\"/xl/workbook.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/>{overrides}</Types>"),
         ),
         (
-            "_rels/.rels",
+            "_rels/.rels".to_string(),
             "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>".to_string(),
         ),
         (
-            "xl/workbook.xml",
-            format!("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets><sheet name=\"{sheet_name}\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"),
+            "xl/workbook.xml".to_string(),
+            format!("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets>{listed}</sheets></workbook>"),
         ),
         (
-            "xl/_rels/workbook.xml.rels",
-            "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet1.xml\"/></Relationships>".to_string(),
+            "xl/_rels/workbook.xml.rels".to_string(),
+            format!("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">{rels}</Relationships>"),
         ),
-        ("xl/worksheets/sheet1.xml", sheet_xml(rows)),
     ];
+    for ((_, rows), n) in sheets.iter().zip(numbers) {
+        parts.push((format!("xl/worksheets/sheet{n}.xml"), sheet_xml(rows)));
+    }
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options =
         zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
@@ -167,5 +191,26 @@ mod tests {
         assert!(sheet.contains("Medi-Stad &amp; Co &lt;1&gt;"));
         assert!(z.by_name("[Content_Types].xml").is_ok());
         assert!(z.by_name("xl/workbook.xml").is_ok());
+    }
+
+    #[test]
+    fn a_workbook_holds_each_sheet_under_its_name() {
+        let two = vec![vec![XCell::Text("Kolom".into())]];
+        let bytes = xlsx_sheets(&[("Data", &rows()), ("Codeboek", &two)]).expect("xlsx");
+        let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("zip");
+        let mut read = |name: &str| {
+            let mut s = String::new();
+            z.by_name(name)
+                .expect("part")
+                .read_to_string(&mut s)
+                .expect("read");
+            s
+        };
+        let book = read("xl/workbook.xml");
+        assert!(book.contains("name=\"Data\" sheetId=\"1\" r:id=\"rId1\""));
+        assert!(book.contains("name=\"Codeboek\" sheetId=\"2\" r:id=\"rId2\""));
+        assert!(read("xl/_rels/workbook.xml.rels").contains("worksheets/sheet2.xml"));
+        assert!(read("[Content_Types].xml").contains("/xl/worksheets/sheet2.xml"));
+        assert!(read("xl/worksheets/sheet2.xml").contains("Kolom"));
     }
 }
