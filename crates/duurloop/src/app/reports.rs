@@ -290,25 +290,12 @@ pub async fn impact(state: &AppState, actor: &Actor, q: &ReportQuery) -> AppResu
         Dimension::parse(&q.by).ok_or(AppError::invalid("by", "invalid-dimension"))?
     };
     let now = state.now();
-    let today = crate::clock::local_date(now);
-    let to = if q.to.is_empty() { today } else { q.to.clone() };
-    let to_ms = crate::clock::parse_local_date(&to)
-        .ok_or(AppError::invalid("to", "invalid-date"))?
-        + 86_400_000;
-    let from = if q.from.is_empty() {
-        jiff::civil::Date::strptime("%Y-%m-%d", &to)
-            .ok()
-            .and_then(|d| d.checked_sub(jiff::Span::new().years(1)).ok())
-            .map(|d| d.to_string())
-            .unwrap_or_default()
-    } else {
-        q.from.clone()
-    };
-    let from_ms =
-        crate::clock::parse_local_date(&from).ok_or(AppError::invalid("from", "invalid-date"))?;
-    if from_ms >= to_ms {
-        return Err(AppError::invalid("from", "invalid-period"));
-    }
+    let Period {
+        from,
+        to,
+        from_ms,
+        to_ms,
+    } = period(&q.from, &q.to, now)?;
     let months = match by {
         Dimension::Month => months(&from, to_ms),
         _ => Vec::new(),
@@ -351,6 +338,47 @@ pub async fn impact(state: &AppState, actor: &Actor, q: &ReportQuery) -> AppResu
             .collect(),
         total: total.row(String::new(), suppress),
         dropout_reasons: reasons_given(reasons),
+    })
+}
+
+/// The days a report covers: `from` and `to` (`jjjj-mm-dd`, both included) as given, or by
+/// default the year up to today, and the instants `[from_ms, to_ms)` they span.
+pub struct Period {
+    pub from: String,
+    pub to: String,
+    pub from_ms: i64,
+    pub to_ms: i64,
+}
+
+/// Reads a report's period (field errors on `from` and `to`).
+pub fn period(from: &str, to: &str, now: i64) -> AppResult<Period> {
+    let to = if to.is_empty() {
+        crate::clock::local_date(now)
+    } else {
+        to.to_string()
+    };
+    let to_ms = crate::clock::parse_local_date(&to)
+        .ok_or(AppError::invalid("to", "invalid-date"))?
+        + 86_400_000;
+    let from = if from.is_empty() {
+        jiff::civil::Date::strptime("%Y-%m-%d", &to)
+            .ok()
+            .and_then(|d| d.checked_sub(jiff::Span::new().years(1)).ok())
+            .map(|d| d.to_string())
+            .unwrap_or_default()
+    } else {
+        from.to_string()
+    };
+    let from_ms =
+        crate::clock::parse_local_date(&from).ok_or(AppError::invalid("from", "invalid-date"))?;
+    if from_ms >= to_ms {
+        return Err(AppError::invalid("from", "invalid-period"));
+    }
+    Ok(Period {
+        from,
+        to,
+        from_ms,
+        to_ms,
     })
 }
 
