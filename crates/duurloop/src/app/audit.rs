@@ -122,6 +122,32 @@ pub async fn record_shown<'a>(
     store::audit::insert_many(c, &entries.iter().collect::<Vec<_>>()).await
 }
 
+/// What an export included: one `export` entry per record with the reason the person gave,
+/// next to the export's own entry, so that "who saw this client" finds the export too. One
+/// statement for the whole export, in the caller's transaction.
+pub async fn record_exported<'a>(
+    c: &mut Conn,
+    now: i64,
+    actor: &Actor,
+    record_type: &'static str,
+    reason: &str,
+    exported: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
+) -> Result<(), sqlx::Error> {
+    let entries: Vec<NewAuditEntry> = exported
+        .into_iter()
+        .map(|(id, org)| {
+            let mut e = Event::new("export", record_type).record(id);
+            if let Some(org) = org {
+                e = e.org(org);
+            }
+            let mut entry = entry(now, actor, e);
+            entry.reason = Some(reason.to_string());
+            entry
+        })
+        .collect();
+    store::audit::insert_many(c, &entries.iter().collect::<Vec<_>>()).await
+}
+
 /// The `actor_role` of changes the worker makes on its own (the weekly plan review,
 /// questionnaire mailings and reminders, referral reminders).
 pub const WORKER: &str = "system";

@@ -15,6 +15,7 @@ pub mod portal;
 pub mod purge;
 pub mod referrals;
 pub mod reports;
+pub mod research;
 pub mod retention;
 pub mod trajectories;
 

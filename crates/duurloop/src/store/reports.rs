@@ -270,3 +270,98 @@ pub async fn dropout_reasons(
         .map(|row| Ok((row.try_get("reason")?, row.try_get("n")?)))
         .collect()
 }
+
+/// A referral that reached intake, as a research export reads it: coded values only, no
+/// names, contact details, free text or dates (the caller coarsens what it shows). The ids
+/// are for the pseudonym and the audit log, never for the file.
+#[derive(Debug, Clone, FromRow)]
+pub struct ResearchRow {
+    pub referral_id: String,
+    /// The organisation of the referral's offering (for the audit entry).
+    pub offering_org_id: Option<String>,
+    pub practice: Option<String>,
+    pub offering_kind: Option<String>,
+    pub source: String,
+    pub funding_route: String,
+    /// Comma-separated indication codes, as stored (`,stress,fatigue,`).
+    pub indications: String,
+    pub status: String,
+    pub referred_at: i64,
+    pub started_at: Option<i64>,
+    /// Age in years at intake, when recorded.
+    pub age: Option<i64>,
+    pub trajectory_id: Option<String>,
+    /// The trajectory's first day (`jjjj-mm-dd`).
+    pub start_date: Option<String>,
+    pub sessions_recorded: Option<i64>,
+    pub sessions_attended: Option<i64>,
+}
+
+/// One score of a trajectory in a research export.
+#[derive(Debug, Clone, FromRow)]
+pub struct ResearchScore {
+    pub trajectory_id: String,
+    pub instrument: String,
+    pub point: String,
+    pub total: f64,
+    pub scored_at: i64,
+}
+
+/// The referrals that reached intake: an intake was recorded, or a decision or later status
+/// was reached (as the impact report's intake stage counts them). Erased referrals are left
+/// out: their participant asked for their data to go.
+const REACHED_INTAKE: &str = "r.erased_at IS NULL AND (i.referral_id IS NOT NULL OR r.status IN \
+     ('accepted', 'waitlisted', 'not_suitable', 'started', 'completed', 'dropped_out', \
+     'follow_up_done'))";
+
+/// The referrals made in `[from, to)` that `scope` covers and that reached intake, with their
+/// intake age and trajectory (the caller orders them).
+pub async fn research_rows(
+    c: &mut Conn,
+    from: i64,
+    to: i64,
+    scope: &Scope<'_>,
+) -> Result<Vec<ResearchRow>, sqlx::Error> {
+    let mut q = sql();
+    let covered = q.covered(from, to, scope);
+    q.text = format!(
+        "SELECT r.id AS referral_id, o.org_id AS offering_org_id, po.name AS practice, \
+         o.kind AS offering_kind, r.source, r.funding_route, r.indications, r.status, \
+         r.created_at AS referred_at, r.started_at, i.age, t.id AS trajectory_id, t.start_date, \
+         t.sessions_recorded, t.sessions_attended \
+         FROM referrals r LEFT JOIN offerings o ON o.id = r.offering_id \
+         LEFT JOIN organisations po ON po.id = o.org_id \
+         LEFT JOIN intakes i ON i.referral_id = r.id AND i.recorded_at IS NOT NULL \
+         LEFT JOIN trajectories t ON t.referral_id = r.id \
+         WHERE {covered} AND {REACHED_INTAKE}"
+    );
+    q.fetch_all(c)
+        .await?
+        .iter()
+        .map(ResearchRow::from_row)
+        .collect()
+}
+
+/// Every score of the trajectories of [`research_rows`] (same period and scope).
+pub async fn research_scores(
+    c: &mut Conn,
+    from: i64,
+    to: i64,
+    scope: &Scope<'_>,
+) -> Result<Vec<ResearchScore>, sqlx::Error> {
+    let mut q = sql();
+    let covered = q.covered(from, to, scope);
+    q.text = format!(
+        "SELECT s.trajectory_id, s.instrument, s.point, s.total, s.scored_at \
+         FROM referrals r LEFT JOIN offerings o ON o.id = r.offering_id \
+         LEFT JOIN intakes i ON i.referral_id = r.id AND i.recorded_at IS NOT NULL \
+         JOIN trajectories t ON t.referral_id = r.id \
+         JOIN measurement_scores s ON s.trajectory_id = t.id \
+         WHERE {covered} AND {REACHED_INTAKE} ORDER BY s.scored_at, s.measurement_id"
+    );
+    q.fetch_all(c)
+        .await?
+        .iter()
+        .map(ResearchScore::from_row)
+        .collect()
+}

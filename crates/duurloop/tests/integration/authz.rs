@@ -44,6 +44,8 @@ enum Who {
     /// Anyone who coordinates (or funds, as insurer, municipality or employer) an
     /// organisation: the impact report opens on their first one.
     ReportReader,
+    /// A coordinator of any organisation (not the administrator, not a funder).
+    Coordinator,
     /// A coordinator of the organisation in the path, or one of its funders.
     CoordinatorOrFunder,
     /// The coordinators of the invoice's billing organisation (others: 404; the payer's
@@ -1120,6 +1122,27 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
     ),
     (
         "GET",
+        "/reports/research",
+        Who::Coordinator,
+        "/reports/research",
+        "",
+    ),
+    (
+        "POST",
+        "/reports/research",
+        Who::OwnCoordinator,
+        "/reports/research",
+        "org={org}&study=AUTHZ&purpose=Evaluatie+van+het+effect",
+    ),
+    (
+        "POST",
+        "/api/v1/research/export",
+        Who::OwnCoordinator,
+        "/api/v1/research/export",
+        r#"{"org":"{org}","study":"AUTHZ","purpose":"Evaluatie van het effect"}"#,
+    ),
+    (
+        "GET",
         "/funding",
         Who::OwnCoordinator,
         "/funding?org={org}",
@@ -1399,6 +1422,7 @@ fn allowed(who: Who, actor: Actor) -> bool {
         Who::GroupTeam => matches!(actor, Actor::Therapist | Actor::Coordinator),
         Who::OwnCoordinator => actor == Actor::Coordinator,
         Who::ReportReader => matches!(actor, Actor::Coordinator | Actor::OtherCoordinator),
+        Who::Coordinator => matches!(actor, Actor::Coordinator | Actor::OtherCoordinator),
         Who::CoordinatorOrFunder => matches!(actor, Actor::Coordinator | Actor::Funder),
         Who::InvoiceManager => actor == Actor::Coordinator,
         Who::PortalParticipant => false,

@@ -17,6 +17,7 @@ mod orgs;
 mod platform;
 mod rate_limits;
 mod reports;
+mod research;
 mod retention;
 mod secrets;
 mod training;

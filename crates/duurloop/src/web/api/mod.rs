@@ -11,6 +11,7 @@ pub mod measure;
 pub mod orgs;
 pub mod portal;
 pub mod referrals;
+pub mod research;
 pub mod trajectories;
 
 use axum::{Json, Router};
@@ -98,6 +99,7 @@ use crate::state::AppState;
         feedback::pdf,
         feedback::fhir,
         feedback::impact,
+        research::export,
         funding::payers,
         funding::create_payer,
         funding::update_payer,
@@ -317,6 +319,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
     let t = portal::routes(t);
     let t = measure::routes(t);
     let t = feedback::routes(t);
+    let t = research::routes(t);
     let t = funding::routes(t);
     orgs::routes(t)
 }

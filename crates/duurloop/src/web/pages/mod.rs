@@ -14,6 +14,7 @@ pub mod orgs;
 pub mod portal;
 pub mod referrals;
 pub mod reports;
+pub mod research;
 pub mod trajectories;
 
 use askama::Template;
@@ -36,6 +37,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
     let t = measure::routes(t);
     let t = feedback::routes(t);
     let t = reports::routes(t);
+    let t = research::routes(t);
     let t = funding::routes(t);
     audit::routes(t)
 }

@@ -209,6 +209,8 @@ struct ReportPage {
     total: Line,
     funnel: String,
     query_string: String,
+    /// Whether the reader coordinates an organisation (and so may make a research export).
+    research: bool,
 }
 
 fn with_default_org(page: &PageCtx, mut q: ReportQuery) -> Result<ReportQuery, AppError> {
@@ -245,6 +247,7 @@ async fn page(
         lines: impact.rows.iter().map(|r| line(r, &codes, lang)).collect(),
         total: line(&impact.total, &codes, lang),
         funnel: funnel_chart(&impact.total, lang),
+        research: actor.identity.has_role(Role::Coordinator),
         q,
         impact,
         query_string,
