@@ -1,5 +1,6 @@
-//! Pseudonymised research exports (SPEC C12): a coordinator downloads one row per referral of
-//! their organisation that reached intake in a period, for a named study and a stated purpose.
+//! Pseudonymised research exports (SPEC C12): a coordinator downloads one row per referral
+//! their organisation handled (its offerings', and those sent to it as a region) that reached
+//! intake in a period, for a named study and a stated purpose.
 //!
 //! What a row holds: a pseudonym ([`crate::secrets::SecretKey::pseudonym`], keyed on the
 //! study code and the referral id: stable within a study, unlinkable across studies), the
@@ -217,7 +218,9 @@ pub async fn export(
     if actor.identity.role_in(&org) != Some(Role::Coordinator) {
         return Err(AppError::Forbidden);
     }
-    let scope = Scope::Organisation(&org);
+    // Row by row, only what the coordinator may open one by one: not the referrals the
+    // organisation's referrers sent to other providers (those count in its impact report).
+    let scope = Scope::HandledBy(&org);
     let mut tx = state.db.begin().await?;
     let rows = store::reports::research_rows(&mut tx, p.from_ms, p.to_ms, &scope).await?;
     let scores = store::reports::research_scores(&mut tx, p.from_ms, p.to_ms, &scope).await?;

@@ -38,6 +38,10 @@ pub enum Scope<'a> {
     Organisation(&'a str),
     /// With one of these funding routes.
     FundingRoutes(&'a [&'a str]),
+    /// Handled by this organisation: its offerings' and those sent to it as a region (not
+    /// those its referrers sent elsewhere), as its coordinators see them one by one
+    /// (`app::referrals::relations`).
+    HandledBy(&'a str),
 }
 
 /// The referrals of one group with one status, and whether their intake was recorded.
@@ -93,6 +97,10 @@ impl Sql {
                 format!(
                     "(o.org_id = {org} OR r.region_org_id = {org} OR r.referrer_org_id = {org})"
                 )
+            }
+            Scope::HandledBy(org) => {
+                let org = self.bind(Bind::Text(org.to_string()));
+                format!("(o.org_id = {org} OR r.region_org_id = {org})")
             }
             Scope::FundingRoutes([]) => "1 = 0".to_string(),
             Scope::FundingRoutes(routes) => {

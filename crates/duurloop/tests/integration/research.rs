@@ -9,7 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::{
-    authz::{Practice, medi_stad, referral_to, trajectory_for},
+    authz::{Practice, medi_stad, offering_in, referral_to, trajectory_for},
     helpers::{TestApp, TestUser},
 };
 
@@ -495,4 +495,60 @@ async fn therapists_referrers_funders_participants_and_other_coordinators_are_re
         );
     }
     assert_eq!(app.audit_count("export", "referral").await, 0);
+}
+
+#[tokio::test]
+async fn referrals_sent_to_another_provider_are_that_provider_s_to_export() {
+    let app = TestApp::spawn().await;
+    let s = study(&app).await;
+    // Medi-Stad's GP refers someone to a running therapist elsewhere.
+    let elders = app
+        .org("Runningtherapie Elders", OrgKind::TherapistPractice)
+        .await;
+    let therapist = app
+        .user(
+            "therapeut@elders.example",
+            false,
+            &[(&elders, Role::Therapist)],
+            true,
+        )
+        .await;
+    let coordinator = app
+        .user(
+            "coord@elders.example",
+            false,
+            &[(&elders, Role::Coordinator)],
+            true,
+        )
+        .await;
+    let (_, offering) = offering_in(&app, &elders, &therapist.id).await;
+    let elsewhere = trajectory_for(&app, &offering, &s.practice.referrer, &therapist).await;
+    let referral = referral_of(&app, &elsewhere).await;
+    let (referrer_org,): (Option<String>,) =
+        sqlx::query_as("SELECT referrer_org_id FROM referrals WHERE id = $1")
+            .bind(&referral)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .expect("referral");
+    assert_eq!(
+        referrer_org.as_deref(),
+        Some(s.practice.org.as_str()),
+        "a Medi-Stad referral"
+    );
+    let body = |org: &str| json!({ "org": org, "study": "LOOP", "purpose": PURPOSE });
+    let medi_stad = app.api_token(&s.coordinator).await;
+    let r = api_export(&app, &medi_stad, body(&s.practice.org)).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let table = rows(&r.text().await.expect("body"));
+    let pseudonym = app.state.secret_key.pseudonym("LOOP", &referral);
+    assert_eq!(table.len(), 2, "only the referrals Medi-Stad handles");
+    assert!(table.iter().all(|r| r["pseudonym"] != pseudonym));
+    assert_eq!(app.audit_count_of("export", "referral", &referral).await, 0);
+    let token = app.api_token(&coordinator).await;
+    let r = api_export(&app, &token, body(&elders)).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let table = rows(&r.text().await.expect("body"));
+    assert_eq!(table.len(), 1);
+    assert_eq!(table[0]["pseudonym"], pseudonym);
+    assert_eq!(app.audit_count_of("export", "referral", &referral).await, 1);
 }
