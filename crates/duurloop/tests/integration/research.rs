@@ -552,3 +552,32 @@ async fn referrals_sent_to_another_provider_are_that_provider_s_to_export() {
     assert_eq!(table[0]["pseudonym"], pseudonym);
     assert_eq!(app.audit_count_of("export", "referral", &referral).await, 1);
 }
+
+#[tokio::test]
+async fn a_participant_whose_data_was_erased_is_left_out() {
+    let app = TestApp::spawn().await;
+    let s = study(&app).await;
+    let erased = referral_of(&app, &s.unmeasured).await;
+    sqlx::query("UPDATE referrals SET erased_at = $1 WHERE id = $2")
+        .bind(app.state.now())
+        .bind(&erased)
+        .execute(&app.state.db.pool)
+        .await
+        .expect("erase");
+    let token = app.api_token(&s.coordinator).await;
+    let r = api_export(
+        &app,
+        &token,
+        json!({ "org": s.practice.org, "study": "LOOP", "purpose": PURPOSE }),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let table = rows(&r.text().await.expect("body"));
+    assert_eq!(table.len(), 1);
+    let kept = referral_of(&app, &s.measured).await;
+    assert_eq!(
+        table[0]["pseudonym"],
+        app.state.secret_key.pseudonym("LOOP", &kept)
+    );
+    assert_eq!(app.audit_count_of("export", "referral", &erased).await, 0);
+}
