@@ -5,18 +5,20 @@
 //! Who sees what:
 //! - a coordinator sees the referrals of their organisation (its offerings, referrals sent to
 //!   it as a region, and referrals its members made), with dropout reasons;
-//! - a funder sees what it funds, aggregated only: every cell with fewer than
-//!   [`report::MIN_CELL`] people is suppressed and reasons (free text) are never shown. Until
-//!   contracts link payers to trajectories (funding issue), "what it funds" is decided by the
-//!   referral's funding route: an insurer funds `insurer` and `gp_module`, a municipality
-//!   `municipality` and `subsidy`, an employer `employer`.
+//! - a funder sees what it funds, aggregated only: the referrals whose trajectory has a
+//!   contract of a payer standing for the funder's organisation among its funding sources
+//!   (the link that addresses invoices to it), whatever funding route the referrer declared.
+//!   Every cell with fewer than [`report::MIN_CELL`] people is suppressed and reasons (free
+//!   text) are never shown. A funder of whom no contract is recorded anywhere gets the empty
+//!   report with `contracts: 0` (the page says why), not a refusal: it may read its own
+//!   organisation's report, there is just nothing in it yet.
 //!
 //! Nothing here returns a participant-level record.
 
 use std::collections::BTreeMap;
 
 use duurloop_domain::{
-    OrgKind, Role, measure,
+    Role, measure,
     report::{self, Cell, OutcomeAcc, OutcomeCells, OutcomeStats},
 };
 use serde::{Deserialize, Serialize};
@@ -148,20 +150,9 @@ pub struct Impact {
     pub total: Row,
     /// Dropout reasons with how often they were given (coordinators only).
     pub dropout_reasons: Vec<(String, u64)>,
-}
-
-enum Scope {
-    Coordinator(String),
-    Funder(Vec<&'static str>),
-}
-
-fn funded_routes(kind: OrgKind) -> Vec<&'static str> {
-    match kind {
-        OrgKind::Insurer => vec!["insurer", "gp_module"],
-        OrgKind::Municipality => vec!["municipality", "subsidy"],
-        OrgKind::Employer => vec!["employer"],
-        _ => Vec::new(),
-    }
+    /// For a funder: how many contracts of its payers the care providers have recorded. With
+    /// none, nothing is funded by it and the report is empty. `null` for a coordinator.
+    pub contracts: Option<u64>,
 }
 
 #[derive(Default)]
@@ -277,13 +268,12 @@ pub async fn impact(state: &AppState, actor: &Actor, q: &ReportQuery) -> AppResu
     let org = store::orgs::by_id(&mut c, org_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let kind = OrgKind::parse(&org.kind).map_err(|_| AppError::NotFound)?;
-    let scope = match actor.identity.role_in(org_id) {
-        Some(Role::Coordinator) => Scope::Coordinator(org_id.to_string()),
-        Some(Role::Funder) if !funded_routes(kind).is_empty() => Scope::Funder(funded_routes(kind)),
+    let covered = match actor.identity.role_in(org_id) {
+        Some(Role::Coordinator) => store::reports::Scope::Organisation(org_id),
+        Some(Role::Funder) => store::reports::Scope::FundedBy(org_id),
         _ => return Err(AppError::Forbidden),
     };
-    let suppress = matches!(scope, Scope::Funder(_));
+    let suppress = matches!(covered, store::reports::Scope::FundedBy(_));
     let by = if q.by.is_empty() {
         Dimension::Practice
     } else {
@@ -301,9 +291,14 @@ pub async fn impact(state: &AppState, actor: &Actor, q: &ReportQuery) -> AppResu
         _ => Vec::new(),
     };
     let key = group_key(by, &months);
-    let covered = match &scope {
-        Scope::Coordinator(org) => store::reports::Scope::Organisation(org),
-        Scope::Funder(routes) => store::reports::Scope::FundingRoutes(routes),
+    let contracts = if suppress {
+        Some(
+            store::reports::funder_contracts(&mut c, org_id)
+                .await?
+                .max(0) as u64,
+        )
+    } else {
+        None
     };
     // One query after the other: two concurrent SQLite readers measured slower than this.
     let funnel = store::reports::funnel(&mut c, from_ms, to_ms, &covered, &key).await?;
@@ -338,6 +333,7 @@ pub async fn impact(state: &AppState, actor: &Actor, q: &ReportQuery) -> AppResu
             .collect(),
         total: total.row(String::new(), suppress),
         dropout_reasons: reasons_given(reasons),
+        contracts,
     })
 }
 

@@ -36,12 +36,14 @@ pub enum GroupKey<'a> {
 pub enum Scope<'a> {
     /// Of this organisation: its offerings', those sent to it as a region, and its referrers'.
     Organisation(&'a str),
-    /// With one of these funding routes.
-    FundingRoutes(&'a [&'a str]),
     /// Handled by this organisation: its offerings' and those sent to it as a region (not
     /// those its referrers sent elsewhere), as its coordinators see them one by one
     /// (`app::referrals::relations`).
     HandledBy(&'a str),
+    /// Funded by this (funder) organisation: a contract of a payer that stands for it
+    /// (`payers.funder_org_id`) is one of the funding sources of the referral's trajectory,
+    /// the same link that addresses invoices to it.
+    FundedBy(&'a str),
 }
 
 /// The referrals of one group with one status, and whether their intake was recorded.
@@ -102,13 +104,18 @@ impl Sql {
                 let org = self.bind(Bind::Text(org.to_string()));
                 format!("(o.org_id = {org} OR r.region_org_id = {org})")
             }
-            Scope::FundingRoutes([]) => "1 = 0".to_string(),
-            Scope::FundingRoutes(routes) => {
-                let list: Vec<String> = routes
-                    .iter()
-                    .map(|route| self.bind(Bind::Text(route.to_string())))
-                    .collect();
-                format!("r.funding_route IN ({})", list.join(", "))
+            // A trajectory funded twice by the funder (two of its contracts) counts once: the
+            // funder's referrals are a set, read through the indexes from its payers
+            // (`payers_funder`, `contracts_payer`, `trajectory_funding_contract`, primary keys).
+            Scope::FundedBy(funder) => {
+                let funder = self.bind(Bind::Text(funder.to_string()));
+                format!(
+                    "r.id IN (SELECT ft.referral_id FROM payers fp \
+                     JOIN contracts fc ON fc.payer_id = fp.id \
+                     JOIN trajectory_funding ff ON ff.contract_id = fc.id \
+                     JOIN trajectories ft ON ft.id = ff.trajectory_id \
+                     WHERE fp.funder_org_id = {funder})"
+                )
             }
         };
         format!("r.created_at >= {from} AND r.created_at < {to} AND {scope}")
@@ -372,4 +379,17 @@ pub async fn research_scores(
         .iter()
         .map(ResearchScore::from_row)
         .collect()
+}
+
+/// How many contracts the payers that stand for `funder_org_id` hold, at every billing
+/// organisation: with none, nothing can be funded by it.
+pub async fn funder_contracts(c: &mut Conn, funder_org_id: &str) -> Result<i64, sqlx::Error> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM contracts k JOIN payers p ON p.id = k.payer_id \
+         WHERE p.funder_org_id = $1",
+    )
+    .bind(funder_org_id)
+    .fetch_one(c)
+    .await?;
+    Ok(n)
 }

@@ -41,8 +41,8 @@ enum Who {
     GroupTeam,
     /// A coordinator of the organisation in the path (not the administrator).
     OwnCoordinator,
-    /// Anyone who coordinates (or funds, as insurer, municipality or employer) an
-    /// organisation: the impact report opens on their first one.
+    /// Anyone who coordinates or funds an organisation: the impact report opens on their
+    /// first one (a funder's shows only what its contracts fund, here nothing).
     ReportReader,
     /// A coordinator of any organisation (not the administrator, not a funder).
     Coordinator,
@@ -1116,7 +1116,7 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
     (
         "GET",
         "/api/v1/reports/impact",
-        Who::OwnCoordinator,
+        Who::CoordinatorOrFunder,
         "/api/v1/reports/impact?org={org}",
         "",
     ),
@@ -1421,7 +1421,10 @@ fn allowed(who: Who, actor: Actor) -> bool {
         Who::TrajectoryTeam => matches!(actor, Actor::Therapist | Actor::Coordinator),
         Who::GroupTeam => matches!(actor, Actor::Therapist | Actor::Coordinator),
         Who::OwnCoordinator => actor == Actor::Coordinator,
-        Who::ReportReader => matches!(actor, Actor::Coordinator | Actor::OtherCoordinator),
+        Who::ReportReader => matches!(
+            actor,
+            Actor::Coordinator | Actor::OtherCoordinator | Actor::Funder
+        ),
         Who::Coordinator => matches!(actor, Actor::Coordinator | Actor::OtherCoordinator),
         Who::CoordinatorOrFunder => matches!(actor, Actor::Coordinator | Actor::Funder),
         Who::InvoiceManager => actor == Actor::Coordinator,

@@ -1,11 +1,12 @@
 //! Closing the loop: the feedback report to the referrer, the FHIR export, and impact
 //! reports for coordinators and (suppressed) for funders.
 
-use duurloop::cli::demo;
+use duurloop::{cli::demo, store};
+use duurloop_domain::{OrgKind, Role};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, TestUser};
 
 /// The demo's Medi-Stad participant Anouk Smit: baseline and week-5 scores, attendance, runs.
 async fn demo_trajectory(app: &TestApp, name: &str) -> String {
@@ -280,7 +281,8 @@ async fn coordinators_see_the_impact_report_and_funders_only_suppressed_aggregat
     assert_eq!(phq9["stats"]["n"], 4, "four with a week-5 score: {phq9}");
     // 15→7, 18→12, 11→5, 19→17 (16 plus the item-9 answer): mean change −5.5.
     assert_eq!(phq9["stats"]["mean_change"], -5.5);
-    // The insurer funds GP-module referrals: five people, so every cell is suppressed.
+    // The insurer funds four of the group's five (the fifth is the municipality's): fewer
+    // than 10, so every cell is suppressed.
     let funder = app.demo_user("zorginkoop@zuiderzee.example").await;
     let ft = app.api_token(&funder).await;
     let insurer = user_org(&app, "zorginkoop@zuiderzee.example").await;
@@ -343,4 +345,334 @@ pub async fn user_org(app: &TestApp, email: &str) -> String {
 
 async fn coord_org(app: &TestApp) -> String {
     user_org(app, "praktijkmanager@medi-stad.example").await
+}
+
+/// A group at `org` with room for everyone (the helper's offering takes 8).
+async fn roomy_group(app: &TestApp, org: &str, therapist: &TestUser) -> String {
+    let (_, offering) = crate::authz::offering_in(app, org, &therapist.id).await;
+    sqlx::query("UPDATE offerings SET capacity = 100 WHERE id = $1")
+        .bind(&offering)
+        .execute(&mut *app.conn().await)
+        .await
+        .expect("capacity");
+    offering
+}
+
+/// `n` accepted referrals to `offering` (through the real actions, all declaring the
+/// `insurer` funding route), each trajectory funded by `contracts` in this order.
+async fn funded(
+    app: &TestApp,
+    offering: &str,
+    referrer: &TestUser,
+    therapist: &TestUser,
+    n: usize,
+    contracts: &[&str],
+) {
+    let contracts: Vec<String> = contracts.iter().map(|c| c.to_string()).collect();
+    for _ in 0..n {
+        let t = crate::authz::trajectory_for(app, offering, referrer, therapist).await;
+        store::funding::set_funding(&mut *app.conn().await, &t, &contracts)
+            .await
+            .expect("funding");
+    }
+}
+
+/// A payer recorded by `org` standing for `funder_org`, with one contract per name.
+async fn contracts_of(app: &TestApp, org: &str, funder_org: &str, names: &[&str]) -> Vec<String> {
+    let now = app.state.now();
+    let mut c = app.conn().await;
+    let payer = store::funding::insert_payer(
+        &mut c,
+        &store::funding::NewPayer {
+            org_id: org,
+            kind: "insurer",
+            name: "Verzekeraar",
+            funder_org_id: Some(funder_org),
+            reference: "",
+            address: "",
+            email: "",
+        },
+        now,
+    )
+    .await
+    .expect("payer");
+    let mut out = Vec::new();
+    for name in names {
+        let contract = store::funding::NewContract {
+            payer_id: &payer,
+            name,
+            valid_from: "2026-01-01",
+            valid_to: None,
+            max_sessions: None,
+            max_weeks: None,
+            budget_cents: None,
+            tariffs: &[("group_session", 1_500)],
+        };
+        out.push(
+            store::funding::insert_contract(&mut c, &contract, now)
+                .await
+                .expect("contract"),
+        );
+    }
+    out
+}
+
+/// The counts of a report row as the page shows them (`<10` escaped as askama writes it).
+fn counts(row: &Value) -> Vec<String> {
+    let keys = [
+        "referred",
+        "intake",
+        "started",
+        "completed",
+        "follow_up",
+        "dropped_out",
+    ];
+    keys.iter()
+        .map(|k| match row[*k].as_u64() {
+            Some(n) => n.to_string(),
+            None => "&#60;10".to_string(),
+        })
+        .collect()
+}
+
+/// The first six cells of the page's total row.
+fn page_total_counts(html: &str) -> Vec<String> {
+    let row = html
+        .split("<tr class=\"total\">")
+        .nth(1)
+        .and_then(|r| r.split("</tr>").next())
+        .expect("a total row");
+    row.split("<td>")
+        .skip(1)
+        .take(6)
+        .map(|c| c.split("</td>").next().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn two_insurers_each_see_exactly_the_people_they_fund_whatever_route_was_declared() {
+    let app = TestApp::spawn().await;
+    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
+    let coord = app
+        .user("coord@x.example", false, &[(&org, Role::Coordinator)], true)
+        .await;
+    let therapist = app
+        .user("poh@x.example", false, &[(&org, Role::Therapist)], true)
+        .await;
+    let referrer = app
+        .user("huisarts@x.example", false, &[(&org, Role::Referrer)], true)
+        .await;
+    let offering = roomy_group(&app, &org, &therapist).await;
+    let a = app.org("Zuiderzee", OrgKind::Insurer).await;
+    let b = app.org("Noorderlicht", OrgKind::Insurer).await;
+    let funder_a = app
+        .user(
+            "inkoop@zuiderzee.example",
+            false,
+            &[(&a, Role::Funder)],
+            true,
+        )
+        .await;
+    let funder_b = app
+        .user(
+            "inkoop@noorderlicht.example",
+            false,
+            &[(&b, Role::Funder)],
+            true,
+        )
+        .await;
+    let a_contracts = contracts_of(&app, &org, &a, &["Consult", "Module"]).await;
+    let b_contracts = contracts_of(&app, &org, &b, &["Module"]).await;
+    // Zuiderzee funds 12 (7 of them through both its contracts: still 7 people), Noorderlicht
+    // 10, and 3 have no funding at all; every referral declared the `insurer` route.
+    funded(
+        &app,
+        &offering,
+        &referrer,
+        &therapist,
+        7,
+        &[&a_contracts[0], &a_contracts[1]],
+    )
+    .await;
+    funded(
+        &app,
+        &offering,
+        &referrer,
+        &therapist,
+        5,
+        &[&a_contracts[1]],
+    )
+    .await;
+    funded(
+        &app,
+        &offering,
+        &referrer,
+        &therapist,
+        10,
+        &[&b_contracts[0]],
+    )
+    .await;
+    funded(&app, &offering, &referrer, &therapist, 3, &[]).await;
+    for (funder, funder_org, people, contracts) in [(&funder_a, &a, 12, 2), (&funder_b, &b, 10, 1)]
+    {
+        let token = app.api_token(funder).await;
+        let client = app.session_for(funder).await;
+        for by in [
+            "practice",
+            "therapist",
+            "offering",
+            "indication",
+            "referrer",
+            "month",
+        ] {
+            let path = format!("reports/impact?org={funder_org}&by={by}");
+            let v = app.get_json(&token, &format!("/api/v1/{path}")).await;
+            assert_eq!(v["suppressed"], true);
+            assert_eq!(v["contracts"], contracts, "{v}");
+            assert_eq!(v["total"]["referred"], people, "{by}: {v}");
+            assert_eq!(v["total"]["intake"], people, "{by}: {v}");
+            assert!(v["total"]["started"].is_null(), "none started: {v}");
+            // The page (and its chart) and the downloads count the same people.
+            let html = app
+                .html(&client, &format!("/reports?org={funder_org}&by={by}"))
+                .await;
+            assert_eq!(page_total_counts(&html), counts(&v["total"]), "{by}");
+            assert!(
+                html.contains(&format!(">{people}</text>")),
+                "the funnel chart"
+            );
+            assert!(!html.contains("id=\"no-contracts\""));
+            let csv = app
+                .html(
+                    &client,
+                    &format!("/reports/export.csv?org={funder_org}&by={by}"),
+                )
+                .await;
+            assert!(
+                csv.contains(&format!("Totaal,{people},{people},<10")),
+                "{csv}"
+            );
+        }
+        // One group (the offering, the practice) holds everyone: shown as well.
+        let v = app
+            .get_json(&token, &format!("/api/v1/reports/impact?org={funder_org}"))
+            .await;
+        let rows = v["rows"].as_array().expect("rows");
+        assert!(rows.len() == 1 && rows[0]["referred"] == people, "{v}");
+    }
+    // The coordinator still sees all 25 of the practice.
+    let v = app
+        .get_json(
+            &app.api_token(&coord).await,
+            &format!("/api/v1/reports/impact?org={org}"),
+        )
+        .await;
+    assert_eq!(v["total"]["referred"], 25, "{v}");
+    assert_eq!(v["contracts"], Value::Null);
+    assert_eq!(v["suppressed"], false);
+}
+
+#[tokio::test]
+async fn the_demo_municipality_counts_the_participant_it_pays_for_and_the_insurer_its_four() {
+    let app = TestApp::spawn().await;
+    demo::seed(&app.state.db, &app.state.secret_key, app.state.now())
+        .await
+        .expect("demo");
+    let noordwijk = user_org(&app, "welzijn@noordwijk.example").await;
+    let zuiderzee = user_org(&app, "zorginkoop@zuiderzee.example").await;
+    let (from, to) = (
+        app.state.now() - 365 * 86_400_000,
+        app.state.now() + 86_400_000,
+    );
+    // Counted in the store, below the suppression: the municipality pays for the running
+    // group's last participant (her referral declared `gp_module`), the insurer for the others.
+    for (funder, people) in [(&noordwijk, 1), (&zuiderzee, 4)] {
+        let mut c = app.conn().await;
+        let rows = store::reports::funnel(
+            &mut c,
+            from,
+            to,
+            &store::reports::Scope::FundedBy(funder),
+            &store::reports::GroupKey::Practice,
+        )
+        .await
+        .expect("funnel");
+        assert_eq!(rows.iter().map(|r| r.referrals).sum::<u64>(), people);
+    }
+    // Through the app: suppressed (1 < 10), until nine more of its people make it ten.
+    let funder = app.demo_user("welzijn@noordwijk.example").await;
+    let token = app.api_token(&funder).await;
+    let path = format!("/api/v1/reports/impact?org={noordwijk}");
+    let v = app.get_json(&token, &path).await;
+    assert!(
+        v["total"]["referred"].is_null() && v["contracts"] == 1,
+        "{v}"
+    );
+    let (deal,): (String,) =
+        sqlx::query_as("SELECT id FROM contracts WHERE name LIKE 'Extraatje voor je welzijn%'")
+            .fetch_one(&mut *app.conn().await)
+            .await
+            .expect("the municipality deal");
+    let medi_stad = coord_org(&app).await;
+    let poh = app.demo_user("poh@medi-stad.example").await;
+    let gp = app.demo_user("huisarts@medi-stad.example").await;
+    let offering = roomy_group(&app, &medi_stad, &poh).await;
+    funded(&app, &offering, &gp, &poh, 9, &[&deal]).await;
+    let v = app.get_json(&token, &path).await;
+    assert_eq!(v["total"]["referred"], 10, "{v}");
+    assert_eq!(v["total"]["intake"], 10, "{v}");
+    let text = v.to_string();
+    assert!(!text.contains("Jan Jansen") && v["dropout_reasons"] == json!([]));
+}
+
+#[tokio::test]
+async fn a_funder_without_contracts_gets_an_empty_report_that_says_why() {
+    let app = TestApp::spawn().await;
+    demo::seed(&app.state.db, &app.state.secret_key, app.state.now())
+        .await
+        .expect("demo");
+    // An employer that funds nothing here yet, and a funder member of a GP practice (no
+    // funding route of its kind): both open their own (empty) report.
+    let employer = app.org("Bouwbedrijf De Vries", OrgKind::Employer).await;
+    let medi_stad = coord_org(&app).await;
+    for (email, org) in [
+        ("hr@devries.example", &employer),
+        ("financier@medi-stad.example", &medi_stad),
+    ] {
+        let funder = app.user(email, false, &[(org, Role::Funder)], false).await;
+        let token = app.api_token(&funder).await;
+        let r = app
+            .api(
+                &token,
+                Method::GET,
+                &format!("/api/v1/reports/impact?org={org}&by=month"),
+            )
+            .send()
+            .await
+            .expect("req");
+        assert_eq!(r.status(), StatusCode::OK, "{email}");
+        let v: Value = r.json().await.expect("json");
+        assert_eq!(v["contracts"], 0, "{v}");
+        assert_eq!(v["suppressed"], true);
+        assert!(v["total"]["referred"].is_null(), "{v}");
+        assert!(
+            v["rows"]
+                .as_array()
+                .expect("rows")
+                .iter()
+                .all(|r| r["referred"].is_null()),
+            "{v}"
+        );
+        let client = app.session_for(&funder).await;
+        let html = app.html(&client, "/reports").await;
+        assert!(
+            html.contains("id=\"no-contracts\"")
+                && html.contains("Nog geen zorgaanbieder heeft in Duurloop een contract"),
+            "{html}"
+        );
+        assert_eq!(
+            app.get(&client, "/reports/export.csv").await.status(),
+            StatusCode::OK
+        );
+    }
 }

@@ -125,8 +125,9 @@ pub async fn fhir(
         .into_response())
 }
 
-/// The impact report of an organisation you coordinate or fund (funders: aggregates with
-/// cells under 10 people as `null`).
+/// The impact report of an organisation you coordinate or fund. A funder sees the
+/// trajectories that contracts of its payers fund, as aggregates with cells under 10 people
+/// as `null`, and `contracts` (0: nothing funded yet, so the report is empty).
 #[utoipa::path(get, path = "/api/v1/reports/impact", tag = "feedback", params(ReportQuery),
     responses((status = 200, body = Impact), (status = 403, body = super::ErrorBody),
         (status = 404, description = "No such organisation, or none of yours.", body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
