@@ -553,6 +553,11 @@ async fn two_insurers_each_see_exactly_the_people_they_fund_whatever_route_was_d
                 "{csv}"
             );
         }
+        let xlsx = app
+            .get(&client, &format!("/reports/export.xlsx?org={funder_org}"))
+            .await;
+        assert_eq!(xlsx.status(), StatusCode::OK);
+        assert!(xlsx.bytes().await.expect("body").starts_with(b"PK"));
         // One group (the offering, the practice) holds everyone: shown as well.
         let v = app
             .get_json(&token, &format!("/api/v1/reports/impact?org={funder_org}"))
