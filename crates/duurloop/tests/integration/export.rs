@@ -241,30 +241,7 @@ async fn the_api_gives_the_same_download_with_the_portal_token_and_401_without()
         StatusCode::UNAUTHORIZED,
         "a staff token is not a portal session"
     );
-    client
-        .post(app.url("/api/v1/portal/link"))
-        .json(&json!({"email": "jan@example.nl"}))
-        .send()
-        .await
-        .expect("req");
-    let mail = app.last_mail_to("jan@example.nl").await.expect("mail");
-    let token = link_in(&mail.body_text, &app.base)
-        .rsplit('/')
-        .next()
-        .expect("token")
-        .to_string();
-    let session = client
-        .post(app.url("/api/v1/portal/session"))
-        .json(&json!({"token": token}))
-        .send()
-        .await
-        .expect("req")
-        .json::<Value>()
-        .await
-        .expect("json")["session"]
-        .as_str()
-        .expect("session")
-        .to_string();
+    let session = app.portal_api_session("jan@example.nl").await;
     let r = app
         .api(&session, Method::GET, "/api/v1/portal/export")
         .send()

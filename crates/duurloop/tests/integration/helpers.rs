@@ -311,6 +311,32 @@ impl TestApp {
     }
 
     /// The body of a page (GET), whatever its status.
+    /// A portal session token for the participant with this address, as an app gets one:
+    /// a sign-in link by mail (`POST /api/v1/portal/link`), then `POST /api/v1/portal/session`
+    /// with its token (which uses the link up).
+    pub async fn portal_api_session(&self, email: &str) -> String {
+        let client = Client::new();
+        client
+            .post(self.url("/api/v1/portal/link"))
+            .json(&serde_json::json!({ "email": email }))
+            .send()
+            .await
+            .expect("request a link");
+        let mail = self.last_mail_to(email).await.expect("link mailed");
+        let link = link_in(&mail.body_text, &self.base);
+        let token = link.rsplit('/').next().expect("token");
+        let v: serde_json::Value = client
+            .post(self.url("/api/v1/portal/session"))
+            .json(&serde_json::json!({ "token": token }))
+            .send()
+            .await
+            .expect("open a session")
+            .json()
+            .await
+            .expect("json");
+        v["session"].as_str().expect("session").to_string()
+    }
+
     pub async fn html(&self, client: &Client, path: &str) -> String {
         self.get(client, path).await.text().await.expect("body")
     }

@@ -238,30 +238,7 @@ async fn a_participant_answers_by_link_and_a_safety_answer_alerts_the_therapist_
     duurloop::app::measure::run_schedule(&app.state)
         .await
         .expect("run");
-    let portal = reqwest::Client::new();
-    portal
-        .post(app.url("/api/v1/portal/link"))
-        .json(&json!({"email": "jan@example.nl"}))
-        .send()
-        .await
-        .expect("req");
-    let magic = link_in(
-        &app.last_mail_to("jan@example.nl")
-            .await
-            .expect("mail")
-            .body_text,
-        &app.base,
-    );
-    let session: Value = portal
-        .post(app.url("/api/v1/portal/session"))
-        .json(&json!({"token": token_of(&magic)}))
-        .send()
-        .await
-        .expect("req")
-        .json()
-        .await
-        .expect("json");
-    let session = session["session"].as_str().expect("session").to_string();
+    let session = app.portal_api_session("jan@example.nl").await;
     let home: Value = app.get_json(&session, "/api/v1/portal").await;
     assert!(home.is_object());
     let week5: Value = app
