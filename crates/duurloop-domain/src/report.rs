@@ -60,6 +60,31 @@ pub fn suppress<T>(people: u64, value: T) -> Cell<T> {
     }
 }
 
+/// Complementary suppression of one column of counts: when the total is shown and exactly one
+/// row's count is hidden, that count is the total minus the shown ones, so the smallest shown
+/// count is hidden too (the hidden pair then says only what the two add up to). Rows whose
+/// groups overlap (one referral under two indications) do not add up, and hiding one more
+/// there costs nothing that could be relied on.
+pub fn complement(rows: &mut [&mut Cell<u64>], total: Cell<u64>) {
+    if total.shown().is_none() {
+        return;
+    }
+    if rows.iter().filter(|c| ***c == Cell::Suppressed).count() != 1 {
+        return;
+    }
+    if let Some(smallest) = rows
+        .iter_mut()
+        .filter_map(|c| match **c {
+            Cell::Shown(v) => Some((v, c)),
+            Cell::Suppressed => None,
+        })
+        .min_by_key(|(v, _)| *v)
+        .map(|(_, c)| c)
+    {
+        **smallest = Cell::Suppressed;
+    }
+}
+
 /// Count, mean and sample standard deviation of some values.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Summary {
@@ -371,6 +396,50 @@ fn plain_number(field: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn one_hidden_row_takes_the_smallest_shown_one_with_it() {
+        let total = Cell::Shown(40);
+        let mut cells = [Cell::Shown(12), Cell::Suppressed, Cell::Shown(20)];
+        let [a, b, c] = &mut cells;
+        complement(&mut [a, b, c], total);
+        assert_eq!(cells, [Cell::Suppressed, Cell::Suppressed, Cell::Shown(20)]);
+    }
+
+    #[test]
+    fn nothing_more_is_hidden_when_the_difference_gives_nothing_away() {
+        for (mut cells, total) in [
+            // Two hidden already: only their sum is known.
+            (
+                [Cell::Suppressed, Cell::Suppressed, Cell::Shown(20)],
+                Cell::Shown(30),
+            ),
+            // The total hidden: no difference to take.
+            (
+                [Cell::Shown(12), Cell::Suppressed, Cell::Shown(20)],
+                Cell::Suppressed,
+            ),
+            // Nothing hidden.
+            (
+                [Cell::Shown(12), Cell::Shown(11), Cell::Shown(20)],
+                Cell::Shown(43),
+            ),
+        ] {
+            let before = cells;
+            let [a, b, c] = &mut cells;
+            complement(&mut [a, b, c], total);
+            assert_eq!(cells, before);
+        }
+    }
+
+    #[test]
+    fn a_single_hidden_row_alone_stays_as_it_is() {
+        let mut cells = [Cell::Suppressed];
+        let [a] = &mut cells;
+        complement(&mut [a], Cell::Shown(12));
+        assert_eq!(cells, [Cell::Suppressed]);
+    }
+
     use super::*;
     use crate::measure::builtin_by_code;
 

@@ -285,7 +285,11 @@ pub async fn impact(state: &AppState, actor: &Actor, q: &ReportQuery) -> AppResu
         to,
         from_ms,
         to_ms,
-    } = period(&q.from, &q.to, now)?;
+    } = if suppress {
+        whole_months(period(&q.from, &q.to, now)?, now)?
+    } else {
+        period(&q.from, &q.to, now)?
+    };
     let months = match by {
         Dimension::Month => months(&from, to_ms),
         _ => Vec::new(),
@@ -321,17 +325,22 @@ pub async fn impact(state: &AppState, actor: &Actor, q: &ReportQuery) -> AppResu
     )
     .await?;
     tx.commit().await?;
+    let mut rows: Vec<Row> = groups
+        .into_iter()
+        .map(|(label, mut g)| g.row(label, suppress))
+        .collect();
+    let total = total.row(String::new(), suppress);
+    if suppress {
+        complement_counts(&mut rows, &total);
+    }
     Ok(Impact {
         org_name: org.name,
         suppressed: suppress,
         by: by.as_str().to_string(),
         from,
         to,
-        rows: groups
-            .into_iter()
-            .map(|(label, mut g)| g.row(label, suppress))
-            .collect(),
-        total: total.row(String::new(), suppress),
+        rows,
+        total,
         dropout_reasons: reasons_given(reasons),
         contracts,
     })
@@ -376,6 +385,40 @@ pub fn period(from: &str, to: &str, now: i64) -> AppResult<Period> {
         from_ms,
         to_ms,
     })
+}
+
+/// A funder's period in whole months: the first of `from`'s month to the last day of `to`'s.
+/// With days, two reports a day apart would differ by the one person referred that day,
+/// however well each hides its small cells.
+fn whole_months(p: Period, now: i64) -> AppResult<Period> {
+    let date = |s: &str| jiff::civil::Date::strptime("%Y-%m-%d", s).ok();
+    let (Some(from), Some(to)) = (date(&p.from), date(&p.to)) else {
+        return Ok(p);
+    };
+    period(
+        &from.first_of_month().to_string(),
+        &to.last_of_month().to_string(),
+        now,
+    )
+}
+
+/// Complementary suppression of every count column (`report::complement`): a funder cannot
+/// take one hidden group as the total minus the shown ones.
+fn complement_counts(rows: &mut [Row], total: &Row) {
+    let columns: [fn(&mut Row) -> &mut Cell<u64>; 6] = [
+        |r| &mut r.referred,
+        |r| &mut r.intake,
+        |r| &mut r.started,
+        |r| &mut r.completed,
+        |r| &mut r.follow_up,
+        |r| &mut r.dropped_out,
+    ];
+    let mut totals = total.clone();
+    for column in columns {
+        let total = *column(&mut totals);
+        let mut cells: Vec<&mut Cell<u64>> = rows.iter_mut().map(column).collect();
+        report::complement(&mut cells, total);
+    }
 }
 
 /// How the store groups the referrals for a dimension (`months` for [`Dimension::Month`]).

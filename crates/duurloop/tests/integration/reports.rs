@@ -681,3 +681,94 @@ async fn a_funder_without_contracts_gets_an_empty_report_that_says_why() {
         );
     }
 }
+
+/// A funder cannot work out a hidden group as the total minus the shown groups (complementary
+/// suppression), nor a day's referrals from two reports a day apart (whole months only).
+#[tokio::test]
+async fn a_funder_cannot_subtract_its_way_to_a_hidden_group_or_a_single_day() {
+    let app = TestApp::spawn().await;
+    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
+    let therapist = app
+        .user("poh@x.example", false, &[(&org, Role::Therapist)], true)
+        .await;
+    let gp = app
+        .user("huisarts@x.example", false, &[(&org, Role::Referrer)], true)
+        .await;
+    let other = app.org("Huisartsen Oost", OrgKind::GpPractice).await;
+    let nurse = app
+        .user(
+            "poh-ggz@oost.example",
+            false,
+            &[(&other, Role::Referrer)],
+            true,
+        )
+        .await;
+    let offering = roomy_group(&app, &org, &therapist).await;
+    let insurer = app.org("Zuiderzee", OrgKind::Insurer).await;
+    let funder = app
+        .user(
+            "inkoop@zuiderzee.example",
+            false,
+            &[(&insurer, Role::Funder)],
+            true,
+        )
+        .await;
+    let contract = contracts_of(&app, &org, &insurer, &["Module"]).await;
+    // Twelve people from the practice's GP, three from another practice: fifteen in all.
+    funded(&app, &offering, &gp, &therapist, 12, &[&contract[0]]).await;
+    funded(&app, &offering, &nurse, &therapist, 3, &[&contract[0]]).await;
+    let token = app.api_token(&funder).await;
+    let v = app
+        .get_json(
+            &token,
+            &format!("/api/v1/reports/impact?org={insurer}&by=referrer"),
+        )
+        .await;
+    assert_eq!(v["total"]["referred"], 15, "{v}");
+    let rows = v["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 2, "{v}");
+    assert!(
+        rows.iter()
+            .all(|r| r["referred"].is_null() && r["intake"].is_null()),
+        "12 shown beside a total of 15 would give away the 3: {v}"
+    );
+    // The coordinator sees both groups (those sent by its own referrers and to its offering).
+    let coord = app
+        .user("coord@x.example", false, &[(&org, Role::Coordinator)], true)
+        .await;
+    let v = app
+        .get_json(
+            &app.api_token(&coord).await,
+            &format!("/api/v1/reports/impact?org={org}&by=referrer"),
+        )
+        .await;
+    let mut shown: Vec<i64> = v["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["referred"].as_i64().expect("shown"))
+        .collect();
+    shown.sort();
+    assert_eq!(shown, [3, 12]);
+    // Days are widened to whole months for the funder, not for the coordinator.
+    let v = app
+        .get_json(
+            &token,
+            &format!("/api/v1/reports/impact?org={insurer}&from=2026-03-15&to=2026-04-10"),
+        )
+        .await;
+    assert_eq!(
+        (v["from"].as_str(), v["to"].as_str()),
+        (Some("2026-03-01"), Some("2026-04-30"))
+    );
+    let v = app
+        .get_json(
+            &app.api_token(&coord).await,
+            &format!("/api/v1/reports/impact?org={org}&from=2026-03-15&to=2026-04-10"),
+        )
+        .await;
+    assert_eq!(
+        (v["from"].as_str(), v["to"].as_str()),
+        (Some("2026-03-15"), Some("2026-04-10"))
+    );
+}
