@@ -57,6 +57,13 @@ pub struct GroupView {
     pub progress: Vec<Progress>,
 }
 
+impl GroupView {
+    /// Metres the group covered together (a walking challenge counts them: SPEC §2a).
+    pub fn distance_m(&self) -> i64 {
+        self.participants.iter().map(|p| p.distance_m).sum()
+    }
+}
+
 /// This week's runs and attended sessions against the plan, and recent pain.
 pub struct Progress {
     pub trajectory_id: String,

@@ -107,6 +107,13 @@ pub struct TrajectoryView {
     pub referral_status: String,
 }
 
+impl TrajectoryView {
+    /// Metres covered in the runs and walks that have a distance.
+    pub fn distance_m(&self) -> i64 {
+        self.runs.iter().filter_map(|r| r.distance_m).sum()
+    }
+}
+
 pub(crate) async fn load(
     c: &mut Conn,
     actor: &Actor,

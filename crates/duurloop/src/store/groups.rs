@@ -130,6 +130,8 @@ pub struct ParticipantRow {
     pub client_email: String,
     /// The language of the participant's mails.
     pub client_lang: String,
+    /// Metres covered in all the participant's logged runs and walks (those with a distance).
+    pub distance_m: i64,
     pub status: Option<String>,
     pub note: Option<String>,
 }
@@ -140,8 +142,9 @@ pub async fn participants(
     session_id: &str,
 ) -> Result<Vec<ParticipantRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT t.id AS trajectory_id, r.client_name, r.client_email, r.client_lang, a.status, a.note \
-         FROM trajectories t \
+        "SELECT t.id AS trajectory_id, r.client_name, r.client_email, r.client_lang, \
+         CAST(COALESCE((SELECT SUM(x.distance_m) FROM runs x WHERE x.trajectory_id = t.id), 0) AS BIGINT) \
+         AS distance_m, a.status, a.note FROM trajectories t \
          JOIN referrals r ON r.id = t.referral_id \
          LEFT JOIN attendance a ON a.trajectory_id = t.id AND a.session_id = $2 \
          WHERE t.offering_id = $1 AND t.status = 'active' ORDER BY r.client_name",

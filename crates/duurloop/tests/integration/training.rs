@@ -1312,3 +1312,66 @@ async fn sign_in_mail(
         .await;
     app.last_mail_to("jan@example.nl").await.expect("link sent")
 }
+
+/// Distances covered are shown per run and in total on the trajectory, and per participant
+/// and for the whole group on the group page and in its API (a walking challenge counts them).
+#[tokio::test]
+async fn distances_are_summed_per_participant_and_per_group() {
+    let app = TestApp::spawn().await;
+    let Practice {
+        therapist,
+        referrer,
+        offering,
+        ..
+    } = medi_stad(&app).await;
+    let first = trajectory_for(&app, &offering, &referrer, &therapist).await;
+    let second = trajectory_for(&app, &offering, &referrer, &therapist).await;
+    for (t, date, metres, hr) in [
+        (&first, "2026-11-20", Some(4_250), Some(128)),
+        (&first, "2026-11-22", Some(5_000), None),
+        (&second, "2026-11-21", Some(3_100), None),
+        (&second, "2026-11-23", None, None),
+    ] {
+        let run = duurloop::store::portal::RunRow {
+            run_date: date.into(),
+            duration_s: 30 * 60,
+            distance_m: metres,
+            avg_hr: hr,
+            in_zone_s: hr.map(|_| 25 * 60),
+            source: "manual".into(),
+            ..Default::default()
+        };
+        duurloop::store::portal::insert_run(&mut *app.conn().await, t, &run, app.state.now())
+            .await
+            .expect("run");
+    }
+    let page = app.session_for(&therapist).await;
+    let html = app.html(&page, &format!("/trajectories/{first}")).await;
+    assert!(html.contains("In totaal afgelegd: 9,3 km"), "{html}");
+    assert!(
+        html.contains("4,3 km")
+            && html.contains("gem. hartslag 128")
+            && html.contains("25 min in de rustige zone"),
+        "{html}"
+    );
+    let html = app
+        .html(&page, &format!("/offerings/{offering}/group"))
+        .await;
+    assert!(html.contains("Samen afgelegd: 12,4 km"), "{html}");
+    assert!(html.contains("9,3 km") && html.contains("3,1 km"), "{html}");
+    let v: Value = app
+        .get_json(
+            &app.api_token(&therapist).await,
+            &format!("/api/v1/offerings/{offering}/group"),
+        )
+        .await;
+    assert_eq!(v["distance_m"], 12_350, "{v}");
+    let mut each: Vec<i64> = v["participants"]
+        .as_array()
+        .expect("participants")
+        .iter()
+        .map(|p| p["distance_m"].as_i64().expect("distance"))
+        .collect();
+    each.sort();
+    assert_eq!(each, [3_100, 9_250]);
+}

@@ -56,6 +56,8 @@ pub struct GroupOut {
     pub slots: Vec<SlotRow>,
     pub sessions: Vec<SessionRow>,
     pub participants: Vec<ParticipantRow>,
+    /// Metres covered by all participants together (each participant's is `distance_m`).
+    pub distance_m: i64,
 }
 
 /// An offering's weekly schedule, sessions and participants (its therapists and coordinators).
@@ -68,6 +70,7 @@ pub async fn group(
 ) -> Result<Json<GroupOut>, AppError> {
     let g = groups::group(&state, &actor, &id).await?;
     Ok(Json(GroupOut {
+        distance_m: g.distance_m(),
         slots: g.slots,
         sessions: g.sessions,
         participants: g.participants,

@@ -170,6 +170,13 @@ impl Base {
         form_urlencoded::byte_serialize(self.path.as_bytes()).collect()
     }
 
+    /// Metres as kilometres with one decimal, in the page's style (`12,4 km`, `12.4 km`).
+    pub fn km(&self, metres: impl std::borrow::Borrow<i64>) -> String {
+        let tenths = ((*metres.borrow()).max(0) + 50) / 100;
+        let sep = if self.lang.code() == "nl" { ',' } else { '.' };
+        format!("{}{sep}{} km", tenths / 10, tenths % 10)
+    }
+
     /// Where the language switch goes: on portal pages the portal's own switch, which also
     /// changes the language of the participant's mails (the portal cookie is not sent
     /// outside `/portal`).
