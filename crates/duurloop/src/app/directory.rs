@@ -700,10 +700,14 @@ fn opt(s: &str) -> Option<&str> {
     Some(s.trim()).filter(|s| !s.is_empty())
 }
 
-/// Searches listed offerings. No personal data is involved, so no login and no audit entry.
-pub async fn search(state: &AppState, q: &SearchQuery) -> AppResult<Vec<SearchHit>> {
-    let mut e = Vec::new();
-    let origin = match opt(&q.postcode) {
+/// Where a search starts (a postcode's area centre) and how far it reaches (default 25 km);
+/// bad input goes into `e`.
+fn origin_and_radius(
+    postcode: &str,
+    radius_km: &str,
+    e: &mut Vec<FieldError>,
+) -> (Option<(f64, f64)>, f64) {
+    let origin = match opt(postcode) {
         None => None,
         Some(p) => match Postcode::parse(p) {
             Ok(pc) => match geo::pc4(pc.pc4()) {
@@ -725,7 +729,7 @@ pub async fn search(state: &AppState, q: &SearchQuery) -> AppResult<Vec<SearchHi
             }
         },
     };
-    let radius = match opt(&q.radius_km) {
+    let radius = match opt(radius_km) {
         None => 25.0,
         Some(r) => r
             .parse::<f64>()
@@ -739,6 +743,13 @@ pub async fn search(state: &AppState, q: &SearchQuery) -> AppResult<Vec<SearchHi
                 25.0
             }),
     };
+    (origin, radius)
+}
+
+/// Searches listed offerings. No personal data is involved, so no login and no audit entry.
+pub async fn search(state: &AppState, q: &SearchQuery) -> AppResult<Vec<SearchHit>> {
+    let mut e = Vec::new();
+    let (origin, radius) = origin_and_radius(&q.postcode, &q.radius_km, &mut e);
     let weekday = opt(&q.weekday);
     if weekday.is_some_and(|d| !matches!(d, "1" | "2" | "3" | "4" | "5" | "6" | "7")) {
         e.push(FieldError {
@@ -800,6 +811,104 @@ pub async fn search(state: &AppState, q: &SearchQuery) -> AppResult<Vec<SearchHi
             .then(a.offering.title.cmp(&b.offering.title))
     });
     Ok(hits)
+}
+
+/// What to look for in the therapist register. Empty strings mean "any".
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+pub struct RegisterQuery {
+    /// A Dutch postcode (`1234 AB` or `1234`): nearest first, within `radius_km`.
+    #[serde(default)]
+    pub postcode: String,
+    /// Maximum distance in km (default 25).
+    #[serde(default)]
+    pub radius_km: String,
+    /// Part of the therapist's name.
+    #[serde(default)]
+    pub name: String,
+}
+
+/// A listed offering, as the register links to it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct RegisterOffering {
+    pub id: String,
+    pub title: String,
+    pub place: String,
+}
+
+/// A therapist in the public register: their registration and where they work.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct RegisteredTherapist {
+    pub id: String,
+    pub name: String,
+    pub profession: String,
+    pub brtn_number: String,
+    /// registered, in_training, expired or none
+    pub brtn_status: String,
+    /// Registered with the BRTN (the professional register of running therapists).
+    pub certified: bool,
+    pub organisation: String,
+    pub offerings: Vec<RegisterOffering>,
+    /// To their nearest place, when a postcode was given.
+    pub distance_km: Option<f64>,
+}
+
+/// The public register of therapists (SPEC §2a: "a list of all trained therapists with their
+/// registration, searchable near you"): everyone with a listed offering, nearest first when
+/// a postcode is given, by name otherwise. Professional data only, no login, no audit entry.
+pub async fn register(state: &AppState, q: &RegisterQuery) -> AppResult<Vec<RegisteredTherapist>> {
+    let mut e = Vec::new();
+    let (origin, radius) = origin_and_radius(&q.postcode, &q.radius_km, &mut e);
+    if q.name.chars().count() > 100 {
+        e.push(FieldError {
+            field: "name",
+            key: "text-too-long",
+        });
+    }
+    done(e)?;
+    let needle = q.name.trim().to_lowercase();
+    let mut c = state.db.conn().await?;
+    let rows = store::directory::register(&mut c).await?;
+    let mut out: Vec<RegisteredTherapist> = Vec::new();
+    for r in rows {
+        let d = origin.map(|p| distance_km(p, (r.lat_e6 as f64 / 1e6, r.lon_e6 as f64 / 1e6)));
+        let d = d.map(|d| (d * 10.0).round() / 10.0);
+        let offering = RegisterOffering {
+            id: r.offering_id,
+            title: r.offering_title,
+            place: r.place,
+        };
+        match out.last_mut().filter(|t| t.id == r.therapist_id) {
+            Some(t) => {
+                t.offerings.push(offering);
+                t.distance_km = match (t.distance_km, d) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+            }
+            None => out.push(RegisteredTherapist {
+                certified: r.brtn_status == "registered",
+                id: r.therapist_id,
+                name: r.name,
+                profession: r.profession,
+                brtn_number: r.brtn_number,
+                brtn_status: r.brtn_status,
+                organisation: r.org_name,
+                offerings: vec![offering],
+                distance_km: d,
+            }),
+        }
+    }
+    out.retain(|t| {
+        (needle.is_empty() || t.name.to_lowercase().contains(&needle))
+            && t.distance_km.is_none_or(|d| d <= radius)
+    });
+    out.sort_by(|a, b| {
+        a.distance_km
+            .unwrap_or(0.0)
+            .total_cmp(&b.distance_km.unwrap_or(0.0))
+            .then(a.name.cmp(&b.name))
+    });
+    Ok(out)
 }
 
 #[cfg(test)]

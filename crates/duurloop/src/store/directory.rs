@@ -366,3 +366,35 @@ pub async fn set_listed(c: &mut Conn, id: &str, listed: bool) -> Result<bool, sq
         .await?;
     Ok(r.rows_affected() == 1)
 }
+
+/// A therapist with one of their listed offerings and its place: the public register reads one
+/// row per pair and groups them per therapist.
+#[derive(Debug, Clone, FromRow)]
+pub struct RegisterRow {
+    pub therapist_id: String,
+    pub name: String,
+    pub profession: String,
+    pub brtn_number: String,
+    pub brtn_status: String,
+    pub org_name: String,
+    pub offering_id: String,
+    pub offering_title: String,
+    pub place: String,
+    pub lat_e6: i64,
+    pub lon_e6: i64,
+}
+
+/// Every therapist with at least one listed offering, each with those offerings (by name, then
+/// offering title). A therapist whose organisation lists nothing of theirs stays out: the
+/// organisation decides what is public.
+pub async fn register(c: &mut Conn) -> Result<Vec<RegisterRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT t.id AS therapist_id, t.name, t.profession, t.brtn_number, t.brtn_status, \
+         g.name AS org_name, o.id AS offering_id, o.title AS offering_title, l.place, l.lat_e6, \
+         l.lon_e6 FROM therapists t JOIN offerings o ON o.therapist_id = t.id AND o.listed = 1 \
+         JOIN locations l ON l.id = o.location_id JOIN organisations g ON g.id = t.org_id \
+         ORDER BY t.name, t.id, o.title",
+    )
+    .fetch_all(c)
+    .await
+}

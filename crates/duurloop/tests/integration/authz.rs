@@ -62,6 +62,14 @@ const OFFERING_JSON: &str = r#"{"title":"","kind":"","schedule":"","start_date":
 const TABLE: &[(&str, &str, Who, &str, &str)] = &[
     ("GET", "/", Who::Anyone, "/", ""),
     ("GET", "/lang/{code}", Who::Anyone, "/lang/en", ""),
+    ("GET", "/therapeuten", Who::Anyone, "/therapeuten", ""),
+    (
+        "GET",
+        "/api/v1/therapists",
+        Who::Anyone,
+        "/api/v1/therapists",
+        "",
+    ),
     ("GET", "/healthz", Who::Anyone, "/healthz", ""),
     ("GET", "/metrics", Who::Scraper, "/metrics", ""),
     ("GET", "/static/{*path}", Who::Anyone, "/static/app.css", ""),

@@ -1033,3 +1033,75 @@ async fn self_registrations_for_one_address_are_limited() {
     .expect("count");
     assert_eq!(throttled, 1);
 }
+
+/// The public register of therapists (SPEC §2a): everyone with a listed offering, with their
+/// registration, nearest first from a postcode or found by name; page and API, no login.
+#[tokio::test]
+async fn the_public_register_lists_therapists_nearest_first_and_by_name() {
+    let app = TestApp::spawn().await;
+    demo::seed(&app.state.db, &app.state.secret_key, app.state.now())
+        .await
+        .expect("demo");
+    let all: Value = reqwest::get(app.url("/api/v1/therapists"))
+        .await
+        .expect("req")
+        .json()
+        .await
+        .expect("json");
+    let names: Vec<&str> = all
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|t| t["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(
+        names,
+        ["Eva Mulder", "Henk Bakker", "Marieke de Boer"],
+        "{all}"
+    );
+    // From Lelystad: the Medi-Stad therapist only, with her registration and offerings.
+    let near: Value = reqwest::get(app.url("/api/v1/therapists?postcode=8232%20AB"))
+        .await
+        .expect("req")
+        .json()
+        .await
+        .expect("json");
+    let near = near.as_array().expect("list");
+    assert_eq!(near.len(), 1, "{near:?}");
+    assert_eq!(near[0]["name"], "Marieke de Boer");
+    assert_eq!(near[0]["certified"], true);
+    assert_eq!(near[0]["brtn_number"], "BRTN-0412");
+    assert!(near[0]["distance_km"].as_f64().expect("distance") < 5.0);
+    assert!(near[0]["offerings"].as_array().expect("offerings").len() >= 2);
+    // By name, on the page, without signing in.
+    let html = app.html(&app.browser(), "/therapeuten?name=eva").await;
+    assert!(
+        html.contains("Eva Mulder") && !html.contains("Henk Bakker"),
+        "{html}"
+    );
+    assert!(html.contains("BRTN-registratie BRTN-0198"), "{html}");
+    // Bad input is explained; an unlisted therapist is not public.
+    let r = reqwest::get(app.url("/api/v1/therapists?postcode=12"))
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = app.html(&app.browser(), "/therapeuten?postcode=12").await;
+    assert!(
+        html.contains("id=\"form-errors\"") && html.contains("Nederlandse postcode"),
+        "{html}"
+    );
+    sqlx::query(
+        "UPDATE offerings SET listed = 0 WHERE therapist_id IN \
+         (SELECT id FROM therapists WHERE name = 'Henk Bakker')",
+    )
+    .execute(&app.state.db.pool)
+    .await
+    .expect("unlist");
+    let all: Value = reqwest::get(app.url("/api/v1/therapists"))
+        .await
+        .expect("req")
+        .json()
+        .await
+        .expect("json");
+    assert!(!all.to_string().contains("Henk Bakker"), "{all}");
+}

@@ -20,6 +20,7 @@ use crate::{
 
 pub fn routes(t: RouteTable) -> RouteTable {
     t.get("/api/v1/offerings", search)
+        .get("/api/v1/therapists", register)
         .get("/api/v1/offerings/{id}", offering)
         .put("/api/v1/offerings/{id}", update_offering)
         .put("/api/v1/offerings/{id}/listing", set_listing)
@@ -29,6 +30,17 @@ pub fn routes(t: RouteTable) -> RouteTable {
         .put("/api/v1/therapists/{id}", update_therapist)
         .post("/api/v1/organisations/{id}/locations", create_location)
         .put("/api/v1/locations/{id}", update_location)
+}
+
+/// The public register of therapists with a listed offering: registration, organisation,
+/// offerings and places; nearest first from a Dutch postcode, or filtered by name. No login.
+#[utoipa::path(get, path = "/api/v1/therapists", tag = "directory", security(()), params(directory::RegisterQuery),
+    responses((status = 200, body = Vec<directory::RegisteredTherapist>), (status = 422, body = super::ErrorBody)))]
+pub async fn register(
+    State(state): State<AppState>,
+    Query(q): Query<directory::RegisterQuery>,
+) -> Result<Json<Vec<directory::RegisteredTherapist>>, AppError> {
+    Ok(Json(directory::register(&state, &q).await?))
 }
 
 /// Searches listed offerings by distance from a Dutch postcode and filters. No login needed.

@@ -41,6 +41,7 @@ use crate::state::AppState;
         orgs::invite,
         orgs::set_role,
         orgs::remove,
+        directory::register,
         directory::search,
         directory::offering,
         directory::org_directory,

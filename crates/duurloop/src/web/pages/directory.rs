@@ -27,6 +27,7 @@ use crate::{
 
 pub fn routes(t: RouteTable) -> RouteTable {
     t.get("/zoeken", search)
+        .get("/therapeuten", register)
         .get("/aanbod/{id}", sheet)
         .get("/organisations/{id}/directory", org_directory)
         .post("/organisations/{id}/therapists", create_therapist)
@@ -82,6 +83,33 @@ struct SearchPage {
     choices: Choices,
     can_refer: bool,
     errors: FormErrors,
+}
+
+#[derive(Template)]
+#[template(path = "therapists.html")]
+struct RegisterPage {
+    base: Base,
+    q: directory::RegisterQuery,
+    therapists: Vec<directory::RegisteredTherapist>,
+    errors: FormErrors,
+}
+
+/// The public register of therapists, nearest first from a postcode.
+async fn register(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Query(q): Query<directory::RegisterQuery>,
+) -> Result<Response, AppError> {
+    let (therapists, errors) = match directory::register(&state, &q).await {
+        Ok(t) => (t, FormErrors::default()),
+        Err(e) => (Vec::new(), FormErrors::from_app(page.lang, &e).ok_or(e)?),
+    };
+    render(RegisterPage {
+        base: Base::new(&page, "register-title"),
+        q,
+        therapists,
+        errors,
+    })
 }
 
 async fn search(
