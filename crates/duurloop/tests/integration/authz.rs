@@ -380,6 +380,13 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
         "/organisations/{org}/share-referrals",
         "share=0",
     ),
+    (
+        "PUT",
+        "/api/v1/organisations/{id}/share-referrals",
+        Who::OrgCoordinator,
+        "/api/v1/organisations/{org}/share-referrals",
+        r#"{"share":false}"#,
+    ),
     ("GET", "/referrals", Who::SignedIn, "/referrals", ""),
     (
         "GET",
@@ -852,6 +859,13 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
         Who::OwnCoordinator,
         "/questionnaires/eigen_authz/active",
         "active=1",
+    ),
+    (
+        "PUT",
+        "/api/v1/questionnaires/{code}/active",
+        Who::OwnCoordinator,
+        "/api/v1/questionnaires/eigen_authz/active",
+        r#"{"active":true}"#,
     ),
     (
         "GET",

@@ -648,6 +648,28 @@ async fn referrals_stay_private_to_their_referrer_therapist_and_coordinator() {
     )
     .await;
     assert_eq!(s, StatusCode::OK, "shared within the practice");
+    // Over the API the coordinator stops it, and starts it again.
+    let coord_token = app.api_token(&p.coordinator).await;
+    for (share, seen) in [(false, StatusCode::NOT_FOUND), (true, StatusCode::OK)] {
+        let (s, _) = call(
+            &app,
+            &coord_token,
+            Method::PUT,
+            &format!("/api/v1/organisations/{}/share-referrals", p.org),
+            Some(json!({ "share": share })),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        let (s, _) = call(
+            &app,
+            &t,
+            Method::GET,
+            &format!("/api/v1/referrals/{id}"),
+            None,
+        )
+        .await;
+        assert_eq!(s, seen, "shared: {share}");
+    }
     let (s, _) = call(
         &app,
         &t,

@@ -490,8 +490,43 @@ async fn a_coordinator_adds_an_own_questionnaire_and_an_offering_measures_with_i
     .await
     .expect("score");
     assert_eq!(total, 11.0);
+    // Switched off and on again: over the API and on the page.
+    let r = app
+        .api(
+            &token,
+            Method::PUT,
+            &format!("/api/v1/questionnaires/{code}/active"),
+        )
+        .json(&json!({ "active": false }))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert!(retired(app, &token, &s.org, &code).await);
+    app.post_form(
+        &client,
+        &format!("/questionnaires/{code}/active"),
+        &[("active", "1")],
+    )
+    .await;
+    assert!(!retired(app, &token, &s.org, &code).await);
     // Built-in definitions come with their FHIR Questionnaire.
     let v: Value = app.get_json(&token, "/api/v1/instruments/gad7").await;
     assert_eq!(v["fhir"]["resourceType"], "Questionnaire");
     assert_eq!(v["fhir"]["item"].as_array().expect("items").len(), 7);
+}
+
+/// Whether the organisation's catalogue lists its own questionnaire `code` as switched off.
+async fn retired(app: &TestApp, token: &str, org: &str, code: &str) -> bool {
+    let v: Value = app
+        .get_json(
+            token,
+            &format!("/api/v1/organisations/{org}/questionnaires"),
+        )
+        .await;
+    v["retired"]
+        .as_array()
+        .expect("retired")
+        .iter()
+        .any(|c| c == code)
 }

@@ -6,7 +6,7 @@ use axum::{
     http::StatusCode,
 };
 use duurloop_domain::measure::Instrument;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::portal::ApiParticipant;
 use crate::{
@@ -36,6 +36,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
             "/api/v1/organisations/{id}/questionnaires",
             create_questionnaire,
         )
+        .put("/api/v1/questionnaires/{code}/active", set_active)
         .get("/api/v1/instruments/{code}", instrument)
         .get("/api/v1/offerings/{id}/measurement", settings)
         .put("/api/v1/offerings/{id}/measurement", set_settings)
@@ -271,5 +272,24 @@ pub async fn set_settings(
     Json(b): Json<MeasureSettings>,
 ) -> Result<StatusCode, AppError> {
     measure::set_offering_settings(&state, &actor, &id, &b).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ActiveIn {
+    /// Whether new measurement settings may choose the questionnaire.
+    pub active: bool,
+}
+
+/// Switches an organisation's own questionnaire on or off (its coordinators).
+#[utoipa::path(put, path = "/api/v1/questionnaires/{code}/active", tag = "measurement", params(("code" = String, Path)), request_body = ActiveIn,
+    responses((status = 204), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn set_active(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(code): Path<String>,
+    Json(b): Json<ActiveIn>,
+) -> Result<StatusCode, AppError> {
+    measure::set_questionnaire_active(&state, &actor, &code, b.active).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -21,6 +21,10 @@ pub fn routes(t: RouteTable) -> RouteTable {
         .post("/api/v1/organisations/{id}/invitations", invite)
         .put("/api/v1/organisations/{id}/members/{user_id}", set_role)
         .delete("/api/v1/organisations/{id}/members/{user_id}", remove)
+        .put(
+            "/api/v1/organisations/{id}/share-referrals",
+            share_referrals,
+        )
 }
 
 /// Organisations you belong to (all of them for the administrator).
@@ -118,5 +122,26 @@ pub async fn remove(
     Path((id, user_id)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
     orgs::remove_member(&state, &actor, &id, &user_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ShareIn {
+    /// Whether the practice's referrers see each other's referrals.
+    pub share: bool,
+}
+
+/// Lets the organisation's referrers see each other's referrals, or stops it (its
+/// coordinators).
+#[utoipa::path(put, path = "/api/v1/organisations/{id}/share-referrals", tag = "organisations",
+    params(("id" = String, Path)), request_body = ShareIn,
+    responses((status = 204), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn share_referrals(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    Json(b): Json<ShareIn>,
+) -> Result<StatusCode, AppError> {
+    orgs::set_share_referrals(&state, &actor, &id, b.share).await?;
     Ok(StatusCode::NO_CONTENT)
 }
