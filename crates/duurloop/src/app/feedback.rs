@@ -59,6 +59,8 @@ pub struct FeedbackView {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct FeedbackInput {
     pub summary: String,
+    /// Optional, like the next steps (only the summary is required to send).
+    #[serde(default)]
     pub advice: String,
     #[serde(default)]
     pub next_steps: String,

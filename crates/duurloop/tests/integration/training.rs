@@ -1169,7 +1169,6 @@ async fn the_follow_up_closes_a_completed_referral_by_hand_or_by_its_report() {
         )
         .json(&json!({
             "summary": "Jan loopt na drie maanden nog steeds twee keer per week.",
-            "advice": "",
         }))
         .send()
         .await
