@@ -105,12 +105,7 @@ async fn search_finds_the_nearest_listed_offerings_with_filters_and_without_logi
     demo::seed(&app.state.db, &app.state.secret_key, app.state.now())
         .await
         .expect("demo");
-    let hits: Value = reqwest::get(app.url("/api/v1/offerings?postcode=8232%20AB"))
-        .await
-        .expect("req")
-        .json()
-        .await
-        .expect("json");
+    let hits: Value = public_json(&app, "/api/v1/offerings?postcode=8232%20AB").await;
     let hits = hits.as_array().expect("array");
     assert_eq!(
         hits.len(),
@@ -126,32 +121,20 @@ async fn search_finds_the_nearest_listed_offerings_with_filters_and_without_logi
     );
     assert!(hits[0]["distance_km"].as_f64().expect("distance") < 5.0);
     assert_eq!(hits[0]["certified"], true);
-    let far: Value = reqwest::get(app.url("/api/v1/offerings?postcode=8232&radius_km=300"))
-        .await
-        .expect("req")
-        .json()
-        .await
-        .expect("json");
+    let far: Value = public_json(&app, "/api/v1/offerings?postcode=8232&radius_km=300").await;
     let far = far.as_array().expect("array");
     assert_eq!(far.len(), 4);
     assert!(
         far[0]["distance_km"].as_f64() < far[3]["distance_km"].as_f64(),
         "nearest first"
     );
-    let individual: Value = reqwest::get(app.url("/api/v1/offerings?kind=running_individual"))
-        .await
-        .expect("req")
-        .json()
-        .await
-        .expect("json");
+    let individual: Value = public_json(&app, "/api/v1/offerings?kind=running_individual").await;
     assert_eq!(individual.as_array().map(Vec::len), Some(1));
-    let monday: Value =
-        reqwest::get(app.url("/api/v1/offerings?weekday=1&funding=uwv&indication=burnout"))
-            .await
-            .expect("req")
-            .json()
-            .await
-            .expect("json");
+    let monday: Value = public_json(
+        &app,
+        "/api/v1/offerings?weekday=1&funding=uwv&indication=burnout",
+    )
+    .await;
     assert!(
         monday
             .as_array()
@@ -313,12 +296,7 @@ async fn a_therapist_maintains_the_directory_and_a_coordinator_curates_the_list(
     )
     .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let public: Value = reqwest::get(app.url("/api/v1/offerings?kind=walking_group"))
-        .await
-        .expect("req")
-        .json()
-        .await
-        .expect("json");
+    let public: Value = public_json(&app, "/api/v1/offerings?kind=walking_group").await;
     assert_eq!(
         public.as_array().map(Vec::len),
         Some(0),
@@ -1064,12 +1042,7 @@ async fn the_public_register_lists_therapists_nearest_first_and_by_name() {
     demo::seed(&app.state.db, &app.state.secret_key, app.state.now())
         .await
         .expect("demo");
-    let all: Value = reqwest::get(app.url("/api/v1/therapists"))
-        .await
-        .expect("req")
-        .json()
-        .await
-        .expect("json");
+    let all: Value = public_json(&app, "/api/v1/therapists").await;
     let names: Vec<&str> = all
         .as_array()
         .expect("list")
@@ -1082,12 +1055,7 @@ async fn the_public_register_lists_therapists_nearest_first_and_by_name() {
         "{all}"
     );
     // From Lelystad: the Medi-Stad therapist only, with her registration and offerings.
-    let near: Value = reqwest::get(app.url("/api/v1/therapists?postcode=8232%20AB"))
-        .await
-        .expect("req")
-        .json()
-        .await
-        .expect("json");
+    let near: Value = public_json(&app, "/api/v1/therapists?postcode=8232%20AB").await;
     let near = near.as_array().expect("list");
     assert_eq!(near.len(), 1, "{near:?}");
     assert_eq!(near[0]["name"], "Marieke de Boer");
@@ -1119,11 +1087,16 @@ async fn the_public_register_lists_therapists_nearest_first_and_by_name() {
     .execute(&app.state.db.pool)
     .await
     .expect("unlist");
-    let all: Value = reqwest::get(app.url("/api/v1/therapists"))
+    let all: Value = public_json(&app, "/api/v1/therapists").await;
+    assert!(!all.to_string().contains("Henk Bakker"), "{all}");
+}
+
+/// A public API answer as JSON (no login).
+async fn public_json(app: &TestApp, path: &str) -> Value {
+    reqwest::get(app.url(path))
         .await
         .expect("req")
         .json()
         .await
-        .expect("json");
-    assert!(!all.to_string().contains("Henk Bakker"), "{all}");
+        .expect("json")
 }
