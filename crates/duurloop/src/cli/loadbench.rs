@@ -246,6 +246,11 @@ impl Server {
         Some(kb / 1024.0)
     }
 
+    /// Where `/proc` keeps the server's CPU time (user and system, all threads).
+    fn stat_path(&self) -> Option<String> {
+        Some(format!("/proc/{}/stat", self.child.id()?))
+    }
+
     async fn stop(mut self) {
         let _ = self.child.kill().await;
     }
@@ -303,6 +308,17 @@ impl Conn {
     }
 }
 
+/// CPU time (user + system) of the process whose `/proc/…/stat` this is, in ms. Fields 14
+/// and 15 after the command name (which is in parentheses and may hold spaces), in clock
+/// ticks of 10 ms (`CLK_TCK` is 100 on Linux).
+fn cpu_ms(stat_path: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(stat_path).ok()?;
+    let mut f = stat.rsplit_once(')')?.1.split_whitespace();
+    let utime: f64 = f.nth(11)?.parse().ok()?;
+    let stime: f64 = f.next()?.parse().ok()?;
+    Some((utime + stime) * 10.0)
+}
+
 /// What one route did under load.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RouteFigures {
@@ -312,6 +328,13 @@ pub struct RouteFigures {
     pub per_second: f64,
     pub p50_ms: f64,
     pub p99_ms: f64,
+    /// The server's CPU time per request, in µs. Unlike requests per second it hardly depends
+    /// on how busy the machine is otherwise, so it is the steadier figure to compare two
+    /// builds by on a shared VM.
+    pub server_cpu_us: Option<f64>,
+    /// The load generator's (this process's) CPU time per request, in µs: it shares the
+    /// machine with the server, so it takes from the throughput of every route.
+    pub client_cpu_us: Option<f64>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -355,7 +378,8 @@ async fn load(
     connections: usize,
     warmup: Duration,
     span: Duration,
-) -> anyhow::Result<(Vec<u32>, u64, u64)> {
+    server_stat: Option<String>,
+) -> anyhow::Result<(Vec<u32>, u64, u64, Cpu)> {
     let stop = Arc::new(AtomicBool::new(false));
     let measuring = Arc::new(AtomicBool::new(false));
     let errors = Arc::new(AtomicU64::new(0));
@@ -397,18 +421,47 @@ async fn load(
     tokio::time::sleep(warmup).await;
     measuring.store(true, Ordering::Relaxed);
     let began = Instant::now();
+    let server_cpu = || server_stat.as_deref().and_then(cpu_ms);
+    let (server_before, client_before) = (server_cpu(), cpu_ms("/proc/self/stat"));
     tokio::time::sleep(span).await;
     measuring.store(false, Ordering::Relaxed);
+    let cpu = Cpu {
+        server_ms: server_cpu().zip(server_before).map(|(a, b)| a - b),
+        client_ms: cpu_ms("/proc/self/stat")
+            .zip(client_before)
+            .map(|(a, b)| a - b),
+    };
     let elapsed_ms = began.elapsed().as_millis() as u64;
     stop.store(true, Ordering::Relaxed);
     let mut all = Vec::new();
     for t in tasks {
         all.extend(t.await??);
     }
-    Ok((all, errors.load(Ordering::Relaxed), elapsed_ms))
+    Ok((all, errors.load(Ordering::Relaxed), elapsed_ms, cpu))
 }
 
-fn figures(route: &str, mut latencies: Vec<u32>, errors: u64, elapsed_ms: u64) -> RouteFigures {
+/// CPU time spent during a measuring window, in ms (`None` without `/proc`).
+#[derive(Debug, Clone, Copy, Default)]
+struct Cpu {
+    server_ms: Option<f64>,
+    client_ms: Option<f64>,
+}
+
+impl Cpu {
+    fn add(&mut self, other: Cpu) {
+        let sum = |a: Option<f64>, b: Option<f64>| Some(a.unwrap_or(0.0) + b?);
+        self.server_ms = sum(self.server_ms, other.server_ms);
+        self.client_ms = sum(self.client_ms, other.client_ms);
+    }
+}
+
+fn figures(
+    route: &str,
+    mut latencies: Vec<u32>,
+    errors: u64,
+    elapsed_ms: u64,
+    cpu: Cpu,
+) -> RouteFigures {
     latencies.sort_unstable();
     let at = |q: f64| {
         latencies
@@ -422,6 +475,12 @@ fn figures(route: &str, mut latencies: Vec<u32>, errors: u64, elapsed_ms: u64) -
         per_second: latencies.len() as f64 * 1000.0 / elapsed_ms.max(1) as f64,
         p50_ms: at(0.50),
         p99_ms: at(0.99),
+        server_cpu_us: cpu
+            .server_ms
+            .map(|ms| ms * 1000.0 / (latencies.len() as u64 + errors).max(1) as f64),
+        client_cpu_us: cpu
+            .client_ms
+            .map(|ms| ms * 1000.0 / (latencies.len() as u64 + errors).max(1) as f64),
     }
 }
 
@@ -448,27 +507,30 @@ async fn measure(
     // shared VM one 10-second window can be 20% off the next, and interleaving spreads such a
     // spell over all three routes instead of landing it on one of them.
     const ROUTES: [&str; 3] = ["trivial", "page", "api"];
-    let mut pooled: Vec<(Vec<u32>, u64, u64)> = vec![(Vec::new(), 0, 0); ROUTES.len()];
+    let mut pooled: Vec<(Vec<u32>, u64, u64, Cpu)> =
+        vec![(Vec::new(), 0, 0, Cpu::default()); ROUTES.len()];
     for round in 0..args.rounds.max(1) {
         for (route, pool) in ROUTES.iter().zip(pooled.iter_mut()) {
-            let (lat, errors, ms) = load(
+            let (lat, errors, ms, cpu) = load(
                 &server.addr,
                 &tokens,
                 &[route],
                 args.connections,
                 Duration::from_secs(if round == 0 { 2 } else { 1 }),
                 Duration::from_secs(args.seconds),
+                server.stat_path(),
             )
             .await?;
             eprintln!("round {round} {route}: {} requests in {ms} ms", lat.len());
             pool.0.extend(lat);
             pool.1 += errors;
             pool.2 += ms;
+            pool.3.add(cpu);
         }
     }
     let mut routes = Vec::new();
-    for (route, (lat, errors, ms)) in ROUTES.iter().zip(pooled) {
-        let f = figures(route, lat, errors, ms);
+    for (route, (lat, errors, ms, cpu)) in ROUTES.iter().zip(pooled) {
+        let f = figures(route, lat, errors, ms, cpu);
         eprintln!("{:?}", f);
         routes.push(f);
     }
@@ -490,6 +552,7 @@ async fn soak(
     let server = Server::start(exe, db).await?;
     let tokens = Arc::new(tokens.to_vec());
     let addr = server.addr.clone();
+    let stat = server.stat_path();
     let connections = args.connections;
     let minutes = args.soak_minutes;
     let load = tokio::spawn(async move {
@@ -500,6 +563,7 @@ async fn soak(
             connections,
             Duration::from_secs(5),
             Duration::from_secs(minutes * 60),
+            stat,
         )
         .await
     });
@@ -511,8 +575,8 @@ async fn soak(
             rss.push(mb);
         }
     }
-    let (lat, errors, ms) = load.await??;
-    let f = figures("page+api", lat, errors, ms);
+    let (lat, errors, ms, cpu) = load.await??;
+    let f = figures("page+api", lat, errors, ms, cpu);
     server.stop().await;
     // Memory after the first minute (caches warm) against the end.
     let warm = rss.get(6).or(rss.first()).copied().unwrap_or(0.0);
