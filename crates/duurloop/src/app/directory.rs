@@ -591,7 +591,12 @@ pub async fn update_offering(
             .org(&existing.org_id),
     )
     .await?;
+    if v.capacity > existing.capacity {
+        // More places: those waiting longest are offered them now.
+        super::referrals::offer_free_places(&mut tx, state, id, now).await?;
+    }
     tx.commit().await?;
+    state.mail_wakeup.notify_one();
     Ok(())
 }
 

@@ -293,7 +293,83 @@ pub(super) async fn apply_status(
         e = e.org(o);
     }
     record(c, now, actor, e).await?;
+    let held_place =
+        |s: ReferralStatus| matches!(s, ReferralStatus::Accepted | ReferralStatus::Started);
+    if held_place(from)
+        && !held_place(to)
+        && let Some(offering_id) = &r.offering_id
+    {
+        offer_free_places(c, state, offering_id, now).await?;
+    }
     Ok(to)
+}
+
+/// Offers the offering's free places to those waiting longest on its list: a place is free
+/// when the capacity is more than the referrals accepted or started plus the places already
+/// offered and not yet taken. Runs whenever a place may have come free (someone accepted or
+/// started completes or drops out, from a trajectory or the referral itself) and when the
+/// capacity is changed. Each person offered gets a `place_offered` step on the timeline and a
+/// mail in their language, and the offering's therapist a mail with the link; the therapist
+/// then accepts them (or not) as usual. Nobody is offered twice while they wait, and no more
+/// places are offered than there are.
+pub(super) async fn offer_free_places(
+    c: &mut Conn,
+    state: &AppState,
+    offering_id: &str,
+    now: i64,
+) -> AppResult<()> {
+    let Some(offering) = store::directory::offering(c, offering_id).await? else {
+        return Ok(());
+    };
+    let open = offering.free_places() - store::referrals::offered_places(c, offering_id).await?;
+    if open <= 0 {
+        return Ok(());
+    }
+    let waiting = store::referrals::waiting_not_offered(c, offering_id, open).await?;
+    // The offering's therapist (the same on every row).
+    let therapist = match waiting.first().and_then(|r| r.therapist_user_id.as_deref()) {
+        Some(uid) => store::users::by_id(c, uid).await?,
+        None => None,
+    };
+    for next in waiting {
+        store::referrals::add_event(
+            c,
+            &NewEvent {
+                referral_id: &next.id,
+                actor_user_id: None,
+                kind: "place_offered",
+                from_status: None,
+                to_status: None,
+                note: "",
+                now,
+            },
+        )
+        .await?;
+        if !next.client_email.is_empty() {
+            mail::queue(
+                c,
+                state,
+                mail::Mail::PlaceOffered {
+                    title: &offering.title,
+                },
+                &next.client_email,
+                &next.client_lang,
+            )
+            .await?;
+        }
+        if let Some(u) = &therapist {
+            let link = format!("{}/referrals/{}", state.config.base_url, next.id);
+            mail::queue(
+                c,
+                state,
+                mail::Mail::PlaceFreed { link: &link },
+                &u.email,
+                &u.lang,
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Checks, before any input is looked at, that the person may act on the referral as its

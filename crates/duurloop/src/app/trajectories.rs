@@ -15,7 +15,6 @@ use super::{
     audit::{Event, record},
 };
 use crate::{
-    mail,
     state::AppState,
     store::{
         self, Conn,
@@ -246,8 +245,9 @@ pub struct StatusInput {
 }
 
 /// Starts, completes or ends a trajectory early, or records that the follow-up after
-/// completion is done; the referral follows (and so the referrer hears). When someone drops out of a group, the place is offered to the person who has
-/// waited longest on its waiting list: they and the therapist are told.
+/// completion is done; the referral follows (and so the referrer hears). A place freed by
+/// completing or dropping out is offered to whoever has waited longest on the offering's
+/// waiting list (`referrals::offer_free_places`).
 pub async fn change_status(
     state: &AppState,
     actor: &Actor,
@@ -286,61 +286,9 @@ pub async fn change_status(
             .org(&row.org_id),
     )
     .await?;
-    if event == ReferralEvent::DropOut {
-        offer_freed_place(&mut tx, state, &row.offering_id, now).await?;
-    }
     tx.commit().await?;
     state.mail_wakeup.notify_one();
     Ok(to)
-}
-
-async fn offer_freed_place(
-    c: &mut Conn,
-    state: &AppState,
-    offering_id: &str,
-    now: i64,
-) -> AppResult<()> {
-    let Some(next) = store::referrals::first_waitlisted(c, offering_id).await? else {
-        return Ok(());
-    };
-    store::referrals::add_event(
-        c,
-        &store::referrals::NewEvent {
-            referral_id: &next.id,
-            actor_user_id: None,
-            kind: "place_offered",
-            from_status: None,
-            to_status: None,
-            note: "",
-            now,
-        },
-    )
-    .await?;
-    let title = next.offering_title.clone().unwrap_or_default();
-    if !next.client_email.is_empty() {
-        mail::queue(
-            c,
-            state,
-            mail::Mail::PlaceOffered { title: &title },
-            &next.client_email,
-            &next.client_lang,
-        )
-        .await?;
-    }
-    if let Some(uid) = &next.therapist_user_id
-        && let Some(u) = store::users::by_id(c, uid).await?
-    {
-        let link = format!("{}/referrals/{}", state.config.base_url, next.id);
-        mail::queue(
-            c,
-            state,
-            mail::Mail::PlaceFreed { link: &link },
-            &u.email,
-            &u.lang,
-        )
-        .await?;
-    }
-    Ok(())
 }
 
 fn date_plus(date: &str, days: i64) -> Option<String> {

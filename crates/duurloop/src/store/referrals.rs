@@ -525,19 +525,6 @@ pub async fn set_client_lang_of_trajectory(
     .map(|_| ())
 }
 
-pub async fn first_waitlisted(
-    c: &mut Conn,
-    offering_id: &str,
-) -> Result<Option<ReferralRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        referral_select!(),
-        "WHERE r.offering_id = $1 AND r.status = 'waitlisted' ORDER BY r.updated_at, r.id LIMIT 1"
-    ))
-    .bind(offering_id)
-    .fetch_optional(c)
-    .await
-}
-
 /// When referral `r` entered its current status: the latest step of its timeline into that
 /// status, or its last update for a referral without one (rows loaded without a timeline).
 /// For a closed referral this is its closing moment, from which the retention period runs;
@@ -547,6 +534,50 @@ macro_rules! status_since {
         "COALESCE((SELECT MAX(e.at) FROM referral_events e WHERE e.to_status = r.status \
          AND e.referral_id = r.id AND e.kind = 'status'), r.updated_at)"
     };
+}
+
+/// Whether a waiting referral has been offered a freed place (and still waits for the
+/// therapist to take it in): a `place_offered` step on its timeline since it was put on the
+/// waiting list.
+macro_rules! offered_since_waitlisted {
+    () => {
+        "EXISTS (SELECT 1 FROM referral_events e WHERE e.referral_id = r.id AND e.kind = 'place_offered' \
+         AND e.at >= COALESCE((SELECT MAX(w.at) FROM referral_events w WHERE w.referral_id = r.id \
+         AND w.kind = 'status' AND w.to_status = 'waitlisted'), 0))"
+    };
+}
+
+/// How many of the offering's waiting referrals hold an offered place.
+pub async fn offered_places(c: &mut Conn, offering_id: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(concat!(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM referrals r WHERE r.offering_id = $1 \
+         AND r.status = 'waitlisted' AND ",
+        offered_since_waitlisted!()
+    ))
+    .bind(offering_id)
+    .fetch_one(c)
+    .await
+}
+
+/// The offering's waiting referrals not yet offered a place, longest waiting first (by when
+/// they were put on the list), at most `limit`.
+pub async fn waiting_not_offered(
+    c: &mut Conn,
+    offering_id: &str,
+    limit: i64,
+) -> Result<Vec<ReferralRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        referral_select!(),
+        "WHERE r.offering_id = $1 AND r.status = 'waitlisted' AND NOT ",
+        offered_since_waitlisted!(),
+        " ORDER BY ",
+        status_since!(),
+        ", r.id LIMIT $2"
+    ))
+    .bind(offering_id)
+    .bind(limit)
+    .fetch_all(c)
+    .await
 }
 
 /// When the referral entered its current status (see `status_since!`); `None` when there is

@@ -472,6 +472,166 @@ async fn a_drop_out_frees_a_place_that_is_offered_to_the_longest_waiting_person(
     assert!(mail.subject.contains("afgerond"));
 }
 
+/// How often a referral was offered a place, from its timeline as the API shows it.
+async fn places_offered(app: &TestApp, token: &str, referral: &str) -> usize {
+    app.get_json(token, &format!("/api/v1/referrals/{referral}"))
+        .await["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .filter(|e| e["kind"] == "place_offered")
+        .count()
+}
+
+#[tokio::test]
+async fn more_places_and_completions_are_offered_to_the_waiting_list_once_each() {
+    let app = TestApp::spawn().await;
+    let Practice {
+        therapist,
+        referrer,
+        offering,
+        ..
+    } = medi_stad(&app).await;
+    sqlx::query("UPDATE offerings SET capacity = 1")
+        .execute(&app.state.db.pool)
+        .await
+        .expect("capacity");
+    let first = trajectory_for(&app, &offering, &referrer, &therapist).await;
+    let token = app.api_token(&therapist).await;
+    let screen: serde_json::Map<String, Value> = duurloop::app::referrals::screen_questions()
+        .into_iter()
+        .map(|q| (q.to_string(), json!("no")))
+        .collect();
+    let mut waiting = Vec::new();
+    for _ in 0..3 {
+        let id = crate::authz::referral_to(&app, &offering, &referrer).await;
+        for (path, body) in [
+            ("plan-intake", json!({"planned_for": "vrijdag"})),
+            ("intake", json!({"screen": screen})),
+            ("decision", json!({"decision": "waitlist"})),
+        ] {
+            let r = app
+                .api(
+                    &token,
+                    Method::POST,
+                    &format!("/api/v1/referrals/{id}/{path}"),
+                )
+                .json(&body)
+                .send()
+                .await
+                .expect("req");
+            assert!(r.status().is_success(), "{path}");
+        }
+        waiting.push(id);
+    }
+    // The group gets a second place: the longest waiting is offered it, the others wait.
+    let o = app
+        .get_json(&token, &format!("/api/v1/offerings/{offering}"))
+        .await;
+    let list = |field: &str| -> Vec<String> {
+        o[field]
+            .as_str()
+            .expect("list")
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let input = json!({
+        "title": o["title"], "kind": o["kind"], "description": o["description"],
+        "schedule": o["schedule"], "weekdays": list("weekdays"), "start_date": o["start_date"],
+        "weeks": o["weeks"].to_string(), "capacity": "2", "funding": list("funding"),
+        "indications": list("indications"), "price": "0",
+        "therapist_id": o["therapist_id"], "location_id": o["location_id"],
+    });
+    let put = |input: Value| {
+        app.api(
+            &token,
+            Method::PUT,
+            &format!("/api/v1/offerings/{offering}"),
+        )
+        .json(&input)
+        .send()
+    };
+    assert_eq!(
+        put(input.clone()).await.expect("req").status(),
+        StatusCode::NO_CONTENT
+    );
+    let offered = async |app: &TestApp| {
+        let mut n = Vec::new();
+        for id in &waiting {
+            n.push(places_offered(app, &token, id).await);
+        }
+        n
+    };
+    assert_eq!(offered(&app).await, [1, 0, 0]);
+    let mail = app
+        .last_mail_to("jan@example.nl")
+        .await
+        .expect("client told");
+    assert!(mail.subject.contains("plek vrij"), "{}", mail.subject);
+    // Saving the offering again frees nothing, and nobody is offered a place twice.
+    assert_eq!(
+        put(input.clone()).await.expect("req").status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(offered(&app).await, [1, 0, 0]);
+    // Completing frees the first participant's place: the next in line is offered it.
+    for action in ["start", "complete"] {
+        let r = app
+            .api(
+                &token,
+                Method::POST,
+                &format!("/api/v1/trajectories/{first}/status"),
+            )
+            .json(&json!({"action": action}))
+            .send()
+            .await
+            .expect("req");
+        assert_eq!(r.status(), StatusCode::OK, "{action}");
+    }
+    assert_eq!(offered(&app).await, [1, 1, 0]);
+    // Two places, both offered and not yet taken: the third waits until one comes free.
+    assert_eq!(
+        put(input.clone()).await.expect("req").status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(offered(&app).await, [1, 1, 0]);
+    // The first in line takes the place and leaves again before starting: it goes to the third.
+    let r = app
+        .api(
+            &token,
+            Method::POST,
+            &format!("/api/v1/referrals/{}/decision", waiting[0]),
+        )
+        .json(&json!({"decision": "accept"}))
+        .send()
+        .await
+        .expect("req");
+    assert!(r.status().is_success(), "accept");
+    assert_eq!(
+        offered(&app).await,
+        [1, 1, 0],
+        "accepting takes the offered place"
+    );
+    let accepted = duurloop::app::trajectories::for_referral(&app.state, &waiting[0])
+        .await
+        .expect("lookup")
+        .expect("trajectory");
+    let r = app
+        .api(
+            &token,
+            Method::POST,
+            &format!("/api/v1/trajectories/{accepted}/status"),
+        )
+        .json(&json!({"action": "drop_out", "reason": "verhuisd"}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(offered(&app).await, [1, 1, 1]);
+}
+
 #[tokio::test]
 async fn a_participant_signs_in_by_magic_link_sees_the_week_and_logs_a_run() {
     let app = TestApp::spawn().await;
