@@ -96,7 +96,7 @@ pub async fn upcoming_sessions(
 ) -> Result<Vec<SessionRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, offering_id, session_date, start_time, duration_min, cancelled_at, cancel_reason FROM group_sessions \
-         WHERE offering_id = $1 AND session_date >= $2 AND cancelled_at IS NULL \
+         WHERE offering_id = $1 AND session_date >= $2 \
          ORDER BY session_date, start_time LIMIT 3",
     )
     .bind(offering_id)

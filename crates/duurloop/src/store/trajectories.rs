@@ -127,7 +127,7 @@ macro_rules! portal_home_sql {
              'session_date', g.session_date, 'start_time', g.start_time, 'duration_min', g.duration_min, \
              'cancelled_at', g.cancelled_at, 'cancel_reason', g.cancel_reason) ORDER BY g.session_date, g.start_time) \
              FROM (SELECT id, offering_id, session_date, start_time, duration_min, cancelled_at, cancel_reason \
-             FROM group_sessions WHERE offering_id = t.offering_id AND session_date >= $2 AND cancelled_at IS NULL \
+             FROM group_sessions WHERE offering_id = t.offering_id AND session_date >= $2 \
              ORDER BY session_date, start_time LIMIT 3) g), '[]') AS TEXT) AS next_sessions, \
              CAST(COALESCE((SELECT ", $array, "(", $object, "('id', x.id, 'run_date', x.run_date, \
              'duration_s', x.duration_s, 'moving_s', x.moving_s, 'distance_m', x.distance_m, \
@@ -166,8 +166,10 @@ struct PortalHomeRow {
 #[derive(Debug, Clone)]
 pub struct PortalHome {
     pub session: PortalSessionTrajectory,
-    /// The next three sessions of the group from `today`, cancelled ones left out (a literal
-    /// `LIMIT`: SQLite compiles a statement again whenever a bound `LIMIT` is bound again).
+    /// The next three sessions of the group from `today`, cancelled ones included (with their
+    /// reason, so a participant sees that Thursday's training is off rather than missing it;
+    /// a literal `LIMIT`: SQLite compiles a statement again whenever a bound `LIMIT` is bound
+    /// again).
     pub next_sessions: Vec<super::groups::SessionRow>,
     /// Newest first.
     pub runs: Vec<super::portal::RunRow>,

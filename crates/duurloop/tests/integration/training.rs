@@ -239,6 +239,31 @@ async fn a_weekly_time_makes_the_sessions_and_attendance_takes_one_tap() {
         .await
         .expect("participant told");
     assert!(mail.subject.contains("gaat niet door") && mail.body_text.contains("onweer"));
+    // In the portal the session stays among the next ones, shown as called off with the reason.
+    let portal = app.portal_api_session("jan@example.nl").await;
+    let home = app.get_json(&portal, "/api/v1/portal").await;
+    let listed = home["next_sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .find(|s| s["id"] == session.as_str())
+        .expect("the cancelled session is still listed");
+    assert_eq!(listed["cancel_reason"], "onweer");
+    assert!(listed["cancelled_at"].is_i64());
+    let page = app
+        .browser()
+        .get(app.url("/portal"))
+        .header("Cookie", format!("dl_portal={portal}"))
+        .send()
+        .await
+        .expect("req")
+        .text()
+        .await
+        .expect("page");
+    assert!(
+        page.contains("class=\"cancelled\"") && page.contains("afgelast</strong>: onweer"),
+        "{page}"
+    );
     let r = app
         .api(
             &token,

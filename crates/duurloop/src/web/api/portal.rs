@@ -126,6 +126,8 @@ pub struct PortalOut {
     /// The easy heart-rate zone, when known.
     pub hr_low: Option<i64>,
     pub hr_high: Option<i64>,
+    /// The group's next three sessions; a cancelled one has `cancelled_at` and
+    /// `cancel_reason`.
     pub next_sessions: Vec<SessionRow>,
     pub runs: Vec<RunRow>,
     /// Minutes run per week against the plan.
