@@ -545,7 +545,7 @@ async fn a_participant_uploads_a_watch_file_on_a_phone_and_sees_the_run() {
         .execute(&app.state.db.pool)
         .await
         .expect("start");
-    portal::request_link(&app.state, "sanne@example.nl", &Default::default())
+    portal::request_link(&app.state, "sanne@example.nl", None, &Default::default())
         .await
         .expect("link");
     let mut c = app.conn().await;

@@ -10,6 +10,7 @@ use super::{
     audit::{Event, record_anonymous},
 };
 use crate::{
+    i18n::Lang,
     mail,
     state::AppState,
     store::{self, groups::SessionRow, new_token, portal::RunRow, trajectories::TrajectoryRow},
@@ -41,7 +42,18 @@ pub const LINK_TTL_MS: i64 = 3_600_000;
 /// answer is the same either way, and also over the mail limits
 /// ([`super::auth::mail_request_allowed`]): then nothing is sent and the audit entry says
 /// `throttled`.
-pub async fn request_link(state: &AppState, email: &str, ctx: &RequestCtx) -> AppResult<()> {
+///
+/// The mail is in `lang` when given (the language the participant chose on the page they asked
+/// on: they read that page, so they can read the mail), else in the language stored on their
+/// referral.
+/// Asking does not change the stored language: anyone can ask for anyone's address, and only
+/// the signed-in participant changes their own language (`set_language`).
+pub async fn request_link(
+    state: &AppState,
+    email: &str,
+    lang: Option<Lang>,
+    ctx: &RequestCtx,
+) -> AppResult<()> {
     let email = EmailAddress::parse(email).map_err(|e| AppError::field("email", e))?;
     let now = state.now();
     let mut tx = state.db.begin().await?;
@@ -52,7 +64,8 @@ pub async fn request_link(state: &AppState, email: &str, ctx: &RequestCtx) -> Ap
             e = e.record(t);
         }
         record_anonymous(&mut tx, now, ctx, e).await?;
-    } else if let Some((trajectory, lang)) = trajectory {
+    } else if let Some((trajectory, stored)) = trajectory {
+        let lang = lang.map_or(stored, |l| l.code().to_string());
         let token = new_token();
         store::portal::insert_link(&mut tx, &token, &trajectory, now, now + LINK_TTL_MS).await?;
         let link = format!("{}/portal/magic/{token}", state.config.base_url);
@@ -541,7 +554,7 @@ pub async fn set_language(
     lang: &str,
     ctx: &RequestCtx,
 ) -> AppResult<&'static str> {
-    let lang = crate::i18n::Lang::parse(lang)
+    let lang = Lang::parse(lang)
         .ok_or(AppError::invalid("lang", "invalid-language"))?
         .code();
     let now = state.now();

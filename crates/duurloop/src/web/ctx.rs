@@ -66,6 +66,12 @@ pub fn request_lang(headers: &HeaderMap, is_api: bool) -> Lang {
         .unwrap_or_default()
 }
 
+/// The language the visitor chose with the switch (the language cookie), if they did: unlike
+/// [`request_lang`] no default, so a caller can tell a choice from Dutch-by-default.
+pub fn chosen_lang(headers: &HeaderMap) -> Option<Lang> {
+    cookie(headers, LANG_COOKIE).and_then(Lang::parse)
+}
+
 /// Where a request comes from: the client IP (see [`client_ip`]) and the user agent.
 pub(crate) fn request_ctx(parts: &Parts, state: &AppState) -> RequestCtx {
     let ip = parts

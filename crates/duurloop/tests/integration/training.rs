@@ -1478,6 +1478,29 @@ async fn participants_get_their_mails_in_the_language_they_chose() {
     app.clock.advance_ms(61 * 60 * 1000);
     let mail = sign_in_mail(&app, &app.browser()).await;
     assert_eq!(mail.subject, "Uw inloglink voor runningtherapie");
+    // Asking for a link on a page switched to English gets it in English, without changing
+    // the stored language (anyone may ask for anyone's address); the API may ask too.
+    let english = app.browser();
+    app.get(&english, "/lang/en?back=/portal/login").await;
+    let page_mail = sign_in_mail(&app, &english).await;
+    assert_eq!(page_mail.subject, "Your sign-in link for running therapy");
+    let r = reqwest::Client::new()
+        .post(app.url("/api/v1/portal/link"))
+        .json(&json!({"email": "jan@example.nl", "lang": "fr"}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = reqwest::Client::new()
+        .post(app.url("/api/v1/portal/link"))
+        .json(&json!({"email": "jan@example.nl", "lang": "en"}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let mail = app.last_mail_to("jan@example.nl").await.expect("link sent");
+    assert_eq!(mail.subject, "Your sign-in link for running therapy");
+    assert_ne!(mail.body_text, page_mail.body_text, "a new link");
     let r = reqwest::Client::new()
         .put(app.url("/api/v1/portal/language"))
         .json(&json!({ "lang": "en" }))

@@ -62,6 +62,10 @@ impl FromRequestParts<AppState> for ApiParticipant {
 pub struct LinkIn {
     /// The address on the participant's referral.
     pub email: String,
+    /// `nl` or `en`: the language of the mail. Left out, the participant's own (chosen on
+    /// the referral or in the portal).
+    #[serde(default)]
+    pub lang: String,
 }
 
 /// Sends a sign-in link by e-mail when the address belongs to someone in an active
@@ -73,7 +77,15 @@ pub async fn request_link(
     FromWhere(ctx): FromWhere,
     Json(b): Json<LinkIn>,
 ) -> Result<StatusCode, AppError> {
-    portal::request_link(&state, &b.email, &ctx).await?;
+    let lang = match b.lang.trim() {
+        "" => None,
+        code => Some(
+            crate::i18n::Lang::parse(code)
+                .filter(|l| l.code() == code)
+                .ok_or(AppError::invalid("lang", "invalid-language"))?,
+        ),
+    };
+    portal::request_link(&state, &b.email, lang, &ctx).await?;
     Ok(StatusCode::ACCEPTED)
 }
 

@@ -93,12 +93,16 @@ async fn login_form(page: PageCtx) -> Result<Response, AppError> {
     })
 }
 
+/// The link's mail is in the language the visitor chose on this page, if they chose one
+/// (else the participant's own).
 async fn request_link(
     State(state): State<AppState>,
     page: PageCtx,
+    headers: HeaderMap,
     f: Pairs,
 ) -> Result<Response, AppError> {
-    match portal::request_link(&state, &f.get("email"), &page.ctx).await {
+    let chosen = crate::web::ctx::chosen_lang(&headers);
+    match portal::request_link(&state, &f.get("email"), chosen, &page.ctx).await {
         Ok(()) => render(LoginPage {
             base: Base::new(&page, "portal-login-title"),
             sent: true,
