@@ -359,23 +359,20 @@ async fn a_therapist_subscribes_to_their_sessions_with_a_secret_calendar_link() 
     );
 }
 
-#[tokio::test]
-async fn a_drop_out_frees_a_place_that_is_offered_to_the_longest_waiting_person() {
-    let app = TestApp::spawn().await;
-    let Practice {
-        therapist,
-        referrer,
-        offering,
-        ..
-    } = medi_stad(&app).await;
+/// A group of one place, taken by a first participant (their trajectory id), and the
+/// therapist's API token.
+async fn full_group(app: &TestApp, p: &Practice) -> (String, String) {
     sqlx::query("UPDATE offerings SET capacity = 1")
         .execute(&app.state.db.pool)
         .await
         .expect("capacity");
-    let first = trajectory_for(&app, &offering, &referrer, &therapist).await;
-    // A second client gets the intake but waits for a place.
-    let token = app.api_token(&therapist).await;
-    let second = crate::authz::referral_to(&app, &offering, &referrer).await;
+    let first = trajectory_for(app, &p.offering, &p.referrer, &p.therapist).await;
+    (first, app.api_token(&p.therapist).await)
+}
+
+/// A new referral to the group that has its intake and is put on the waiting list, over the API.
+async fn waitlisted(app: &TestApp, p: &Practice, token: &str) -> String {
+    let id = crate::authz::referral_to(app, &p.offering, &p.referrer).await;
     let screen: serde_json::Map<String, Value> = duurloop::app::referrals::screen_questions()
         .into_iter()
         .map(|q| (q.to_string(), json!("no")))
@@ -387,9 +384,9 @@ async fn a_drop_out_frees_a_place_that_is_offered_to_the_longest_waiting_person(
     ] {
         let r = app
             .api(
-                &token,
+                token,
                 Method::POST,
-                &format!("/api/v1/referrals/{second}/{path}"),
+                &format!("/api/v1/referrals/{id}/{path}"),
             )
             .json(&body)
             .send()
@@ -397,6 +394,16 @@ async fn a_drop_out_frees_a_place_that_is_offered_to_the_longest_waiting_person(
             .expect("req");
         assert!(r.status().is_success(), "{path}");
     }
+    id
+}
+
+#[tokio::test]
+async fn a_drop_out_frees_a_place_that_is_offered_to_the_longest_waiting_person() {
+    let app = TestApp::spawn().await;
+    let practice = medi_stad(&app).await;
+    // A second client gets the intake but waits for a place.
+    let (first, token) = full_group(&app, &practice).await;
+    let second = waitlisted(&app, &practice, &token).await;
     let r = app
         .api(
             &token,
@@ -511,43 +518,12 @@ async fn places_offered(app: &TestApp, token: &str, referral: &str) -> usize {
 #[tokio::test]
 async fn more_places_and_completions_are_offered_to_the_waiting_list_once_each() {
     let app = TestApp::spawn().await;
-    let Practice {
-        therapist,
-        referrer,
-        offering,
-        ..
-    } = medi_stad(&app).await;
-    sqlx::query("UPDATE offerings SET capacity = 1")
-        .execute(&app.state.db.pool)
-        .await
-        .expect("capacity");
-    let first = trajectory_for(&app, &offering, &referrer, &therapist).await;
-    let token = app.api_token(&therapist).await;
-    let screen: serde_json::Map<String, Value> = duurloop::app::referrals::screen_questions()
-        .into_iter()
-        .map(|q| (q.to_string(), json!("no")))
-        .collect();
+    let practice = medi_stad(&app).await;
+    let offering = practice.offering.clone();
+    let (first, token) = full_group(&app, &practice).await;
     let mut waiting = Vec::new();
     for _ in 0..3 {
-        let id = crate::authz::referral_to(&app, &offering, &referrer).await;
-        for (path, body) in [
-            ("plan-intake", json!({"planned_for": "vrijdag"})),
-            ("intake", json!({"screen": screen})),
-            ("decision", json!({"decision": "waitlist"})),
-        ] {
-            let r = app
-                .api(
-                    &token,
-                    Method::POST,
-                    &format!("/api/v1/referrals/{id}/{path}"),
-                )
-                .json(&body)
-                .send()
-                .await
-                .expect("req");
-            assert!(r.status().is_success(), "{path}");
-        }
-        waiting.push(id);
+        waiting.push(waitlisted(&app, &practice, &token).await);
     }
     // The group gets a second place: the longest waiting is offered it, the others wait.
     let o = app
