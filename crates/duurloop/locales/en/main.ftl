@@ -139,6 +139,7 @@ audit-outcome = Outcome
 audit-only-this-person = only this person
 
 field-email = E-mail address
+field-request = Input
 field-password = Password
 field-new-password = New password
 field-confirm = Repeat the password
@@ -178,6 +179,7 @@ invalid-org-name = Enter the organisation's name (at most 200 characters).
 invalid-org-kind = Choose a kind of organisation from the list.
 invalid-role = Choose a role from the list.
 invalid-language = Choose Dutch or English.
+invalid-characters = The input holds a character that cannot be stored (a NUL character). Remove it and try again.
 invalid-token-name = Give the token a name of 1 to 100 characters.
 invalid-date = Enter a date as yyyy-mm-dd.
 invalid-period = The end date must be after the start date.

@@ -139,6 +139,7 @@ audit-outcome = Uitkomst
 audit-only-this-person = alleen deze persoon
 
 field-email = E-mailadres
+field-request = Invoer
 field-password = Wachtwoord
 field-new-password = Nieuw wachtwoord
 field-confirm = Herhaal het wachtwoord
@@ -178,6 +179,7 @@ invalid-org-name = Vul de naam van de organisatie in (maximaal 200 tekens).
 invalid-org-kind = Kies een soort organisatie uit de lijst.
 invalid-role = Kies een rol uit de lijst.
 invalid-language = Kies Nederlands of Engels.
+invalid-characters = Er staat een teken in de invoer dat niet kan worden opgeslagen (een nulteken). Haal het weg en probeer het opnieuw.
 invalid-token-name = Geef de sleutel een naam van 1 tot 100 tekens.
 invalid-date = Vul een datum in als jjjj-mm-dd.
 invalid-period = De einddatum moet na de begindatum liggen.

@@ -32,6 +32,7 @@ pub fn router(state: AppState) -> (Router, Vec<RouteInfo>) {
     let app = inner
         .merge(api::docs_router())
         .fallback(error::not_found)
+        .layer(axum::middleware::from_fn(middleware::refuse_nul))
         .layer(axum::middleware::from_fn(error::render_errors))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -982,3 +982,63 @@ async fn a_postgres_url_with_sslmode_require_connects_over_tls() {
             .expect("pg_stat_ssl");
     assert!(ssl, "the connection is encrypted");
 }
+
+/// A NUL character anywhere a text can come in (a JSON body, a form, a query) is refused with
+/// the ordinary 422 on both databases; PostgreSQL cannot store one, so before this a run note
+/// or a search with one was a 500 there.
+#[tokio::test]
+async fn a_nul_character_in_any_text_is_refused_with_a_clear_422() {
+    let app = TestApp::spawn().await;
+    let crate::authz::Practice {
+        therapist,
+        referrer,
+        offering,
+        ..
+    } = crate::authz::medi_stad(&app).await;
+    crate::authz::trajectory_for(&app, &offering, &referrer, &therapist).await;
+    let session = app.portal_api_session("jan@example.nl").await;
+    let today = duurloop::clock::local_date(app.state.now());
+    sqlx::query("UPDATE trajectories SET start_date = $1")
+        .bind(&today)
+        .execute(&app.state.db.pool)
+        .await
+        .expect("started today");
+    let run = |note: &str| {
+        app.api(&session, reqwest::Method::POST, "/api/v1/portal/runs")
+            .json(&serde_json::json!({"date": today, "minutes": "30", "note": note}))
+            .send()
+    };
+    let r = run("rustig\u{0}gelopen").await.expect("req");
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let v: serde_json::Value = r.json().await.expect("a JSON error body");
+    assert!(
+        v["error"]["fields"]["request"]
+            .as_str()
+            .is_some_and(|m| m.contains("nulteken")),
+        "{v}"
+    );
+    let r = run("rustig gelopen").await.expect("req");
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "the same run without it is logged: {}",
+        r.text().await.unwrap_or_default()
+    );
+    let r = reqwest::get(app.url("/api/v1/therapists?name=a%00b"))
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        reqwest::get(app.url("/api/v1/therapists?name=ab"))
+            .await
+            .expect("req")
+            .status(),
+        StatusCode::OK
+    );
+    let browser = app.browser();
+    let r = app
+        .post_form(&browser, "/portal/login", &[("email", "jan\0@example.nl")])
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.expect("page").contains("nulteken"));
+}
