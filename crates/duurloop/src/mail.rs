@@ -83,6 +83,12 @@ pub enum Mail<'a> {
     FeedbackReport {
         link: &'a str,
     },
+    /// A new message in a conversation between therapist and participant: that there is one
+    /// and where to read it, never its text (health data does not go by mail).
+    NewMessage {
+        link: &'a str,
+        to_participant: bool,
+    },
     /// To a staff member: something that lets one into their account changed (ASVS 2.2.3,
     /// 2.5.5, 2.8.5), so that a change they did not make does not go unnoticed.
     AccountChanged {
@@ -310,6 +316,23 @@ fn compose(mail: &Mail<'_>, lang: Lang) -> Composed {
                 paragraphs: vec![lang.t_args(&format!("mail-{kind}-body"), &args)],
                 link: link.to_string(),
                 action: lang.t("mail-invoice-action"),
+            }
+        }
+        Mail::NewMessage {
+            link,
+            to_participant,
+        } => {
+            let who = if *to_participant {
+                "participant"
+            } else {
+                "therapist"
+            };
+            Composed {
+                kind: "new_message",
+                subject: lang.t("mail-message-subject"),
+                paragraphs: vec![lang.t(&format!("mail-message-body-{who}"))],
+                link: link.to_string(),
+                action: lang.t(&format!("mail-message-action-{who}")),
             }
         }
         Mail::PortalLink { link } => Composed {

@@ -101,6 +101,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "client_language",
         include_str!("../migrations/0020_client_language.sql"),
     ),
+    (
+        21,
+        "messages",
+        include_str!("../migrations/0021_messages.sql"),
+    ),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {

@@ -1087,3 +1087,32 @@ referral-still-open = This referral or trajectory is still running. Close it fir
 error-already-erased = This participant's data has been erased already.
 erased-notice = Data erased on { $date }.
 erase-after-notice = The retention period ends: after { $date } this participant's personal data is erased automatically. Scores, attendance and dates stay for the reports.
+# Messages between therapist and participant (guidance at a distance)
+messages-title = Messages
+messages-staff-help = Guidance at a distance: write with the participant here. The participant gets an e-mail that there is a message, without its text, and reads it in the portal.
+messages-none = No messages yet.
+messages-portal-lead = Here you write with your running therapist. When there is a new message for you, you get an e-mail.
+messages-not-urgent = Your therapist does not always read messages the same day.
+messages-you = You
+messages-open = Read and write messages
+messages-unread = { $n ->
+    [one] There is a new message for you.
+   *[other] There are { $n } new messages for you.
+}
+messages-new-n = { $n ->
+    [one] 1 new message
+   *[other] { $n } new messages
+}
+dash-messages = New messages from participants ({ $n })
+message-read = read
+message-not-read = not read yet
+message-send = Send
+message-field = Your message
+message-empty = Please write a message first.
+message-too-long = This message is too long: 4000 characters at most.
+too-many-messages = A great many messages have been sent today already. Please try again tomorrow.
+mail-message-subject = There is a new message for you
+mail-message-body-participant = Your running therapist has sent you a message. To protect your privacy the text is not in this e-mail: you read the message in your portal.
+mail-message-action-participant = Read the message
+mail-message-body-therapist = A participant has sent you a message. The text is not in this e-mail: you read the message with the trajectory in Duurloop.
+mail-message-action-therapist = Open the trajectory

@@ -1087,3 +1087,32 @@ referral-still-open = Deze verwijzing of dit traject loopt nog. Sluit het eerst 
 error-already-erased = De gegevens van deze deelnemer zijn al gewist.
 erased-notice = Gegevens gewist op { $date }.
 erase-after-notice = De bewaartermijn loopt af: na { $date } worden de persoonsgegevens van deze deelnemer automatisch gewist. Scores, aanwezigheid en data blijven voor de rapportages.
+# Berichten tussen therapeut en deelnemer (begeleiding op afstand)
+messages-title = Berichten
+messages-staff-help = Begeleiding op afstand: schrijf hier met de deelnemer. De deelnemer krijgt een e-mail dát er een bericht is, zonder de tekst, en leest het in het portaal.
+messages-none = Nog geen berichten.
+messages-portal-lead = Hier schrijft u met uw runningtherapeut. Als er een nieuw bericht voor u is, krijgt u een e-mail.
+messages-not-urgent = Uw therapeut leest berichten niet altijd dezelfde dag.
+messages-you = U
+messages-open = Berichten lezen en schrijven
+messages-unread = { $n ->
+    [one] Er is een nieuw bericht voor u.
+   *[other] Er zijn { $n } nieuwe berichten voor u.
+}
+messages-new-n = { $n ->
+    [one] 1 nieuw bericht
+   *[other] { $n } nieuwe berichten
+}
+dash-messages = Nieuwe berichten van deelnemers ({ $n })
+message-read = gelezen
+message-not-read = nog niet gelezen
+message-send = Versturen
+message-field = Uw bericht
+message-empty = Schrijf eerst een bericht.
+message-too-long = Dit bericht is te lang: hooguit 4000 tekens.
+too-many-messages = Er zijn vandaag al heel veel berichten verstuurd. Probeer het morgen opnieuw.
+mail-message-subject = Er is een nieuw bericht voor u
+mail-message-body-participant = Uw runningtherapeut heeft u een bericht gestuurd. Om uw privacy te beschermen staat de tekst niet in deze e-mail: u leest het bericht in uw portaal.
+mail-message-action-participant = Lees het bericht
+mail-message-body-therapist = Een deelnemer heeft u een bericht gestuurd. De tekst staat niet in deze e-mail: u leest het bericht bij het traject in Duurloop.
+mail-message-action-therapist = Open het traject

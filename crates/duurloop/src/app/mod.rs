@@ -10,6 +10,7 @@ pub mod feedback;
 pub mod funding;
 pub mod groups;
 pub mod measure;
+pub mod messages;
 pub mod orgs;
 pub mod portal;
 pub mod purge;

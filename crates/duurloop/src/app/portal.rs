@@ -185,6 +185,8 @@ pub struct PortalView {
     pub next_sessions: Vec<SessionRow>,
     pub runs: Vec<RunRow>,
     pub bars: Vec<WeekBar>,
+    /// Messages from the therapist not opened yet.
+    pub unread_messages: i64,
 }
 
 fn days_between(a: &str, b: &str) -> Option<i64> {
@@ -211,8 +213,10 @@ pub async fn home(state: &AppState, p: &Participant, ctx: &RequestCtx) -> AppRes
     let mut c = state.db.conn().await?;
     let next_sessions = store::groups::upcoming_sessions(&mut c, &t.offering_id, &today).await?;
     let runs = store::portal::runs(&mut c, &t.id).await?;
+    let unread =
+        store::messages::unread_from(&mut c, &t.id, store::messages::Side::Therapist).await?;
     drop(c);
-    let view = view(t, &today, next_sessions, runs)?;
+    let view = view(t, &today, next_sessions, runs, unread)?;
     super::audit::log_anonymous_read(state, now, ctx, Event::new("read", "portal").record(&t.id))
         .await?;
     Ok(view)
@@ -254,7 +258,7 @@ pub async fn home_by_token(
     };
     drop(c);
     let t = &participant.trajectory;
-    let view = view(t, &today, h.next_sessions, h.runs)?;
+    let view = view(t, &today, h.next_sessions, h.runs, h.unread_messages)?;
     super::audit::log_anonymous_read(state, now, ctx, Event::new("read", "portal").record(&t.id))
         .await?;
     Ok(Some(Home {
@@ -270,6 +274,7 @@ fn view(
     today: &str,
     next_sessions: Vec<SessionRow>,
     runs: Vec<RunRow>,
+    unread_messages: i64,
 ) -> AppResult<PortalView> {
     let plan: Plan = serde_json::from_str(&t.plan).map_err(|e| AppError::Internal(e.into()))?;
     let week = week_of(&t.start_date, today)
@@ -302,6 +307,7 @@ fn view(
         next_sessions,
         runs,
         bars,
+        unread_messages,
     })
 }
 
@@ -610,8 +616,11 @@ pub async fn new_calendar_feed(
 /// - `runs`: every run they logged or uploaded (summaries only: no track is ever stored).
 /// - `measurements` with the `answers` as given, `scores` per instrument, `safety_alerts`
 ///   that their answers raised, and `feedback_reports` written to the referrer.
+/// - `messages`: the conversation with their therapist, both sides, with who wrote and when
+///   each was read.
 /// - `audit`: every audit-log entry about their trajectory, referral (and intake), runs,
-///   measurements and feedback reports: when, who (name), in which role, what, the outcome.
+///   measurements, feedback reports and messages: when, who (name), in which role, what, the
+///   outcome.
 ///
 /// Left out on purpose: secrets (link, session, calendar and measurement token hashes, the
 /// referral's submission key), the scheduler's reminder bookkeeping, the IP address and
@@ -636,6 +645,7 @@ pub struct Export {
     pub scores: Vec<store::portal::ExportScore>,
     pub safety_alerts: Vec<store::portal::ExportSafetyAlert>,
     pub feedback_reports: Vec<store::portal::ExportFeedback>,
+    pub messages: Vec<store::messages::MessageRow>,
     pub audit: Vec<store::portal::ExportAuditEntry>,
 }
 
@@ -675,6 +685,7 @@ pub async fn export(state: &AppState, p: &Participant, ctx: &RequestCtx) -> AppR
     let scores = store::portal::export_scores(&mut c, &t.id).await?;
     let safety_alerts = store::portal::export_safety_alerts(&mut c, &t.id).await?;
     let feedback_reports = store::portal::export_feedback(&mut c, &t.id).await?;
+    let messages = store::messages::all_of_trajectory(&mut c, &t.id).await?;
     let audit = store::portal::export_audit(&mut c, &t.id, &t.referral_id).await?;
     c.commit().await?;
     let plan = serde_json::from_str(&t.plan).unwrap_or(serde_json::Value::Null);
@@ -712,6 +723,7 @@ pub async fn export(state: &AppState, p: &Participant, ctx: &RequestCtx) -> AppR
         scores,
         safety_alerts,
         feedback_reports,
+        messages,
         audit,
     })
 }

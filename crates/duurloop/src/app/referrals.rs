@@ -1423,6 +1423,7 @@ pub const ERASED_NAME: &str = "Gewiste deelnemer";
 /// - the questionnaire answers (emptied to `{}`) with their links, and the safety alerts (each
 ///   is one answer to one item);
 /// - the texts of the feedback reports;
+/// - the messages between therapist and participant (deleted: they are free text about them);
 /// - portal sessions, magic links and the calendar token (so nothing signs in as them any more);
 /// - the outbox mails, queued or sent, addressed to the participant's e-mail address.
 ///

@@ -524,6 +524,8 @@ pub struct TherapistDashboard {
     pub caseload: Vec<store::trajectories::TrajectoryRow>,
     pub today: Vec<store::groups::CalendarRow>,
     pub waiting: Vec<store::referrals::ReferralRow>,
+    /// Conversations with messages from the participant this therapist has not read yet.
+    pub unread_messages: Vec<store::messages::UnreadConversation>,
 }
 
 /// Referral statuses that wait for the therapist's next step.
@@ -553,6 +555,7 @@ pub async fn therapist_dashboard(state: &AppState, actor: &Actor) -> AppResult<T
     .into_iter()
     .filter(|r| r.therapist_user_id.as_deref() == Some(me) && WAITING.contains(&r.status.as_str()))
     .collect();
+    let unread_messages = store::messages::unread_for_therapist(&mut tx, me).await?;
     record(&mut tx, now, actor, Event::new("search", "trajectory")).await?;
     super::audit::record_shown(
         &mut tx,
@@ -562,6 +565,19 @@ pub async fn therapist_dashboard(state: &AppState, actor: &Actor) -> AppResult<T
         caseload
             .iter()
             .map(|t| (t.id.as_str(), Some(t.org_id.as_str()))),
+    )
+    .await?;
+    // Only the names of conversations not already in the caseload (a finished trajectory
+    // whose participant still writes).
+    super::audit::record_shown(
+        &mut tx,
+        now,
+        actor,
+        "trajectory",
+        unread_messages
+            .iter()
+            .filter(|u| !caseload.iter().any(|t| t.id == u.trajectory_id))
+            .map(|u| (u.trajectory_id.as_str(), Some(u.org_id.as_str()))),
     )
     .await?;
     super::audit::record_shown(
@@ -579,5 +595,6 @@ pub async fn therapist_dashboard(state: &AppState, actor: &Actor) -> AppResult<T
         caseload,
         today: today_sessions,
         waiting,
+        unread_messages,
     })
 }

@@ -587,6 +587,32 @@ async fn seed_running_group(c: &mut crate::store::Conn, now: i64) -> anyhow::Res
             },
         )
         .await?;
+        // Guidance at a distance: Anouk and her therapist wrote to each other; her answer
+        // waits for the therapist (the start page counts it, the trajectory page shows it).
+        if i == 0 {
+            use crate::store::messages::{self, Side};
+            messages::insert(
+                c,
+                &trajectory,
+                Side::Therapist,
+                therapist.as_deref(),
+                "Hoi Anouk, wat fijn dat je twee keer per week zelf bent gaan lopen. \
+                 Lukt het om het tempo rustig te houden, zodat je er nog bij kunt praten?",
+                now - 2 * 86_400_000,
+            )
+            .await?;
+            messages::mark_read_from(c, &trajectory, Side::Therapist, now - 86_400_000).await?;
+            messages::insert(
+                c,
+                &trajectory,
+                Side::Participant,
+                None,
+                "Ja, dat gaat goed! Alleen na het werk ben ik soms te moe. \
+                 Is het goed als ik dan op zaterdag loop?",
+                now - 3_600_000,
+            )
+            .await?;
+        }
         // Measurements: baseline and week 5 answered (scores falling as the weeks go by);
         // Esra's week 5 is still open, and Dirk's week-5 answer to PHQ-9 item 9 raised a
         // safety alert the therapist has not yet acknowledged.

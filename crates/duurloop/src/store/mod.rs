@@ -8,6 +8,7 @@ pub mod feedback;
 pub mod funding;
 pub mod groups;
 pub mod measure;
+pub mod messages;
 pub mod orgs;
 pub mod outbox;
 pub mod portal;

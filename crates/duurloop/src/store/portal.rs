@@ -477,7 +477,7 @@ pub struct ExportAuditEntry {
 }
 
 /// The audit entries whose record is the trajectory, its referral (and intake) or one of its
-/// runs, measurements or feedback reports, oldest first.
+/// runs, measurements, feedback reports or messages, oldest first.
 pub async fn export_audit(
     c: &mut Conn,
     trajectory_id: &str,
@@ -490,6 +490,7 @@ pub async fn export_audit(
          OR a.record_id IN (SELECT id FROM runs WHERE trajectory_id = $1) \
          OR a.record_id IN (SELECT id FROM measurements WHERE trajectory_id = $1) \
          OR a.record_id IN (SELECT id FROM feedback_reports WHERE trajectory_id = $1) \
+         OR a.record_id IN (SELECT id FROM messages WHERE trajectory_id = $1) \
          ORDER BY a.at, a.id",
     )
     .bind(trajectory_id)

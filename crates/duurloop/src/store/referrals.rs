@@ -675,6 +675,7 @@ pub async fn erase(
         "DELETE FROM portal_sessions WHERE trajectory_id IN",
         "DELETE FROM portal_links WHERE trajectory_id IN",
         "DELETE FROM participant_calendar_feeds WHERE trajectory_id IN",
+        "DELETE FROM messages WHERE trajectory_id IN",
     ];
     for sql in by_trajectory {
         // Only the constant statements above, never input, go into the text.

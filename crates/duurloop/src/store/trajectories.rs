@@ -113,7 +113,7 @@ pub async fn by_portal_session(
 }
 
 /// The participant's home in one statement: the portal session, its trajectory, the next
-/// group sessions, the runs, the open measurements and the scores. The lists come as JSON
+/// group sessions, the runs, the open measurements, the scores and the unread messages. The lists come as JSON
 /// arrays built by the database, so a portal request costs one round trip to the database
 /// instead of six (on SQLite every round trip is two thread switches to the connection's
 /// worker; under load those switches were most of a participant page's time). The SQL is the
@@ -145,7 +145,9 @@ macro_rules! portal_home_sql {
              CAST(COALESCE((SELECT ", $array, "(", $object, "('measurement_id', s.measurement_id, \
              'instrument', s.instrument, 'point', s.point, 'total', s.total, 'raw', s.raw, 'band', s.band, \
              'prorated', s.prorated, 'scored_at', s.scored_at) ORDER BY s.scored_at, s.instrument) \
-             FROM measurement_scores s WHERE s.trajectory_id = t.id), '[]') AS TEXT) AS scores, ",
+             FROM measurement_scores s WHERE s.trajectory_id = t.id), '[]') AS TEXT) AS scores, \
+             (SELECT CAST(COUNT(*) AS BIGINT) FROM messages mm WHERE mm.trajectory_id = t.id \
+             AND mm.author_side = 'therapist' AND mm.read_at IS NULL) AS unread_messages, ",
             trajectory_columns!(),
             "JOIN portal_sessions ps ON ps.trajectory_id = t.id WHERE ps.id_hash = $1"
         )
@@ -158,6 +160,7 @@ struct PortalHomeRow {
     runs: String,
     open_measurements: String,
     scores: String,
+    unread_messages: i64,
     #[sqlx(flatten)]
     session: PortalSessionTrajectory,
 }
@@ -177,6 +180,8 @@ pub struct PortalHome {
     pub open_measurements: Vec<super::measure::MeasurementRow>,
     /// In the order they were scored.
     pub scores: Vec<super::measure::ScoreRow>,
+    /// Messages from the therapist the participant has not opened yet.
+    pub unread_messages: i64,
 }
 
 pub async fn portal_home(
@@ -205,6 +210,7 @@ pub async fn portal_home(
         runs: list(&row.runs)?,
         open_measurements: list(&row.open_measurements)?,
         scores: list(&row.scores)?,
+        unread_messages: row.unread_messages,
         session: row.session,
     }))
 }

@@ -142,6 +142,11 @@ async fn a_coordinator_erases_a_closed_referral_and_the_numbers_stay() {
     let scores = "SELECT CAST(COUNT(*) AS BIGINT) FROM measurement_scores WHERE trajectory_id = $1";
     let attendance = "SELECT CAST(COUNT(*) AS BIGINT) FROM attendance WHERE trajectory_id = $1";
     let runs = "SELECT CAST(COUNT(*) AS BIGINT) FROM runs WHERE trajectory_id = $1";
+    let messages = "SELECT CAST(COUNT(*) AS BIGINT) FROM messages WHERE trajectory_id = $1";
+    assert!(
+        count(&app, messages, &trajectory).await > 0,
+        "the demo has her messages"
+    );
     let runs_before = count(&app, runs, &trajectory).await;
     let scores_before = count(&app, scores, &trajectory).await;
     let attendance_before = count(&app, attendance, &trajectory).await;
@@ -242,6 +247,11 @@ async fn a_coordinator_erases_a_closed_referral_and_the_numbers_stay() {
             "SELECT CAST(COUNT(*) AS BIGINT) FROM portal_links WHERE trajectory_id = \
              (SELECT id FROM trajectories WHERE referral_id = $1)",
             "magic links",
+        ),
+        (
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM messages WHERE trajectory_id = \
+             (SELECT id FROM trajectories WHERE referral_id = $1)",
+            "messages with her therapist",
         ),
         (
             "SELECT CAST(COUNT(*) AS BIGINT) FROM outbox WHERE to_addr = 'deelnemer1@example.nl' \

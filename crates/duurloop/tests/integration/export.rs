@@ -77,6 +77,13 @@ async fn a_participant_downloads_their_own_data_and_only_theirs() {
             .await
             .expect("run");
     }
+    {
+        use duurloop::store::messages::{Side, insert};
+        let mut c = app.conn().await;
+        insert(&mut c, &other, Side::Participant, None, "piet-bericht", 1)
+            .await
+            .expect("message");
+    }
     let own_measurement = answered(&app, &trajectory, "jan-antwoord").await;
     answered(&app, &other, "piet-antwoord").await;
     // The therapist looks at Jan's trajectory: that view is in Jan's download.
@@ -110,6 +117,23 @@ async fn a_participant_downloads_their_own_data_and_only_theirs() {
                 ("minutes", "24"),
                 ("note", "jan-zijn-loopje"),
             ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // Jan and his therapist write to each other.
+    let r = app
+        .post_form(
+            &therapist_browser,
+            &format!("/trajectories/{trajectory}/messages"),
+            &[("body", "therapeut-aan-jan")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = app
+        .post_form(
+            &browser,
+            "/portal/berichten",
+            &[("body", "jan-aan-therapeut")],
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -177,8 +201,14 @@ async fn a_participant_downloads_their_own_data_and_only_theirs() {
             .iter()
             .any(|s| s["measurement_id"] == json!(own_measurement) && s["total"] == json!(7.0))
     );
+    let messages = v["messages"].as_array().expect("messages");
+    let bodies: Vec<&str> = messages.iter().filter_map(|m| m["body"].as_str()).collect();
+    assert_eq!(bodies, ["therapeut-aan-jan", "jan-aan-therapeut"], "{v}");
+    assert_eq!(messages[0]["author_side"], json!("therapist"));
+    assert_eq!(messages[1]["author_side"], json!("participant"));
     assert!(
         !text.contains("Piet")
+            && !text.contains("piet-bericht")
             && !text.contains("piet-zijn-loopje")
             && !text.contains("piet-antwoord")
             && !text.contains(&other),
@@ -200,6 +230,14 @@ async fn a_participant_downloads_their_own_data_and_only_theirs() {
             .iter()
             .any(|a| a["action"] == json!("create") && a["record_type"] == json!("run")),
         "the participant's own run is listed"
+    );
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|a| a["action"] == json!("create") && a["record_type"] == json!("message"))
+            .count(),
+        2,
+        "both messages are listed"
     );
     assert!(
         !text.contains("\"ip\"") && !text.contains("user_agent"),

@@ -12,6 +12,7 @@ mod front_door;
 mod funding;
 mod mail;
 mod measure;
+mod messages;
 mod openapi;
 mod orgs;
 mod platform;

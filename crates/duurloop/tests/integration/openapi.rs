@@ -451,6 +451,8 @@ async fn the_demo_answers_as_the_document_says() {
         "/api/v1/trajectories/{id}/measurements",
         // A FHIR Bundle is `application/fhir+json`.
         "/api/v1/trajectories/{id}/fhir",
+        // Messages (Anouk's in the demo): a staff author's name, a participant's none.
+        "/api/v1/trajectories/{id}/messages",
     ] {
         let (status, _) = call(
             &therapist,
@@ -563,4 +565,24 @@ async fn the_demo_answers_as_the_document_says() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
+    let t = "/api/v1/portal/messages";
+    let (status, messages) = call(portal, Method::GET, t, t, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !messages["messages"]
+            .as_array()
+            .expect("messages")
+            .is_empty()
+    );
+    let (status, _) = call(
+        portal,
+        Method::POST,
+        t,
+        t,
+        Some(json!({"body": "Tot donderdag!"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = call(portal, Method::POST, t, t, Some(json!({"body": " "}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }

@@ -337,6 +337,17 @@ async fn closed_referrals_are_erased_twenty_years_after_closing_and_the_numbers_
         n
     };
     let scores_before = count_scores().await;
+    let count_messages = || async {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM messages WHERE trajectory_id = $1",
+        )
+        .bind(&trajectory)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .expect("messages");
+        n
+    };
+    assert!(count_messages().await > 0, "the demo has her messages");
 
     // In batches of two, so that paging through them is tested too.
     let erased = retention::erase_expired_in_batches(&app.state, 2)
@@ -386,6 +397,7 @@ async fn closed_referrals_are_erased_twenty_years_after_closing_and_the_numbers_
     assert_eq!(reason.as_deref(), Some("bewaartermijn verlopen (20 jaar)"));
     assert_eq!((role.as_deref(), user), (Some("system"), None));
     assert_eq!(count_scores().await, scores_before, "the scores stay");
+    assert_eq!(count_messages().await, 0, "her messages go");
     assert_eq!(
         impact(&app, &coord, &format!("org={org}&by=offering")).await,
         coord_report

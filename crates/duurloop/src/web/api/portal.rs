@@ -41,6 +41,8 @@ pub fn routes(t: RouteTable) -> RouteTable {
         .post("/api/v1/portal/calendar-feed", new_calendar_feed)
         .get("/api/v1/portal/export", export)
         .put("/api/v1/portal/language", set_language)
+        .get("/api/v1/portal/messages", messages)
+        .post("/api/v1/portal/messages", send_message)
 }
 
 /// The participant behind a portal session token in `Authorization: Bearer`.
@@ -144,6 +146,8 @@ pub struct PortalOut {
     pub runs: Vec<RunRow>,
     /// Minutes run per week against the plan.
     pub weeks: Vec<WeekBar>,
+    /// Messages from the therapist not opened yet (`GET /api/v1/portal/messages`).
+    pub unread_messages: i64,
 }
 
 /// This week's plan, the next sessions, the runs and minutes per week against the plan.
@@ -172,6 +176,7 @@ pub async fn home(
         next_sessions: v.next_sessions,
         runs: v.runs,
         weeks: v.bars,
+        unread_messages: v.unread_messages,
     }))
 }
 
@@ -287,4 +292,29 @@ pub async fn export(
 ) -> Result<axum::response::Response, AppError> {
     let e = portal::export(&state, &p, &ctx).await?;
     Ok(crate::web::pages::portal::export_download(&e))
+}
+
+/// The conversation with the therapist, oldest first; reading it marks the therapist's
+/// messages read. Audit-logged.
+#[utoipa::path(get, path = "/api/v1/portal/messages", tag = "portal", operation_id = "portal_messages",
+    responses((status = 200, body = super::trajectories::MessagesOut), (status = 401, body = super::ErrorBody)))]
+pub async fn messages(
+    State(state): State<AppState>,
+    ApiParticipant(p, ctx): ApiParticipant,
+) -> Result<Json<super::trajectories::MessagesOut>, AppError> {
+    let messages = crate::app::messages::for_participant(&state, &p, &ctx).await?;
+    Ok(Json(super::trajectories::MessagesOut { messages }))
+}
+
+/// Writes to the therapist (1–4000 characters). The therapist gets an e-mail that there is a
+/// message (never its text), only for the first one they have not read yet.
+#[utoipa::path(post, path = "/api/v1/portal/messages", tag = "portal", operation_id = "send_portal_message", request_body = crate::app::messages::MessageInput,
+    responses((status = 201, body = super::IdOut), (status = 401, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn send_message(
+    State(state): State<AppState>,
+    ApiParticipant(p, ctx): ApiParticipant,
+    Json(b): Json<crate::app::messages::MessageInput>,
+) -> Result<(StatusCode, Json<super::IdOut>), AppError> {
+    let id = crate::app::messages::send_as_participant(&state, &p, &b, &ctx).await?;
+    Ok((StatusCode::CREATED, Json(super::IdOut { id })))
 }

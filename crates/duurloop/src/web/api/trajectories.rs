@@ -9,12 +9,13 @@ use duurloop_domain::plan::Plan;
 use serde::Serialize;
 
 use crate::{
+    app::messages::MessageInput,
     app::{
         AppError,
         trajectories::{self, StatusInput, WeekInput},
     },
     state::AppState,
-    store::trajectories::TrajectoryRow,
+    store::{messages::MessageRow, trajectories::TrajectoryRow},
     web::{ctx::ApiActor, routes::RouteTable},
 };
 
@@ -22,6 +23,8 @@ pub fn routes(t: RouteTable) -> RouteTable {
     t.get("/api/v1/trajectories/{id}", show)
         .put("/api/v1/trajectories/{id}/weeks/{week}", edit_week)
         .post("/api/v1/trajectories/{id}/status", change_status)
+        .get("/api/v1/trajectories/{id}/messages", messages)
+        .post("/api/v1/trajectories/{id}/messages", send_message)
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -88,4 +91,38 @@ pub async fn change_status(
     Ok(Json(StatusOut {
         status: s.as_str().to_string(),
     }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MessagesOut {
+    /// Oldest first.
+    pub messages: Vec<MessageRow>,
+}
+
+/// The conversation with the participant, oldest first (the trajectory's therapist and the
+/// organisation's coordinators; referrers and funders never). When the trajectory's therapist
+/// reads it, the participant's messages are marked read. Audit-logged.
+#[utoipa::path(get, path = "/api/v1/trajectories/{id}/messages", tag = "messages", operation_id = "trajectory_messages", params(("id" = String, Path)),
+    responses((status = 200, body = MessagesOut), (status = 404, body = super::ErrorBody)))]
+pub async fn messages(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<MessagesOut>, AppError> {
+    let messages = crate::app::messages::for_staff(&state, &actor, &id).await?;
+    Ok(Json(MessagesOut { messages }))
+}
+
+/// Writes to the participant (1–4000 characters). The participant gets an e-mail that there
+/// is a message (never its text), only for the first one they have not read yet.
+#[utoipa::path(post, path = "/api/v1/trajectories/{id}/messages", tag = "messages", operation_id = "send_trajectory_message", params(("id" = String, Path)), request_body = MessageInput,
+    responses((status = 201, body = super::IdOut), (status = 404, body = super::ErrorBody), (status = 409, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn send_message(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    Json(b): Json<MessageInput>,
+) -> Result<(StatusCode, Json<super::IdOut>), AppError> {
+    let id = crate::app::messages::send_as_staff(&state, &actor, &id, &b).await?;
+    Ok((StatusCode::CREATED, Json(super::IdOut { id })))
 }

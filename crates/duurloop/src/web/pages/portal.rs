@@ -1,5 +1,5 @@
 //! The participant portal pages (mobile first): magic-link sign-in, this week's plan, next
-//! sessions, logging a run, and minutes per week against the plan.
+//! sessions, logging a run, minutes per week against the plan, and messages with the therapist.
 
 use askama::Template;
 use axum::{
@@ -40,6 +40,8 @@ pub fn routes(t: RouteTable) -> RouteTable {
         .post("/portal/calendar", new_calendar_feed)
         .get("/portal/export", export)
         .get("/portal/lang/{code}", switch_language)
+        .get("/portal/berichten", messages_page)
+        .post("/portal/berichten", send_message)
 }
 
 /// The language switch on portal pages (the portal cookie is sent only under `/portal`):
@@ -369,4 +371,68 @@ pub fn export_download(e: &portal::Export) -> Response {
         body,
     )
         .into_response()
+}
+
+#[derive(Template)]
+#[template(path = "portal_messages.html")]
+struct MessagesPage {
+    base: Base,
+    /// Oldest first.
+    messages: Vec<crate::store::messages::MessageRow>,
+    /// What the participant typed, shown again when it could not be sent.
+    draft: String,
+    errors: FormErrors,
+}
+
+async fn show_messages(
+    state: &AppState,
+    page: &PageCtx,
+    p: Participant,
+    draft: String,
+    errors: FormErrors,
+) -> Result<Response, AppError> {
+    let messages = crate::app::messages::for_participant(state, &p, &page.ctx).await?;
+    render(MessagesPage {
+        base: Base::new(page, "messages-title"),
+        messages,
+        draft,
+        errors,
+    })
+}
+
+/// The conversation with the therapist (opening it marks their messages read).
+async fn messages_page(
+    State(state): State<AppState>,
+    page: PageCtx,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let Some(p) = participant(&state, &headers).await? else {
+        return Ok(to_login());
+    };
+    show_messages(&state, &page, p, String::new(), FormErrors::default()).await
+}
+
+/// The participant writes to their therapist.
+async fn send_message(
+    State(state): State<AppState>,
+    page: PageCtx,
+    headers: HeaderMap,
+    f: Pairs,
+) -> Result<Response, AppError> {
+    let Some(p) = participant(&state, &headers).await? else {
+        return Ok(to_login());
+    };
+    let input = crate::app::messages::MessageInput {
+        body: f.get("body"),
+    };
+    match crate::app::messages::send_as_participant(&state, &p, &input, &page.ctx).await {
+        Ok(_) => Ok(Redirect::to("/portal/berichten#message-form").into_response()),
+        Err(e) => {
+            let draft = input.body;
+            show_again(page.lang, e, |errors| {
+                show_messages(&state, &page, p, draft, errors)
+            })
+            .await
+        }
+    }
 }

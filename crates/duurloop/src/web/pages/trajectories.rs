@@ -1,5 +1,5 @@
 //! A trajectory's page: start date, easy heart-rate zone and the week-by-week plan, which the
-//! therapist can edit.
+//! therapist can edit, and the messages with the participant.
 
 use askama::Template;
 use axum::{
@@ -12,6 +12,7 @@ use super::{Base, FormErrors, render, show_again};
 use crate::{
     app::{
         AppError,
+        messages::{self, MessageInput},
         trajectories::{self, StatusInput, TrajectoryView, WeekInput},
     },
     state::AppState,
@@ -22,6 +23,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
     t.get("/trajectories/{id}", show)
         .post("/trajectories/{id}/weeks/{week}", edit_week)
         .post("/trajectories/{id}/status", change_status)
+        .post("/trajectories/{id}/messages", send_message)
 }
 
 /// A plan week as the page shows it.
@@ -47,6 +49,8 @@ struct TrajectoryPage {
     feedback: Vec<crate::store::feedback::FeedbackRow>,
     weeks: Vec<WeekLine>,
     funding: super::funding::FundingCard,
+    /// The conversation with the participant, oldest first.
+    messages: Vec<crate::store::messages::MessageRow>,
     errors: FormErrors,
 }
 
@@ -91,6 +95,7 @@ pub(crate) async fn page(
         .collect();
     let feedback = crate::app::feedback::of_trajectory(state, &v.row.id).await?;
     let funding = crate::app::funding::of_trajectory(state, &actor, id).await?;
+    let messages = crate::app::messages::for_staff(state, &actor, id).await?;
     render(TrajectoryPage {
         funding: super::funding::funding_card(&funding, page.lang),
         base: Base::new(page, "trajectory-title"),
@@ -99,6 +104,7 @@ pub(crate) async fn page(
         charts,
         feedback,
         weeks,
+        messages,
         errors,
     })
 }
@@ -145,6 +151,23 @@ async fn change_status(
     };
     match trajectories::change_status(&state, &actor, &id, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/trajectories/{id}")).into_response()),
+        Err(e) => show_again(p.lang, e, |errors| page(&state, &p, &id, errors)).await,
+    }
+}
+
+/// The therapist writes to the participant (who hears by e-mail that there is a message).
+async fn send_message(
+    State(state): State<AppState>,
+    p: PageCtx,
+    Path(id): Path<String>,
+    f: Pairs,
+) -> Result<Response, AppError> {
+    let actor = p.actor()?;
+    let input = MessageInput {
+        body: f.get("body"),
+    };
+    match messages::send_as_staff(&state, &actor, &id, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/trajectories/{id}#messages")).into_response()),
         Err(e) => show_again(p.lang, e, |errors| page(&state, &p, &id, errors)).await,
     }
 }
