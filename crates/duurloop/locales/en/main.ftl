@@ -1116,3 +1116,4 @@ mail-message-body-participant = Your running therapist has sent you a message. T
 mail-message-action-participant = Read the message
 mail-message-body-therapist = A participant has sent you a message. The text is not in this e-mail: you read the message with the trajectory in Duurloop.
 mail-message-action-therapist = Open the trajectory
+message-control-characters = This message contains characters that do not belong in a message.

@@ -1116,3 +1116,4 @@ mail-message-body-participant = Uw runningtherapeut heeft u een bericht gestuurd
 mail-message-action-participant = Lees het bericht
 mail-message-body-therapist = Een deelnemer heeft u een bericht gestuurd. De tekst staat niet in deze e-mail: u leest het bericht bij het traject in Duurloop.
 mail-message-action-therapist = Open het traject
+message-control-characters = Dit bericht bevat tekens die niet in een bericht horen.

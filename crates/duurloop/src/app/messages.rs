@@ -51,7 +51,8 @@ pub struct MessageInput {
     pub body: String,
 }
 
-/// The text to store: trimmed, not empty, not too long.
+/// The text to store: trimmed, not empty, not too long, no control characters but line breaks
+/// and tabs.
 pub fn parse_body(raw: &str) -> AppResult<String> {
     let body = raw.trim();
     if body.is_empty() {
@@ -59,6 +60,14 @@ pub fn parse_body(raw: &str) -> AppResult<String> {
     }
     if body.chars().count() > MAX_CHARS {
         return Err(AppError::invalid("body", "message-too-long"));
+    }
+    // Control characters are no text anyone types, and PostgreSQL cannot store NUL in TEXT
+    // (it would be a 500 there and fine on SQLite).
+    if body
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(AppError::invalid("body", "message-control-characters"));
     }
     Ok(body.to_string())
 }
@@ -260,5 +269,11 @@ mod tests {
             key(parse_body(&"é".repeat(MAX_CHARS + 1))),
             "message-too-long"
         );
+        assert_eq!(key(parse_body("Regel een\r\n\tregel twee")), "ok");
+        assert_eq!(
+            key(parse_body("nul\u{0}teken")),
+            "message-control-characters"
+        );
+        assert_eq!(key(parse_body("bel\u{7}")), "message-control-characters");
     }
 }

@@ -220,6 +220,10 @@ async fn the_api_carries_the_conversation_and_mails_each_side_in_its_own_languag
             json!({ "body": "x".repeat(4001) }),
             "Dit bericht is te lang: hooguit 4000 tekens.",
         ),
+        (
+            json!({ "body": "nul\u{0}teken" }),
+            "Dit bericht bevat tekens die niet in een bericht horen.",
+        ),
     ] {
         let r = send(&staff, &path, body).await.expect("req");
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
