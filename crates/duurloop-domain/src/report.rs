@@ -630,6 +630,24 @@ mod tests {
         assert_eq!(cells["n"], serde_json::Value::Null);
     }
 
+    #[test]
+    fn care_use_falling_is_better_and_claims_no_reliable_change() {
+        let zg5 = instrument("zg5");
+        // 14 → 2 and 8 → 6: mean change −7; SD(pre) = √18, d = +7 / √18 (a fall is better).
+        let mut acc = OutcomeAcc::new(&zg5);
+        acc.push(14.0, 2.0);
+        acc.push(8.0, 6.0);
+        let s = acc.finish().expect("pairs");
+        assert_eq!((s.n, s.mean_change), (2, -7.0));
+        let d = s.effect_size.expect("sd > 0");
+        assert!(close(d, 7.0 / 18.0_f64.sqrt(), 1e-12), "{d}");
+        assert_eq!(
+            (s.reliably_improved, s.recovered, s.deteriorated),
+            (None, None, None)
+        );
+        assert_eq!(s.share_reliably_improved, None);
+    }
+
     /// A 64-bit linear congruential generator (Knuth's MMIX constants).
     struct Lcg(u64);
 

@@ -5,10 +5,11 @@ use std::sync::LazyLock;
 
 use super::Instrument;
 
-const SOURCES: [&str; 3] = [
+const SOURCES: [&str; 4] = [
     include_str!("../../instruments/phq9.json"),
     include_str!("../../instruments/gad7.json"),
     include_str!("../../instruments/who5.json"),
+    include_str!("../../instruments/zg5.json"),
 ];
 
 /// Parsed once. The files are part of the source, and a unit test parses and validates every
@@ -24,12 +25,13 @@ static BUILTIN: LazyLock<Vec<Instrument>> = LazyLock::new(|| {
         .collect()
 });
 
-/// PHQ-9, GAD-7 and WHO-5, in that order, in Dutch and English.
+/// PHQ-9, GAD-7, WHO-5 and ZG-5 (care use, our own text), in that order, in Dutch and
+/// English.
 pub fn builtin() -> Vec<Instrument> {
     BUILTIN.clone()
 }
 
-/// The built-in instrument with this code (`phq9`, `gad7`, `who5`).
+/// The built-in instrument with this code (`phq9`, `gad7`, `who5`, `zg5`).
 pub fn builtin_by_code(code: &str) -> Option<Instrument> {
     builtin_ref(code).cloned()
 }
@@ -47,9 +49,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_builtins_are_phq9_gad7_and_who5_and_all_validate() {
+    fn the_builtins_are_phq9_gad7_who5_and_zg5_and_all_validate() {
         let codes: Vec<String> = builtin().into_iter().map(|i| i.code).collect();
-        assert_eq!(codes, ["phq9", "gad7", "who5"]);
+        assert_eq!(codes, ["phq9", "gad7", "who5", "zg5"]);
         for json in SOURCES {
             let instrument: Instrument = serde_json::from_str(json).expect("parses");
             assert_eq!(instrument.validate(), Ok(()), "{}", instrument.code);
@@ -57,6 +59,7 @@ mod tests {
         assert_eq!(builtin_by_code("phq9").map(|i| i.items.len()), Some(9));
         assert_eq!(builtin_by_code("gad7").map(|i| i.items.len()), Some(7));
         assert_eq!(builtin_by_code("who5").map(|i| i.items.len()), Some(5));
+        assert_eq!(builtin_by_code("zg5").map(|i| i.items.len()), Some(5));
         assert_eq!(builtin_by_code("PHQ9"), None);
         assert_eq!(builtin_by_code("bdi"), None);
     }
@@ -131,8 +134,57 @@ mod tests {
         }
         for instrument in builtin() {
             assert_eq!(instrument.max_missing, 0, "{}", instrument.code);
-            assert!(instrument.reliable_change.is_some(), "{}", instrument.code);
+            // ZG-5 is not validated: it claims no reliable change (see its file).
+            let validated = instrument.code != "zg5";
+            assert_eq!(
+                instrument.reliable_change.is_some(),
+                validated,
+                "{}",
+                instrument.code
+            );
         }
+    }
+
+    #[test]
+    fn zg5_counts_care_contacts_and_days_absent_roughly_lower_being_better() {
+        let zg5 = zg5();
+        assert_eq!((zg5.min_total(), zg5.max_total()), (0.0, 35.0));
+        assert_eq!(zg5.rule, Rule::Sum);
+        assert!(!zg5.higher_is_better);
+        assert!(zg5.safety.is_empty() && zg5.loinc_total.is_none());
+        // Every item: none, 1, 2, 3–5 (as 4), 6 or more (as 7).
+        for item in &zg5.items {
+            let values: Vec<i64> = item.options.iter().map(|o| o.value).collect();
+            assert_eq!(values, [0, 1, 2, 4, 7], "{}", item.code);
+        }
+        // Twice the GP, 3–5 times the psychologist, no physio, once the hospital, 6+ days off.
+        let score = zg5
+            .score(&answers("zg5", &[2, 4, 0, 1, 7]))
+            .expect("complete");
+        assert_eq!((score.raw, score.total), (14, 14.0));
+        assert_eq!(
+            score.subscales,
+            [
+                ("care_contacts".to_string(), 7.0),
+                ("days_absent".to_string(), 7.0)
+            ]
+        );
+        assert_eq!(score.band.as_deref(), Some("much"));
+        assert_eq!(
+            zg5.score(&answers("zg5", &[0; 5])).map(|s| s.band),
+            Ok(Some("none".to_string()))
+        );
+        // Every total falls in a band; a band value (3) that is no option counts as missing,
+        // and none may be missing.
+        for total in 0..=35 {
+            assert!(zg5.band(f64::from(total)).is_some(), "{total}");
+        }
+        assert!(zg5.score(&answers("zg5", &[3, 0, 0, 0, 0])).is_err());
+        assert!(zg5.score(&answers("zg5", &[0, 0, 0, 0])).is_err());
+        // No reliable change, no cutoff: nothing is claimed about a change.
+        assert_eq!(zg5.is_clinical(20.0), None);
+        assert!(change(&zg5, 14.0, 2.0).is_none());
+        assert!(zg5.licence.contains("Own text") && zg5.licence.contains("EUPL-1.2"));
     }
 
     #[test]

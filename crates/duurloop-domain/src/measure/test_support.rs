@@ -16,6 +16,10 @@ pub fn who5() -> Instrument {
     builtin_by_code("who5").expect("built in")
 }
 
+pub fn zg5() -> Instrument {
+    builtin_by_code("zg5").expect("built in")
+}
+
 /// Answers to items `{prefix}_1`, `{prefix}_2`, … in order.
 pub fn answers(prefix: &str, values: &[i64]) -> BTreeMap<String, i64> {
     values

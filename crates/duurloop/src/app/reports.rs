@@ -1,6 +1,19 @@
 //! Impact reports (SPEC C10): the funnel referred → intake → started → completed →
 //! follow-up, time to start, dropout with reasons, attendance and outcome change per
-//! instrument, grouped by practice, therapist, offering, indication, referrer or month.
+//! instrument, grouped by practice, therapist, offering, region, indication, referrer or month.
+//!
+//! A **region** is the place (woonplaats) of the location where the referral's offering is
+//! given, named from the location's 4-digit postcode area by the embedded GeoNames table
+//! (`geo::pc4`), not from the place typed with the location: one spelling per area
+//! (`'s-Gravenhage`, never also `Den Haag`), so a region's rows never split on how someone
+//! wrote it. It is where the care happens, which is what a municipality or insurer buying
+//! care for an area asks about; the participant's own postcode is not used (a personal
+//! detail, and reports stay aggregates of care given). GeoNames names places, not
+//! municipalities: Colmschate shows apart from Deventer. A referral without an offering (sent
+//! to a region's coordinators and not placed yet) counts under `—`, which pages, exports and
+//! the API show as "onbekend"/"unknown" ([`name_unknown`]). The store groups by the PC4 in
+//! SQL and the areas of one place are merged here: counts add, the days to start are joined
+//! lists (the median stays exact), outcome pairs go into the one accumulator.
 //!
 //! Who sees what:
 //! - a coordinator sees the referrals of their organisation (its offerings, referrals sent to
@@ -38,16 +51,19 @@ pub enum Dimension {
     Practice,
     Therapist,
     Offering,
+    /// The place of the offering's location, see the module doc.
+    Region,
     Indication,
     Referrer,
     Month,
 }
 
 impl Dimension {
-    pub const ALL: [Dimension; 6] = [
+    pub const ALL: [Dimension; 7] = [
         Dimension::Practice,
         Dimension::Therapist,
         Dimension::Offering,
+        Dimension::Region,
         Dimension::Indication,
         Dimension::Referrer,
         Dimension::Month,
@@ -58,6 +74,7 @@ impl Dimension {
             Dimension::Practice => "practice",
             Dimension::Therapist => "therapist",
             Dimension::Offering => "offering",
+            Dimension::Region => "region",
             Dimension::Indication => "indication",
             Dimension::Referrer => "referrer",
             Dimension::Month => "month",
@@ -77,7 +94,7 @@ pub struct ReportQuery {
     /// The organisation whose report this is (a coordinated or funding organisation).
     #[serde(default)]
     pub org: String,
-    /// practice, therapist, offering, indication, referrer or month
+    /// practice, therapist, offering, region, indication, referrer or month
     #[serde(default)]
     pub by: String,
     /// First day, `jjjj-mm-dd` (default: a year before `to`).
@@ -427,17 +444,28 @@ fn group_key(by: Dimension, months: &[(i64, String)]) -> GroupKey<'_> {
         Dimension::Practice => GroupKey::Practice,
         Dimension::Therapist => GroupKey::Therapist,
         Dimension::Offering => GroupKey::Offering,
+        Dimension::Region => GroupKey::LocationPc4,
         Dimension::Indication => GroupKey::Indications,
         Dimension::Referrer => GroupKey::Referrer,
         Dimension::Month => GroupKey::Months(months),
     }
 }
 
-/// The groups a row of the store counts in: its label (`—` for none), or for
-/// [`Dimension::Indication`] each indication in it.
+/// The label of a group without a value (no offering, no indication…); see [`name_unknown`].
+pub const UNKNOWN: &str = "—";
+
+/// The groups a row of the store counts in: its label ([`UNKNOWN`] for none), for
+/// [`Dimension::Indication`] each indication in it, and for [`Dimension::Region`] the place
+/// of its PC4 area (the area's digits when the table does not know it).
 fn labels(by: Dimension, label: Option<&str>) -> Vec<String> {
-    let unknown = || vec!["—".to_string()];
+    let unknown = || vec![UNKNOWN.to_string()];
     match (by, label) {
+        (Dimension::Region, Some(pc4)) => match pc4.trim().parse::<u16>() {
+            Ok(area) => {
+                vec![crate::geo::pc4(area).map_or_else(|| area.to_string(), |p| p.2.to_string())]
+            }
+            Err(_) => unknown(),
+        },
         (Dimension::Indication, l) => {
             let v: Vec<String> = (l.unwrap_or_default().split(','))
                 .filter(|s| !s.is_empty())
@@ -465,12 +493,8 @@ fn tally(
         }
         total.add(f);
     }
-    let instruments: Vec<measure::Instrument> = ["phq9", "gad7", "who5"]
-        .into_iter()
-        .filter_map(measure::builtin_by_code)
-        .collect();
     for pair in pairs {
-        let Some(instrument) = instruments.iter().find(|i| i.code == pair.instrument) else {
+        let Some(instrument) = measure::builtin_ref(&pair.instrument) else {
             continue;
         };
         for l in labels(by, pair.label.as_deref()) {
@@ -481,6 +505,16 @@ fn tally(
         total.add_pairs(instrument, pair);
     }
     (groups, total)
+}
+
+/// Names the group without a value (`—` in the report as computed) in the reader's words,
+/// e.g. "onbekend": what pages, exports and the API show.
+pub fn name_unknown(impact: &mut Impact, unknown: &str) {
+    for row in &mut impact.rows {
+        if row.label == UNKNOWN {
+            row.label = unknown.to_string();
+        }
+    }
 }
 
 /// The reasons given for dropping out, trimmed and without empty ones, most often first.
@@ -597,4 +631,22 @@ pub async fn therapist_dashboard(state: &AppState, actor: &Actor) -> AppResult<T
         waiting,
         unread_messages,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_region_is_the_place_of_the_postcode_area_and_unknown_without_one() {
+        let region = |pc4: Option<&str>| labels(Dimension::Region, pc4);
+        assert_eq!(region(Some("7411")), ["Deventer"]);
+        assert_eq!(region(Some("7412")), ["Deventer"], "two areas, one place");
+        assert_eq!(region(Some("7429")), ["Colmschate"]);
+        assert_eq!(region(Some("8232")), ["Lelystad"]);
+        assert_eq!(region(Some("1000")), ["1000"], "an area without addresses");
+        assert_eq!(region(Some("x")), [UNKNOWN]);
+        assert_eq!(region(None), [UNKNOWN]);
+        assert_eq!(Dimension::parse("region"), Some(Dimension::Region));
+    }
 }

@@ -118,7 +118,7 @@ fn point_rank(point: &str) -> (usize, u32, String) {
 
 /// The order of instruments: the built-ins first, then others by code.
 fn instrument_rank(code: &str) -> (usize, String) {
-    let builtin = ["phq9", "gad7", "who5"];
+    let builtin = ["phq9", "gad7", "who5", "zg5"];
     match builtin.iter().position(|b| *b == code) {
         Some(i) => (i, String::new()),
         None => (builtin.len(), code.to_string()),
@@ -442,9 +442,9 @@ mod tests {
                 "extra"
             ]
         );
-        let mut i = vec!["eigen", "who5", "phq9", "gad7"];
+        let mut i = vec!["eigen", "zg5", "who5", "phq9", "gad7"];
         i.sort_by_key(|i| instrument_rank(i));
-        assert_eq!(i, ["phq9", "gad7", "who5", "eigen"]);
+        assert_eq!(i, ["phq9", "gad7", "who5", "zg5", "eigen"]);
     }
 
     #[test]

@@ -27,6 +27,10 @@ pub enum GroupKey<'a> {
     Referrer,
     /// The referral's indications as stored, a comma-separated list: the caller splits it.
     Indications,
+    /// The 4-digit postcode area (PC4) of the location of the referral's offering: the caller
+    /// names its place (`geo::pc4`, an embedded table SQL cannot join) and merges the areas of
+    /// one place. `None` for a referral without an offering (sent to a region).
+    LocationPc4,
     /// The month a referral was made in: `(first instant of the month, label)`, ascending,
     /// covering the period (the first may start before it).
     Months(&'a [(i64, String)]),
@@ -138,6 +142,11 @@ impl Sql {
                 "LEFT JOIN organisations ro ON ro.id = r.referrer_org_id",
             ),
             GroupKey::Indications => ("r.indications".into(), ""),
+            // `substr` on both databases; postcodes are stored as `1234 AB` (or `1234`).
+            GroupKey::LocationPc4 => (
+                "substr(rl.postcode, 1, 4)".into(),
+                "LEFT JOIN locations rl ON rl.id = o.location_id",
+            ),
             GroupKey::Months(months) => (self.month(months), ""),
         }
     }

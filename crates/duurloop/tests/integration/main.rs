@@ -17,6 +17,7 @@ mod openapi;
 mod orgs;
 mod platform;
 mod rate_limits;
+mod region;
 mod reports;
 mod research;
 mod retention;

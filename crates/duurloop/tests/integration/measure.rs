@@ -530,3 +530,174 @@ async fn retired(app: &TestApp, token: &str, org: &str, code: &str) -> bool {
         .iter()
         .any(|c| c == code)
 }
+
+/// The answers to ZG-5 (care use) as the form sends them, by option value.
+fn zg5(values: [i64; 5]) -> Value {
+    let mut m = serde_json::Map::new();
+    for (i, v) in values.iter().enumerate() {
+        m.insert(format!("zg5_{}", i + 1), json!(v));
+    }
+    Value::Object(m)
+}
+
+/// Hands in the questionnaire of the latest link mailed to the participant.
+async fn hand_in(app: &TestApp, answers: Value) {
+    let mail = app.last_mail_to("jan@example.nl").await.expect("link sent");
+    let t = token_of(&link_in(&mail.body_text, &app.base));
+    let r = reqwest::Client::new()
+        .put(app.url(&format!("/api/v1/questionnaire/{t}")))
+        .json(&json!({"submit": true, "answers": answers}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "{}",
+        r.text().await.unwrap_or_default()
+    );
+}
+
+#[tokio::test]
+async fn care_use_is_asked_at_baseline_and_the_end_and_its_change_shows_in_the_impact_report() {
+    let app = TestApp::spawn().await;
+    let Practice {
+        org,
+        therapist,
+        referrer,
+        offering,
+    } = medi_stad(&app).await;
+    let coord = app
+        .user(
+            "praktijkmanager@medi-stad.example",
+            false,
+            &[(&org, Role::Coordinator)],
+            true,
+        )
+        .await;
+    let token = app.api_token(&coord).await;
+    // ZG-5 is built in: listed in the catalogue and chosen like the others under *Metingen*.
+    let cat: Value = app
+        .get_json(
+            &token,
+            &format!("/api/v1/organisations/{org}/questionnaires"),
+        )
+        .await;
+    assert!(
+        cat["builtin"]
+            .as_array()
+            .expect("builtin")
+            .iter()
+            .any(|i| i["code"] == "zg5" && i["title"]["nl"] == "ZG-5 Zorggebruik"),
+        "{cat}"
+    );
+    let client = app.session_for(&coord).await;
+    let r = app
+        .post_form(
+            &client,
+            &format!("/offerings/{offering}/measurement"),
+            &[
+                ("points", "baseline,end,followup3"),
+                ("instruments", "phq9,zg5"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = app
+        .html(&client, &format!("/offerings/{offering}/measurement"))
+        .await;
+    assert!(
+        html.contains("value=\"phq9,zg5\"") && html.contains("zorggebruik"),
+        "{html}"
+    );
+    let trajectory = trajectory_for(&app, &offering, &referrer, &therapist).await;
+    let ms = duurloop::store::measure::of_trajectory(&mut *app.conn().await, &trajectory)
+        .await
+        .expect("measurements");
+    let planned: Vec<(&str, &str)> = ms
+        .iter()
+        .map(|m| (m.point.as_str(), m.instruments.as_str()))
+        .collect();
+    assert_eq!(
+        planned,
+        [
+            ("baseline", "phq9,zg5"),
+            ("end", "phq9,zg5"),
+            ("followup3", "phq9,zg5")
+        ]
+    );
+    // At the start: twice the GP, 3–5 times the psychologist (4), no physio, once the
+    // hospital, 6 or more days off (7): 14, "much".
+    duurloop::app::measure::run_schedule(&app.state)
+        .await
+        .expect("run");
+    let mut answers = json!({"phq9": all("phq9", 9, 2)});
+    answers["zg5"] = zg5([2, 4, 0, 1, 7]);
+    hand_in(&app, answers).await;
+    let score = |point: &'static str| {
+        let pool = app.state.db.pool.clone();
+        let trajectory = trajectory.clone();
+        async move {
+            let row: (f64, Option<String>) = sqlx::query_as(
+                "SELECT total, band FROM measurement_scores \
+                 WHERE trajectory_id = $1 AND instrument = 'zg5' AND point = $2",
+            )
+            .bind(&trajectory)
+            .bind(point)
+            .fetch_one(&pool)
+            .await
+            .expect("score");
+            row
+        }
+    };
+    assert_eq!(score("baseline").await, (14.0, Some("much".into())));
+    // At the end (the programme starts on 12 January 2027 and runs twelve weeks): once the GP
+    // and once the psychologist: 2.
+    app.clock.advance_ms(150 * DAY);
+    duurloop::app::measure::run_schedule(&app.state)
+        .await
+        .expect("run");
+    let mut answers = json!({"phq9": all("phq9", 9, 1)});
+    answers["zg5"] = zg5([1, 1, 0, 0, 0]);
+    hand_in(&app, answers).await;
+    assert_eq!(score("end").await, (2.0, Some("some".into())));
+    // The report: care use fell by 12, and no reliable change is claimed for it (a fresh token
+    // and session: the first ones expired while the programme ran).
+    let token = app.api_token(&coord).await;
+    let client = app.session_for(&coord).await;
+    let v = app
+        .get_json(&token, &format!("/api/v1/reports/impact?org={org}"))
+        .await;
+    let outcome = |code: &str| {
+        v["total"]["outcomes"]
+            .as_array()
+            .expect("outcomes")
+            .iter()
+            .find(|o| o["instrument"] == code)
+            .unwrap_or_else(|| panic!("{code}: {v}"))["stats"]
+            .clone()
+    };
+    let care = outcome("zg5");
+    assert_eq!(
+        (care["n"].as_u64(), care["mean_change"].as_f64()),
+        (Some(1), Some(-12.0))
+    );
+    assert_eq!(
+        (care["mean_pre"].as_f64(), care["mean_post"].as_f64()),
+        (Some(14.0), Some(2.0))
+    );
+    for claim in [
+        "reliably_improved",
+        "recovered",
+        "deteriorated",
+        "share_reliably_improved",
+    ] {
+        assert!(care.get(claim).is_none(), "{claim}: {care}");
+    }
+    assert!(outcome("phq9").get("reliably_improved").is_some());
+    let html = app.html(&client, "/reports").await;
+    assert!(
+        html.contains("<th>ZG5</th>") && html.contains("<td>n 1: -12.00 (d —)</td>"),
+        "{html}"
+    );
+}

@@ -348,7 +348,7 @@ async fn coord_org(app: &TestApp) -> String {
 }
 
 /// A group at `org` with room for everyone (the helper's offering takes 8).
-async fn roomy_group(app: &TestApp, org: &str, therapist: &TestUser) -> String {
+pub(crate) async fn roomy_group(app: &TestApp, org: &str, therapist: &TestUser) -> String {
     let (_, offering) = crate::authz::offering_in(app, org, &therapist.id).await;
     sqlx::query("UPDATE offerings SET capacity = 100 WHERE id = $1")
         .bind(&offering)
@@ -360,7 +360,7 @@ async fn roomy_group(app: &TestApp, org: &str, therapist: &TestUser) -> String {
 
 /// `n` accepted referrals to `offering` (through the real actions, all declaring the
 /// `insurer` funding route), each trajectory funded by `contracts` in this order.
-async fn funded(
+pub(crate) async fn funded(
     app: &TestApp,
     offering: &str,
     referrer: &TestUser,
@@ -378,7 +378,12 @@ async fn funded(
 }
 
 /// A payer recorded by `org` standing for `funder_org`, with one contract per name.
-async fn contracts_of(app: &TestApp, org: &str, funder_org: &str, names: &[&str]) -> Vec<String> {
+pub(crate) async fn contracts_of(
+    app: &TestApp,
+    org: &str,
+    funder_org: &str,
+    names: &[&str],
+) -> Vec<String> {
     let now = app.state.now();
     let mut c = app.conn().await;
     let payer = store::funding::insert_payer(
@@ -521,6 +526,7 @@ async fn two_insurers_each_see_exactly_the_people_they_fund_whatever_route_was_d
             "practice",
             "therapist",
             "offering",
+            "region",
             "indication",
             "referrer",
             "month",

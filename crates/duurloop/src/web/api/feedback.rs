@@ -3,7 +3,7 @@
 use axum::{
     Json,
     extract::{Path, Query, State},
-    http::{StatusCode, header},
+    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Serialize};
@@ -16,7 +16,11 @@ use crate::{
     },
     state::AppState,
     store::feedback::FeedbackRow,
-    web::{api::IdOut, ctx::ApiActor, routes::RouteTable},
+    web::{
+        api::IdOut,
+        ctx::{ApiActor, request_lang},
+        routes::RouteTable,
+    },
 };
 
 pub fn routes(t: RouteTable) -> RouteTable {
@@ -127,14 +131,20 @@ pub async fn fhir(
 
 /// The impact report of an organisation you coordinate or fund. A funder sees the
 /// trajectories that contracts of its payers fund, as aggregates with cells under 10 people
-/// as `null`, and `contracts` (0: nothing funded yet, so the report is empty).
+/// as `null`, and `contracts` (0: nothing funded yet, so the report is empty). `by=region`
+/// groups by the place of the offering's location; the group without a value (e.g. a
+/// referral not yet placed with an offering) is labelled in the `Accept-Language` language.
 #[utoipa::path(get, path = "/api/v1/reports/impact", tag = "feedback", params(ReportQuery),
     responses((status = 200, body = Impact), (status = 403, body = super::ErrorBody),
         (status = 404, description = "No such organisation, or none of yours.", body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
 pub async fn impact(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
+    headers: HeaderMap,
     Query(q): Query<ReportQuery>,
 ) -> Result<Json<Impact>, AppError> {
-    Ok(Json(reports::impact(&state, &actor, &q).await?))
+    let mut impact = reports::impact(&state, &actor, &q).await?;
+    let lang = request_lang(&headers, true);
+    reports::name_unknown(&mut impact, &lang.t("report-unknown"));
+    Ok(Json(impact))
 }

@@ -53,25 +53,27 @@ fn show_f(c: &Cell<f64>) -> String {
     }
 }
 
-/// One outcome as text: n, mean change, effect size, share reliably improved.
+/// One outcome as text: n, mean change, effect size, share reliably improved. An instrument
+/// without reliable-change parameters (ZG-5, own questionnaires) says nothing about it.
 fn outcome_text(o: &OutcomeCells, lang: Lang) -> String {
-    let share = match o.share_reliably_improved {
-        Some(Cell::Shown(s)) => format!("{:.0} %", s * 100.0),
-        Some(Cell::Suppressed) => "<10".into(),
-        None => "—".into(),
-    };
     let d = match o.effect_size {
         Some(c) => show_f(&c),
         None => "—".into(),
     };
+    let (n, change) = (show(&o.n), show_f(&o.mean_change));
+    let share = match o.share_reliably_improved {
+        Some(Cell::Shown(s)) => format!("{:.0} %", s * 100.0),
+        Some(Cell::Suppressed) => "<10".into(),
+        None => {
+            return lang.t_args(
+                "report-outcome-no-rc",
+                &[("n", &n), ("change", &change), ("d", &d)],
+            );
+        }
+    };
     lang.t_args(
         "report-outcome",
-        &[
-            ("n", &show(&o.n)),
-            ("change", &show_f(&o.mean_change)),
-            ("d", &d),
-            ("share", &share),
-        ],
+        &[("n", &n), ("change", &change), ("d", &d), ("share", &share)],
     )
 }
 
@@ -223,6 +225,18 @@ fn with_default_org(page: &PageCtx, mut q: ReportQuery) -> Result<ReportQuery, A
     Ok(q)
 }
 
+/// The report with its group without a value named in the reader's language.
+async fn report(
+    state: &AppState,
+    actor: &crate::app::Actor,
+    q: &ReportQuery,
+    lang: Lang,
+) -> Result<Impact, AppError> {
+    let mut impact = reports::impact(state, actor, q).await?;
+    reports::name_unknown(&mut impact, &lang.t("report-unknown"));
+    Ok(impact)
+}
+
 async fn page(
     State(state): State<AppState>,
     page: PageCtx,
@@ -230,7 +244,7 @@ async fn page(
 ) -> Result<Response, AppError> {
     let actor = page.actor()?;
     let q = with_default_org(&page, q)?;
-    let impact = reports::impact(&state, &actor, &q).await?;
+    let impact = report(&state, &actor, &q, page.lang).await?;
     let codes = instruments(&impact);
     let lang = page.lang;
     let query_string = form_urlencoded::Serializer::new(String::new())
@@ -283,7 +297,7 @@ async fn export_csv(
 ) -> Result<Response, AppError> {
     let actor = page.actor()?;
     let q = with_default_org(&page, q)?;
-    let impact = reports::impact(&state, &actor, &q).await?;
+    let impact = report(&state, &actor, &q, page.lang).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -304,7 +318,7 @@ async fn export_xlsx(
 ) -> Result<Response, AppError> {
     let actor = page.actor()?;
     let q = with_default_org(&page, q)?;
-    let impact = reports::impact(&state, &actor, &q).await?;
+    let impact = report(&state, &actor, &q, page.lang).await?;
     let bytes =
         xlsx("Impact", &table(&impact, page.lang)).map_err(|e| AppError::Internal(e.into()))?;
     Ok((
