@@ -359,6 +359,24 @@ async fn a_therapist_subscribes_to_their_sessions_with_a_secret_calendar_link() 
     );
 }
 
+/// Changes a trajectory's status over the API (`{"action": …}`) and returns the answer.
+async fn trajectory_status(
+    app: &TestApp,
+    token: &str,
+    trajectory: &str,
+    body: Value,
+) -> reqwest::Response {
+    app.api(
+        token,
+        Method::POST,
+        &format!("/api/v1/trajectories/{trajectory}/status"),
+    )
+    .json(&body)
+    .send()
+    .await
+    .expect("req")
+}
+
 /// A group of one place, taken by a first participant (their trajectory id), and the
 /// therapist's API token.
 async fn full_group(app: &TestApp, p: &Practice) -> (String, String) {
@@ -404,31 +422,19 @@ async fn a_drop_out_frees_a_place_that_is_offered_to_the_longest_waiting_person(
     // A second client gets the intake but waits for a place.
     let (first, token) = full_group(&app, &practice).await;
     let second = waitlisted(&app, &practice, &token).await;
-    let r = app
-        .api(
-            &token,
-            Method::POST,
-            &format!("/api/v1/trajectories/{first}/status"),
-        )
-        .json(&json!({"action": "drop_out"}))
-        .send()
-        .await
-        .expect("req");
+    let r = trajectory_status(&app, &token, &first, json!({"action": "drop_out"})).await;
     assert_eq!(
         r.status(),
         StatusCode::UNPROCESSABLE_ENTITY,
         "a reason is needed"
     );
-    let r = app
-        .api(
-            &token,
-            Method::POST,
-            &format!("/api/v1/trajectories/{first}/status"),
-        )
-        .json(&json!({"action": "drop_out", "reason": "verhuisd"}))
-        .send()
-        .await
-        .expect("req");
+    let r = trajectory_status(
+        &app,
+        &token,
+        &first,
+        json!({"action": "drop_out", "reason": "verhuisd"}),
+    )
+    .await;
     assert_eq!(
         r.json::<Value>().await.expect("json")["status"],
         "dropped_out"
@@ -469,32 +475,14 @@ async fn a_drop_out_frees_a_place_that_is_offered_to_the_longest_waiting_person(
         .await
         .expect("lookup")
         .expect("trajectory");
-    let r = app
-        .api(
-            &token,
-            Method::POST,
-            &format!("/api/v1/trajectories/{next}/status"),
-        )
-        .json(&json!({"action": "complete"}))
-        .send()
-        .await
-        .expect("req");
+    let r = trajectory_status(&app, &token, &next, json!({"action": "complete"})).await;
     assert_eq!(
         r.status(),
         StatusCode::CONFLICT,
         "completing needs a start first"
     );
     for action in ["start", "complete"] {
-        let r = app
-            .api(
-                &token,
-                Method::POST,
-                &format!("/api/v1/trajectories/{next}/status"),
-            )
-            .json(&json!({"action": action}))
-            .send()
-            .await
-            .expect("req");
+        let r = trajectory_status(&app, &token, &next, json!({"action": action})).await;
         assert_eq!(r.status(), StatusCode::OK, "{action}");
     }
     let mail = app
@@ -579,16 +567,7 @@ async fn more_places_and_completions_are_offered_to_the_waiting_list_once_each()
     assert_eq!(offered(&app).await, [1, 0, 0]);
     // Completing frees the first participant's place: the next in line is offered it.
     for action in ["start", "complete"] {
-        let r = app
-            .api(
-                &token,
-                Method::POST,
-                &format!("/api/v1/trajectories/{first}/status"),
-            )
-            .json(&json!({"action": action}))
-            .send()
-            .await
-            .expect("req");
+        let r = trajectory_status(&app, &token, &first, json!({"action": action})).await;
         assert_eq!(r.status(), StatusCode::OK, "{action}");
     }
     assert_eq!(offered(&app).await, [1, 1, 0]);
@@ -619,16 +598,13 @@ async fn more_places_and_completions_are_offered_to_the_waiting_list_once_each()
         .await
         .expect("lookup")
         .expect("trajectory");
-    let r = app
-        .api(
-            &token,
-            Method::POST,
-            &format!("/api/v1/trajectories/{accepted}/status"),
-        )
-        .json(&json!({"action": "drop_out", "reason": "verhuisd"}))
-        .send()
-        .await
-        .expect("req");
+    let r = trajectory_status(
+        &app,
+        &token,
+        &accepted,
+        json!({"action": "drop_out", "reason": "verhuisd"}),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(offered(&app).await, [1, 1, 1]);
 }
