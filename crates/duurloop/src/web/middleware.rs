@@ -88,7 +88,8 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
 const TEXT_BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 /// Refuses a request that carries a NUL character in its path, its query or a JSON or form
-/// body, with the ordinary 422 (`invalid-characters`). No text in Duurloop has a use for one,
+/// body: in the path or query with the framework's 400 (as for any query it cannot read), in a
+/// body with the ordinary 422 (`invalid-characters`). No text in Duurloop has a use for one,
 /// and PostgreSQL cannot store or even compare it in a text column: without this, a NUL in any
 /// free-text field or search was a 500 on PostgreSQL and a silently stored control character on
 /// SQLite. One check here instead of one in every text field's validation.
@@ -99,7 +100,8 @@ pub async fn refuse_nul(req: Request, next: Next) -> Response {
     if has(req.uri().path().as_bytes(), b"%00")
         || req.uri().query().is_some_and(|q| has(q.as_bytes(), b"%00"))
     {
-        return refuse();
+        // A plain-text client error: `render_errors` gives it the JSON error body or the page.
+        return (axum::http::StatusCode::BAD_REQUEST, "NUL in the address").into_response();
     }
     let content_type = req
         .headers()
