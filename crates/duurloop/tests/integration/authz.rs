@@ -1978,8 +1978,26 @@ pub async fn offering_in(app: &TestApp, org: &str, therapist_user: &str) -> (Str
     (t, o)
 }
 
-/// A referral by `referrer` to `offering`, made through the real action.
-pub async fn referral_to(app: &TestApp, offering: &str, referrer: &TestUser) -> String {
+/// Jan Jansen's referral as a form or API call carries it (stress, motivated, insurer route,
+/// consent given), without a destination: set `offering_id` or `region_org_id`.
+pub fn jan() -> duurloop::app::referrals::ReferralInput {
+    duurloop::app::referrals::ReferralInput {
+        client_name: "Jan Jansen".into(),
+        client_email: "jan@example.nl".into(),
+        indications: vec!["stress".into()],
+        motivation: "high".into(),
+        funding_route: "insurer".into(),
+        consent: "yes".into(),
+        ..Default::default()
+    }
+}
+
+/// A referral by `referrer`, made through the real action; its id.
+pub async fn refer_as(
+    app: &TestApp,
+    referrer: &TestUser,
+    input: &duurloop::app::referrals::ReferralInput,
+) -> String {
     let identity =
         duurloop::app::auth::identity(&app.state, &referrer.id, duurloop::app::AuthVia::ApiToken)
             .await
@@ -1989,20 +2007,19 @@ pub async fn referral_to(app: &TestApp, offering: &str, referrer: &TestUser) -> 
         identity,
         ctx: Default::default(),
     };
-    let input = duurloop::app::referrals::ReferralInput {
-        offering_id: offering.to_string(),
-        client_name: "Jan Jansen".into(),
-        client_email: "jan@example.nl".into(),
-        indications: vec!["stress".into()],
-        motivation: "high".into(),
-        funding_route: "insurer".into(),
-        consent: "yes".into(),
-        ..Default::default()
-    };
-    duurloop::app::referrals::refer(&app.state, &actor, &input)
+    duurloop::app::referrals::refer(&app.state, &actor, input)
         .await
         .expect("referral")
         .id
+}
+
+/// A referral by `referrer` to `offering`, made through the real action.
+pub async fn referral_to(app: &TestApp, offering: &str, referrer: &TestUser) -> String {
+    let input = duurloop::app::referrals::ReferralInput {
+        offering_id: offering.to_string(),
+        ..jan()
+    };
+    refer_as(app, referrer, &input).await
 }
 
 /// An accepted referral's trajectory: referred, intake with a clear screen (resting heart

@@ -83,28 +83,11 @@ async fn phq9(app: &TestApp, trajectory: &str, first: f64, last: f64) {
 
 /// A referral to the care group as a region (no offering yet), through the real action.
 async fn to_the_region(app: &TestApp, region: &str, referrer: &TestUser) {
-    let identity =
-        duurloop::app::auth::identity(&app.state, &referrer.id, duurloop::app::AuthVia::ApiToken)
-            .await
-            .expect("identity")
-            .expect("exists");
-    let actor = duurloop::app::Actor {
-        identity,
-        ctx: Default::default(),
-    };
     let input = duurloop::app::referrals::ReferralInput {
         region_org_id: region.to_string(),
-        client_name: "Jan Jansen".into(),
-        client_email: "jan@example.nl".into(),
-        indications: vec!["stress".into()],
-        motivation: "high".into(),
-        funding_route: "insurer".into(),
-        consent: "yes".into(),
-        ..Default::default()
+        ..crate::authz::jan()
     };
-    duurloop::app::referrals::refer(&app.state, &actor, &input)
-        .await
-        .expect("referral");
+    crate::authz::refer_as(app, referrer, &input).await;
 }
 
 fn row<'a>(v: &'a Value, label: &str) -> &'a Value {
