@@ -398,6 +398,10 @@ pub async fn end_session(state: &AppState, session_hash: &str) -> AppResult<()> 
     Ok(())
 }
 
+/// How long a password-reset link works: ten minutes, as a portal sign-in link
+/// ([`super::portal::LINK_TTL_MS`], OWASP ASVS 2.7.2); the mail leaves at once.
+pub const RESET_TTL_MS: i64 = 10 * 60_000;
+
 /// Sends a reset link if the address belongs to an account. The answer is the same either way,
 /// and also over the mail limits ([`mail_request_allowed`]): then nothing is sent and the audit
 /// entry says `throttled`.
@@ -421,7 +425,7 @@ pub async fn request_password_reset(
         record_anonymous(&mut tx, now, ctx, e).await?;
     } else if let Some(user) = user {
         let token = new_token();
-        users::insert_password_reset(&mut tx, &token, &user.id, now, now + 3_600_000).await?;
+        users::insert_password_reset(&mut tx, &token, &user.id, now, now + RESET_TTL_MS).await?;
         let link = format!("{}/password/reset/{token}", state.config.base_url);
         mail::queue(
             &mut tx,

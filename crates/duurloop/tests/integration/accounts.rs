@@ -398,6 +398,29 @@ async fn a_forgotten_password_is_reset_by_e_mail_link_once() {
         )
         .await;
     assert_eq!(again.status(), StatusCode::NOT_FOUND, "the link works once");
+    // A reset link works ten minutes (OWASP ASVS 2.7.2).
+    app.post_form(&client, "/password/forgot", &[("email", &u.email)])
+        .await;
+    let late = link_in(
+        &app.last_mail_to(&u.email)
+            .await
+            .expect("second reset mail")
+            .body_text,
+        &app.base,
+    );
+    assert_ne!(late, link);
+    app.clock.advance_ms(10 * 60_000 + 1);
+    let r = app
+        .post_form(
+            &client,
+            &late,
+            &[
+                ("password", "nog een wachtwoord"),
+                ("confirm", "nog een wachtwoord"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "too late");
     let r = app
         .post_form(
             &client,

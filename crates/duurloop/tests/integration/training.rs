@@ -663,6 +663,37 @@ async fn a_participant_signs_in_by_magic_link_sees_the_week_and_logs_a_run() {
         StatusCode::NOT_FOUND,
         "a link works once"
     );
+    let spent = app.get(&app.browser(), &link).await;
+    assert_eq!(spent.status(), StatusCode::NOT_FOUND);
+    assert!(
+        spent
+            .text()
+            .await
+            .expect("body")
+            .contains("ouder dan tien minuten"),
+        "a spent link says why and offers the form"
+    );
+    // A link works ten minutes (OWASP ASVS 2.7.2).
+    app.post_form(
+        &app.browser(),
+        "/portal/login",
+        &[("email", "jan@example.nl")],
+    )
+    .await;
+    let late = crate::helpers::link_in(
+        &app.last_mail_to("jan@example.nl")
+            .await
+            .expect("second link")
+            .body_text,
+        &app.base,
+    );
+    assert_ne!(late, link);
+    app.clock.advance_ms(10 * 60_000 + 1);
+    assert_eq!(
+        app.post_form(&app.browser(), &late, &[]).await.status(),
+        StatusCode::NOT_FOUND,
+        "a link older than ten minutes is refused"
+    );
     let html = app.html(&browser, "/portal").await;
     assert!(
         html.contains("Fijn dat u er bent, Jan Jansen") && html.contains("Deze week (week"),

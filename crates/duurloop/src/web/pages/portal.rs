@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::{
     extract::{Path, Query, State},
-    http::{HeaderMap, header},
+    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
 
@@ -84,13 +84,29 @@ fn to_login() -> Response {
 struct LoginPage {
     base: Base,
     sent: bool,
+    /// Shown after a sign-in link that is used up or too old: the form to ask a new one, with
+    /// a line that says why (links work ten minutes, so this is the common case, not an error).
+    spent_link: bool,
     errors: FormErrors,
+}
+
+/// The sign-in form for a link that no longer works, answered as 404 (the link is gone).
+fn spent_link(page: &PageCtx) -> Result<Response, AppError> {
+    let mut resp = render(LoginPage {
+        base: Base::new(page, "portal-login-title"),
+        sent: false,
+        spent_link: true,
+        errors: FormErrors::default(),
+    })?;
+    *resp.status_mut() = StatusCode::NOT_FOUND;
+    Ok(resp)
 }
 
 async fn login_form(page: PageCtx) -> Result<Response, AppError> {
     render(LoginPage {
         base: Base::new(&page, "portal-login-title"),
         sent: false,
+        spent_link: false,
         errors: FormErrors::default(),
     })
 }
@@ -108,6 +124,7 @@ async fn request_link(
         Ok(()) => render(LoginPage {
             base: Base::new(&page, "portal-login-title"),
             sent: true,
+            spent_link: false,
             errors: FormErrors::default(),
         }),
         Err(e) => {
@@ -116,6 +133,7 @@ async fn request_link(
                 render(LoginPage {
                     base,
                     sent: false,
+                    spent_link: false,
                     errors,
                 })
             })
@@ -138,7 +156,7 @@ async fn magic_form(
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
     if !portal::link_valid(&state, &token).await? {
-        return Err(AppError::NotFound);
+        return spent_link(&page);
     }
     render(MagicPage {
         base: Base::new(&page, "portal-login-title"),
@@ -151,7 +169,10 @@ async fn open_link(
     page: PageCtx,
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
-    let session = portal::open_link(&state, &token, &page.ctx).await?;
+    let session = match portal::open_link(&state, &token, &page.ctx).await {
+        Err(AppError::NotFound) => return spent_link(&page),
+        other => other?,
+    };
     let secure = if state.config.secure_cookies() {
         "; Secure"
     } else {
