@@ -105,6 +105,18 @@ async fn therapist_and_participant_write_to_each_other_on_the_trajectory_page_an
             .contains("Schrijf eerst een bericht.")
     );
     assert_eq!(unread(&app, &trajectory, "therapist").await, 2);
+    // A message that cannot be sent is not lost: the form shows it again.
+    let long = format!("Lange uitleg over het schema. {}", "x".repeat(4000));
+    let r = app.post_form(&staff, &send, &[("body", &long)]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.expect("body");
+    assert!(
+        html.contains(&format!(
+            "name=\"body\" rows=\"4\" maxlength=\"4000\" required>{long}</textarea>"
+        )),
+        "the typed text is kept"
+    );
+    assert_eq!(unread(&app, &trajectory, "therapist").await, 2);
 
     // The participant sees that there is something new, opens it, and it is read.
     let portal = portal_browser(&app).await;

@@ -51,6 +51,8 @@ struct TrajectoryPage {
     funding: super::funding::FundingCard,
     /// The conversation with the participant, oldest first.
     messages: Vec<crate::store::messages::MessageRow>,
+    /// The message the therapist typed, shown again when it could not be sent.
+    draft: String,
     errors: FormErrors,
 }
 
@@ -84,6 +86,17 @@ pub(crate) async fn page(
     id: &str,
     errors: FormErrors,
 ) -> Result<Response, AppError> {
+    page_with_draft(state, page, id, errors, String::new()).await
+}
+
+/// The page with `draft` in the message form (a message that could not be sent is not lost).
+async fn page_with_draft(
+    state: &AppState,
+    page: &PageCtx,
+    id: &str,
+    errors: FormErrors,
+    draft: String,
+) -> Result<Response, AppError> {
     let actor = page.actor()?;
     let v = trajectories::view(state, &actor, id).await?;
     let weeks = lines(&v);
@@ -105,6 +118,7 @@ pub(crate) async fn page(
         feedback,
         weeks,
         messages,
+        draft,
         errors,
     })
 }
@@ -168,6 +182,12 @@ async fn send_message(
     };
     match messages::send_as_staff(&state, &actor, &id, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/trajectories/{id}#messages")).into_response()),
-        Err(e) => show_again(p.lang, e, |errors| page(&state, &p, &id, errors)).await,
+        Err(e) => {
+            let draft = input.body;
+            show_again(p.lang, e, |errors| {
+                page_with_draft(&state, &p, &id, errors, draft)
+            })
+            .await
+        }
     }
 }
