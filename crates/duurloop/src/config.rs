@@ -55,7 +55,7 @@ pub struct Config {
     /// Address the web server listens on.
     pub listen: SocketAddr,
     /// The address people use to reach Duurloop, used in e-mailed links. `https://…` turns on
-    /// Secure cookies.
+    /// Secure cookies. Not set, it is where the server listens (`http://127.0.0.1:8080`).
     pub base_url: String,
     /// Where e-mails are written as `.eml` files when no SMTP server is configured.
     pub outbox_dir: PathBuf,
@@ -167,8 +167,28 @@ impl Config {
         if let Some(v) = &flags.base_url {
             cfg.base_url = v.clone();
         }
+        cfg.base_url_follows_listen();
         cfg.validate()?;
         Ok(cfg)
+    }
+
+    /// Without a `base_url` of its own, a server told to listen elsewhere (`--listen
+    /// 127.0.0.1:8099`) links to where it listens, not to the default port: otherwise every
+    /// link it mails and prints (sign-in links, the demo's logins) points at nothing. An
+    /// unspecified address (`0.0.0.0`, `::`) becomes this machine's loopback address.
+    fn base_url_follows_listen(&mut self) {
+        let default = Config::default();
+        if self.base_url != default.base_url || self.listen == default.listen {
+            return;
+        }
+        let mut at = self.listen;
+        if at.ip().is_unspecified() {
+            at.set_ip(match at {
+                SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        self.base_url = format!("http://{at}");
     }
 
     fn apply_env(&mut self, get: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<()> {
@@ -546,6 +566,37 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn without_a_base_url_links_follow_the_listening_address() {
+        let flags = |listen: &str, base: Option<&str>| ConfigFlags {
+            listen: Some(listen.parse().expect("address")),
+            base_url: base.map(str::to_string),
+            ..ConfigFlags::default()
+        };
+        let load = |f: &ConfigFlags| Config::load_from(f, &[]).expect("config");
+        assert_eq!(
+            load(&flags("127.0.0.1:8099", None)).base_url,
+            "http://127.0.0.1:8099"
+        );
+        assert_eq!(
+            load(&flags("0.0.0.0:8099", None)).base_url,
+            "http://127.0.0.1:8099"
+        );
+        assert_eq!(
+            load(&flags("[::]:8099", None)).base_url,
+            "http://[::1]:8099"
+        );
+        assert_eq!(
+            load(&flags("127.0.0.1:8099", Some("https://regio.example"))).base_url,
+            "https://regio.example",
+            "a base_url given is kept"
+        );
+        assert_eq!(
+            load(&ConfigFlags::default()).base_url,
+            "http://127.0.0.1:8080"
+        );
     }
 
     #[test]
