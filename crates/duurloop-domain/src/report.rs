@@ -85,6 +85,46 @@ pub fn complement(rows: &mut [&mut Cell<u64>], total: Cell<u64>) {
     }
 }
 
+/// Complementary suppression of one instrument's outcome cells over the rows of a report (one
+/// entry per row that has people with a pair of scores). The outcome of a hidden group is
+/// recoverable from the total as soon as it is the only one hidden: its `n` is the total's
+/// minus the shown ones, and its mean change follows from the means times the `n`s. So when
+/// the total is shown and exactly one row's group is hidden, the smallest shown group is hidden
+/// whole as well. Then each count (reliably improved, recovered, deteriorated) gets the same
+/// rule as the funnel's counts ([`complement`]).
+pub fn complement_outcomes(rows: &mut [&mut OutcomeCells], total: &OutcomeCells) {
+    if total.n.shown().is_some()
+        && rows.iter().filter(|c| c.n == Cell::Suppressed).count() == 1
+        && let Some(smallest) = rows
+            .iter_mut()
+            .filter_map(|c| c.n.shown().map(|n| (n, c)))
+            .min_by_key(|(n, _)| *n)
+            .map(|(_, c)| c)
+    {
+        **smallest = smallest.hidden();
+    }
+    let counts: [fn(&mut OutcomeCells) -> &mut Option<Cell<u64>>; 3] = [
+        |c| &mut c.reliably_improved,
+        |c| &mut c.recovered,
+        |c| &mut c.deteriorated,
+    ];
+    let mut total = *total;
+    for count in counts {
+        let Some(total) = *count(&mut total) else {
+            continue;
+        };
+        let mut cells: Vec<&mut Cell<u64>> =
+            rows.iter_mut().filter_map(|c| count(c).as_mut()).collect();
+        complement(&mut cells, total);
+    }
+    // A count hidden now hides its share too (`share × n` would give it away).
+    for row in rows.iter_mut() {
+        if row.reliably_improved == Some(Cell::Suppressed) {
+            row.share_reliably_improved = row.share_reliably_improved.map(|_| Cell::Suppressed);
+        }
+    }
+}
+
 /// Count, mean and sample standard deviation of some values.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Summary {
@@ -152,6 +192,25 @@ pub struct OutcomeCells {
     pub deteriorated: Option<Cell<u64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub share_reliably_improved: Option<Cell<f64>>,
+}
+
+impl OutcomeCells {
+    /// The same cells, every one hidden (a field that cannot be computed stays left out).
+    pub fn hidden(&self) -> OutcomeCells {
+        let hide = |c: Option<Cell<f64>>| c.map(|_| Cell::Suppressed);
+        let hide_count = |c: Option<Cell<u64>>| c.map(|_| Cell::Suppressed);
+        OutcomeCells {
+            n: Cell::Suppressed,
+            mean_pre: Cell::Suppressed,
+            mean_post: Cell::Suppressed,
+            mean_change: Cell::Suppressed,
+            effect_size: hide(self.effect_size),
+            reliably_improved: hide_count(self.reliably_improved),
+            recovered: hide_count(self.recovered),
+            deteriorated: hide_count(self.deteriorated),
+            share_reliably_improved: hide(self.share_reliably_improved),
+        }
+    }
 }
 
 impl OutcomeStats {
@@ -469,6 +528,57 @@ mod tests {
             })
         );
         assert_eq!(summary(&[]), None);
+    }
+
+    #[test]
+    fn one_hidden_outcome_group_hides_the_smallest_shown_one_with_it() {
+        let stats = |n: u64, improved: u64| {
+            OutcomeStats {
+                n,
+                mean_pre: 14.0,
+                mean_post: 9.0,
+                mean_change: -5.0,
+                effect_size: Some(1.0),
+                reliably_improved: Some(improved),
+                recovered: Some(improved),
+                deteriorated: Some(0),
+                share_reliably_improved: Some(improved as f64 / n as f64),
+            }
+            .cells()
+        };
+        let total = stats(9 + 12 + 30, 5 + 6 + 20);
+        let mut groups = [stats(9, 5), stats(12, 6), stats(30, 20)];
+        let [a, b, c] = &mut groups;
+        complement_outcomes(&mut [a, b, c], &total);
+        assert_eq!(groups[0].n, Cell::Suppressed);
+        assert_eq!(
+            groups[1],
+            stats(12, 6).hidden(),
+            "the smallest shown group goes whole"
+        );
+        assert_eq!(groups[1].effect_size, Some(Cell::Suppressed));
+        assert_eq!(groups[2].mean_change, Cell::Shown(-5.0));
+        // Counts: 20 improved shown, the others hidden in pairs already.
+        assert_eq!(groups[2].reliably_improved, Some(Cell::Shown(20)));
+
+        // Every group large enough, but one count small: that count's column is complemented,
+        // and the share goes with its count.
+        let total = stats(10 + 12 + 30, 5 + 11 + 20);
+        let mut groups = [stats(10, 5), stats(12, 11), stats(30, 20)];
+        let [a, b, c] = &mut groups;
+        complement_outcomes(&mut [a, b, c], &total);
+        assert_eq!(groups[0].n, Cell::Shown(10));
+        assert_eq!(groups[0].reliably_improved, Some(Cell::Suppressed));
+        assert_eq!(groups[1].reliably_improved, Some(Cell::Suppressed));
+        assert_eq!(groups[1].share_reliably_improved, Some(Cell::Suppressed));
+        assert_eq!(groups[1].mean_change, Cell::Shown(-5.0));
+        assert_eq!(groups[2].reliably_improved, Some(Cell::Shown(20)));
+
+        // A hidden total, or two hidden groups: nothing more to hide.
+        let mut groups = [stats(9, 5), stats(8, 6), stats(30, 20)];
+        let [a, b, c] = &mut groups;
+        complement_outcomes(&mut [a, b, c], &stats(47, 31));
+        assert_eq!(groups[2].n, Cell::Shown(30));
     }
 
     #[test]

@@ -349,6 +349,7 @@ pub async fn impact(state: &AppState, actor: &Actor, q: &ReportQuery) -> AppResu
     let total = total.row(String::new(), suppress);
     if suppress {
         complement_counts(&mut rows, &total);
+        complement_outcomes(&mut rows, &total);
     }
     Ok(Impact {
         org_name: org.name,
@@ -435,6 +436,20 @@ fn complement_counts(rows: &mut [Row], total: &Row) {
         let total = *column(&mut totals);
         let mut cells: Vec<&mut Cell<u64>> = rows.iter_mut().map(column).collect();
         report::complement(&mut cells, total);
+    }
+}
+
+/// Complementary suppression of every instrument's outcome cells
+/// (`report::complement_outcomes`): one hidden group's change is not the total's minus the
+/// shown groups'.
+fn complement_outcomes(rows: &mut [Row], total: &Row) {
+    for t in &total.outcomes {
+        let mut cells: Vec<&mut report::OutcomeCells> = rows
+            .iter_mut()
+            .filter_map(|r| r.outcomes.iter_mut().find(|o| o.instrument == t.instrument))
+            .map(|o| &mut o.stats)
+            .collect();
+        report::complement_outcomes(&mut cells, &t.stats);
     }
 }
 

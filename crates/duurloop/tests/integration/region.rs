@@ -58,7 +58,7 @@ async fn offering_at(app: &TestApp, org: &str, therapist_id: &str, postcode: &st
 }
 
 /// The first and latest PHQ-9 of a trajectory, stored as handing in stores them.
-async fn phq9(app: &TestApp, trajectory: &str, first: f64, last: f64) {
+pub(crate) async fn phq9(app: &TestApp, trajectory: &str, first: f64, last: f64) {
     let mut c = app.conn().await;
     let ms = store::measure::of_trajectory(&mut c, trajectory)
         .await

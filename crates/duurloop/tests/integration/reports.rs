@@ -778,3 +778,104 @@ async fn a_funder_cannot_subtract_its_way_to_a_hidden_group_or_a_single_day() {
         (Some("2026-03-15"), Some("2026-04-10"))
     );
 }
+
+/// Nor a hidden group's outcome: with the total's people and mean change shown, one hidden
+/// group's would be the total's minus the shown groups'.
+#[tokio::test]
+async fn a_funder_cannot_subtract_its_way_to_a_hidden_group_s_outcome() {
+    let app = TestApp::spawn().await;
+    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
+    let therapist = app
+        .user("poh@x.example", false, &[(&org, Role::Therapist)], true)
+        .await;
+    let gp = app
+        .user("huisarts@x.example", false, &[(&org, Role::Referrer)], true)
+        .await;
+    let other = app.org("Huisartsen Oost", OrgKind::GpPractice).await;
+    let nurse = app
+        .user(
+            "poh-ggz@oost.example",
+            false,
+            &[(&other, Role::Referrer)],
+            true,
+        )
+        .await;
+    let offering = roomy_group(&app, &org, &therapist).await;
+    let insurer = app.org("Zuiderzee", OrgKind::Insurer).await;
+    let funder = app
+        .user(
+            "inkoop@zuiderzee.example",
+            false,
+            &[(&insurer, Role::Funder)],
+            true,
+        )
+        .await;
+    let contract = contracts_of(&app, &org, &insurer, &["Module"]).await;
+    // Twelve people from the GP, nine of them measured twice; fifteen from the nurse, all
+    // measured twice: every count is ten or more, only the GP's outcome group is not.
+    for (referrer, people, measured) in [(&gp, 12, 9), (&nurse, 15, 15)] {
+        for i in 0..people {
+            let t = crate::authz::trajectory_for(&app, &offering, referrer, &therapist).await;
+            store::funding::set_funding(&mut *app.conn().await, &t, &[contract[0].clone()])
+                .await
+                .expect("funding");
+            if i < measured {
+                crate::region::phq9(&app, &t, 16.0, 8.0).await;
+            }
+        }
+    }
+    let token = app.api_token(&funder).await;
+    let v = app
+        .get_json(
+            &token,
+            &format!("/api/v1/reports/impact?org={insurer}&by=referrer"),
+        )
+        .await;
+    let phq9 = |row: &Value| -> Value {
+        row["outcomes"]
+            .as_array()
+            .expect("outcomes")
+            .iter()
+            .find(|o| o["instrument"] == "phq9")
+            .map(|o| o["stats"].clone())
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(phq9(&v["total"])["n"], 24, "{v}");
+    let rows = v["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 2, "{v}");
+    let mut referred: Vec<i64> = rows
+        .iter()
+        .map(|r| {
+            r["referred"]
+                .as_i64()
+                .expect("counts of ten or more are shown")
+        })
+        .collect();
+    referred.sort();
+    assert_eq!(referred, [12, 15]);
+    for row in rows {
+        let s = phq9(row);
+        assert!(
+            s["n"].is_null() && s["mean_change"].is_null() && s["effect_size"].is_null(),
+            "15 people and their change beside a total of 24 would give away the 9: {v}"
+        );
+    }
+    // The coordinator sees both outcome groups.
+    let coord = app
+        .user("coord@x.example", false, &[(&org, Role::Coordinator)], true)
+        .await;
+    let v = app
+        .get_json(
+            &app.api_token(&coord).await,
+            &format!("/api/v1/reports/impact?org={org}&by=referrer"),
+        )
+        .await;
+    let mut n: Vec<i64> = v["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| phq9(r)["n"].as_i64().expect("shown"))
+        .collect();
+    n.sort();
+    assert_eq!(n, [9, 15]);
+}
