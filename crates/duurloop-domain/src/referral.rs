@@ -118,6 +118,20 @@ impl ReferralStatus {
         ReferralStatus::FollowUpDone,
     ];
 
+    /// The open statuses before the trajectory starts running: a referral can stay in one of
+    /// these for good (a `sent` nobody answers, a waiting list that never moves). The worker
+    /// erases such a referral `retention_years` after its last change (`app::retention`),
+    /// unless its trajectory is active; a `started` one is a running trajectory and is never
+    /// erased.
+    pub const NOT_STARTED: [ReferralStatus; 6] = [
+        ReferralStatus::Sent,
+        ReferralStatus::Received,
+        ReferralStatus::Invited,
+        ReferralStatus::IntakePlanned,
+        ReferralStatus::Accepted,
+        ReferralStatus::Waitlisted,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ReferralStatus::Sent => "sent",
@@ -464,6 +478,16 @@ pub fn add_working_days(start_ms: i64, days: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_status_is_closed_started_or_not_started_exactly_once() {
+        for s in ReferralStatus::ALL {
+            let n = usize::from(ReferralStatus::CLOSED.contains(&s))
+                + usize::from(ReferralStatus::NOT_STARTED.contains(&s))
+                + usize::from(s == ReferralStatus::Started);
+            assert_eq!(n, 1, "{s:?}");
+        }
+    }
 
     use ReferralEvent as E;
     use ReferralStatus as S;

@@ -1091,6 +1091,7 @@ referral-still-open = This referral or trajectory is still running. Close it fir
 error-already-erased = This participant's data has been erased already.
 erased-notice = Data erased on { $date }.
 erase-after-notice = The retention period ends: after { $date } this participant's personal data is erased automatically. Scores, attendance and dates stay for the reports.
+erase-after-notice-open = This referral is not closed yet. If nothing changes any more, this participant's personal data is erased automatically after { $date } (the retention period counts from the last change). Scores, attendance and dates stay for the reports.
 # Messages between therapist and participant (guidance at a distance)
 messages-title = Messages
 messages-staff-help = Guidance at a distance: write with the participant here. The participant gets an e-mail that there is a message, without its text, and reads it in the portal.

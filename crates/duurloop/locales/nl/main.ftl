@@ -1091,6 +1091,7 @@ referral-still-open = Deze verwijzing of dit traject loopt nog. Sluit het eerst 
 error-already-erased = De gegevens van deze deelnemer zijn al gewist.
 erased-notice = Gegevens gewist op { $date }.
 erase-after-notice = De bewaartermijn loopt af: na { $date } worden de persoonsgegevens van deze deelnemer automatisch gewist. Scores, aanwezigheid en data blijven voor de rapportages.
+erase-after-notice-open = Deze verwijzing is nog niet afgesloten. Verandert er niets meer, dan worden na { $date } de persoonsgegevens van deze deelnemer automatisch gewist (de bewaartermijn telt vanaf de laatste wijziging). Scores, aanwezigheid en data blijven voor de rapportages.
 # Berichten tussen therapeut en deelnemer (begeleiding op afstand)
 messages-title = Berichten
 messages-staff-help = Begeleiding op afstand: schrijf hier met de deelnemer. De deelnemer krijgt een e-mail dát er een bericht is, zonder de tekst, en leest het in het portaal.

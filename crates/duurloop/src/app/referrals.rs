@@ -140,9 +140,12 @@ pub struct ReferralView {
     pub blocked_by_screen: bool,
     /// Whether the person may erase the participant's data now (see [`erase`]).
     pub erasable: bool,
-    /// For a closed referral not yet erased: the moment after which the worker erases it
-    /// (`app::retention`).
+    /// For a closed referral not yet erased, or an open one not started whose trajectory is
+    /// not running: the moment after which the worker erases it (`app::retention`).
     pub erase_after: Option<i64>,
+    /// Whether `erase_after` counts from the last change of a referral still open (the page
+    /// says that a change moves the date).
+    pub erase_after_open: bool,
 }
 
 impl ReferralView {
@@ -198,6 +201,8 @@ pub async fn view(state: &AppState, actor: &Actor, id: &str) -> AppResult<Referr
     let erasable = r.erased_at.is_none()
         && may_erase(actor, &r)
         && ReferralStatus::parse(&r.status).is_ok_and(|s| !s.is_open());
+    let erase_after_open = erase_after.is_some()
+        && ReferralStatus::parse(&r.status).is_ok_and(ReferralStatus::is_open);
     Ok(ReferralView {
         referral: r,
         relations: rel,
@@ -205,6 +210,7 @@ pub async fn view(state: &AppState, actor: &Actor, id: &str) -> AppResult<Referr
         intake,
         blocked_by_screen,
         erasable,
+        erase_after_open,
         erase_after,
     })
 }

@@ -621,6 +621,59 @@ pub async fn closed_before(
     .await
 }
 
+/// When a referral last changed and whether its trajectory is running. The last change is
+/// the latest of the referral's own `updated_at`, its timeline's events (status changes,
+/// reminders, reassignments) and its trajectory's `updated_at`; running means a trajectory
+/// in status `active`. `None` for an unknown referral.
+pub async fn last_change(c: &mut Conn, id: &str) -> Result<Option<(i64, bool)>, sqlx::Error> {
+    let row: Option<(i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT r.updated_at, \
+         COALESCE((SELECT MAX(e.at) FROM referral_events e WHERE e.referral_id = r.id), 0), \
+         COALESCE((SELECT MAX(t.updated_at) FROM trajectories t WHERE t.referral_id = r.id), 0), \
+         CAST((SELECT COUNT(*) FROM trajectories t WHERE t.referral_id = r.id \
+         AND t.status = 'active') AS BIGINT) \
+         FROM referrals r WHERE r.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await?;
+    Ok(row.map(|(own, event, trajectory, running)| (own.max(event).max(trajectory), running > 0)))
+}
+
+/// Up to `limit` referrals with an id above `after`, by id, that are in one of the
+/// `not_started` statuses, not erased, have no running (`active`) trajectory and have not
+/// changed since before `before` (see [`last_change`]). The statuses are passed in so the
+/// domain's list (`ReferralStatus::NOT_STARTED`) stays the only one.
+pub async fn unchanged_before(
+    c: &mut Conn,
+    not_started: [&str; 6],
+    before: i64,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT r.id FROM referrals r WHERE r.status IN ($1, $2, $3, $4, $5, $6) \
+         AND r.erased_at IS NULL AND r.id > $7 AND r.updated_at < $8 \
+         AND NOT EXISTS (SELECT 1 FROM referral_events e WHERE e.referral_id = r.id AND e.at >= $9) \
+         AND NOT EXISTS (SELECT 1 FROM trajectories t WHERE t.referral_id = r.id \
+         AND (t.status = 'active' OR t.updated_at >= $10)) \
+         ORDER BY r.id LIMIT $11",
+    )
+    .bind(not_started[0])
+    .bind(not_started[1])
+    .bind(not_started[2])
+    .bind(not_started[3])
+    .bind(not_started[4])
+    .bind(not_started[5])
+    .bind(after)
+    .bind(before)
+    .bind(before)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(c)
+    .await
+}
+
 /// Erases the participant's personal data of one referral and its trajectory (see
 /// `app::referrals::erase` for what goes and what stays, and why). Returns false when the
 /// referral was already erased (then nothing is changed). Runs in the caller's transaction.

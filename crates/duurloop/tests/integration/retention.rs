@@ -262,7 +262,7 @@ async fn closed_referrals_are_erased_twenty_years_after_closing_and_the_numbers_
     .await
     .expect("Anouk");
 
-    // Anouk completes her trajectory today; a new referral stays open for good.
+    // Anouk completes her trajectory today.
     let r = app
         .api(
             &app.api_token(&poh).await,
@@ -274,7 +274,6 @@ async fn closed_referrals_are_erased_twenty_years_after_closing_and_the_numbers_
         .await
         .expect("req");
     assert!(r.status().is_success(), "{}", r.status());
-    let open = crate::authz::referral_to(&app, &offering, &gp).await;
     let also_old = [
         turned_down(&app, &offering, &gp, &poh).await,
         turned_down(&app, &offering, &gp, &poh).await,
@@ -299,17 +298,28 @@ async fn closed_referrals_are_erased_twenty_years_after_closing_and_the_numbers_
         html.contains("id=\"erase-after\"") && html.contains(&format!("na {date} worden")),
         "{html}"
     );
+    // A referral whose trajectory runs has no date: it is never erased while it runs.
+    let (running,): (String,) = sqlx::query_as(
+        "SELECT r.id FROM referrals r JOIN trajectories t ON t.referral_id = r.id \
+         WHERE t.status = 'active' AND r.status = 'started' ORDER BY r.id LIMIT 1",
+    )
+    .fetch_one(&app.state.db.pool)
+    .await
+    .expect("a running trajectory in the demo");
     assert!(
-        api_referral(&app, &gp, &open).await["erase_after"].is_null(),
-        "no date while open"
+        api_referral(&app, &coord, &running).await["erase_after"].is_null(),
+        "no date while the trajectory runs"
     );
-    let browser = app.session_for(&gp).await;
     assert!(
-        !app.html(&browser, &format!("/referrals/{open}"))
-            .await
-            .contains("erase-after")
+        !app.html(
+            &app.session_for(&coord).await,
+            &format!("/referrals/{running}")
+        )
+        .await
+        .contains("erase-after")
     );
-    // Closed before the demo ran: counted, so the number erased below is known.
+    // Closed, or open and not started without a running trajectory, when the demo ran:
+    // counted, so the number erased below is known.
     let (closed_now,): (i64,) = sqlx::query_as(
         "SELECT CAST(COUNT(*) AS BIGINT) FROM referrals \
          WHERE status IN ('not_suitable', 'completed', 'dropped_out', 'follow_up_done')",
@@ -317,11 +327,21 @@ async fn closed_referrals_are_erased_twenty_years_after_closing_and_the_numbers_
     .fetch_one(&app.state.db.pool)
     .await
     .expect("closed");
+    let (not_started_now,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM referrals r WHERE r.status IN \
+         ('sent', 'received', 'invited', 'intake_planned', 'accepted', 'waitlisted') \
+         AND NOT EXISTS (SELECT 1 FROM trajectories t WHERE t.referral_id = r.id \
+         AND t.status = 'active')",
+    )
+    .fetch_one(&app.state.db.pool)
+    .await
+    .expect("not started");
 
     // Ten years on, another referral is turned down; another ten years and a day later,
     // Anouk's period (and that of everything closed today) has passed, the new one's not.
     app.clock.advance_ms(10 * YEAR_MS);
     let recent = turned_down(&app, &offering, &gp, &poh).await;
+    let open = crate::authz::referral_to(&app, &offering, &gp).await;
     app.clock.advance_ms(10 * YEAR_MS + 8 * 86_400_000);
     let org = crate::reports::user_org(&app, "praktijkmanager@medi-stad.example").await;
     let insurer = crate::reports::user_org(&app, "zorginkoop@zuiderzee.example").await;
@@ -357,8 +377,8 @@ async fn closed_referrals_are_erased_twenty_years_after_closing_and_the_numbers_
     assert!(closed_now > 2, "more than one batch: {closed_now}");
     assert_eq!(
         erased,
-        closed_now.unsigned_abs(),
-        "everything closed twenty years ago"
+        (closed_now + not_started_now).unsigned_abs(),
+        "everything closed twenty years ago, and the demo's open referrals not started"
     );
     assert_eq!(
         contact(&app, &old).await,
@@ -384,7 +404,12 @@ async fn closed_referrals_are_erased_twenty_years_after_closing_and_the_numbers_
             "jan@example.nl".into(),
             String::new(),
             false
-        )
+        ),
+        "open and changed ten years ago: kept"
+    );
+    assert!(
+        !contact(&app, &running).await.3,
+        "a running trajectory stays"
     );
     let (reason, role, user): (Option<String>, Option<String>, Option<String>) = sqlx::query_as(
         "SELECT reason, actor_role, actor_user_id FROM audit_log \
@@ -558,4 +583,128 @@ async fn sent_mails_leave_the_outbox_after_ninety_days_and_their_files_stay() {
         purge::expired(&app.state).await.expect("again").sent_mails,
         0
     );
+}
+
+#[tokio::test]
+async fn referrals_that_never_close_are_erased_twenty_years_after_their_last_change() {
+    let app = TestApp::spawn().await;
+    let crate::authz::Practice {
+        therapist,
+        referrer,
+        offering,
+        ..
+    } = crate::authz::medi_stad(&app).await;
+    // Sent and never answered; another one sent two years later; one whose trajectory runs.
+    let old = crate::authz::referral_to(&app, &offering, &referrer).await;
+    let running = trajectory_for(&app, &offering, &referrer, &therapist).await;
+    let (running,): (String,) =
+        sqlx::query_as("SELECT referral_id FROM trajectories WHERE id = $1")
+            .bind(&running)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .expect("its referral");
+    app.clock.advance_ms(2 * YEAR_MS);
+    let younger = crate::authz::referral_to(&app, &offering, &referrer).await;
+
+    // The page and the API say when: twenty years after the last change, if nothing changes.
+    let v = api_referral(&app, &referrer, &old).await;
+    let erase_after = v["erase_after"]
+        .as_i64()
+        .expect("a date for an open referral");
+    let sent_at = v["timeline"]
+        .as_array()
+        .and_then(|t| t.iter().filter_map(|e| e["at"].as_i64()).max())
+        .expect("sent in the timeline")
+        .max(v["referral"]["updated_at"].as_i64().expect("updated_at"));
+    assert_eq!(Some(erase_after), clock::years_after(sent_at, 20));
+    let html = app
+        .html(
+            &app.session_for(&referrer).await,
+            &format!("/referrals/{old}"),
+        )
+        .await;
+    let date = clock::format_local_date(erase_after);
+    assert!(
+        html.contains("id=\"erase-after\"")
+            && html.contains("nog niet afgesloten")
+            && html.contains(&format!("na {date} de persoonsgegevens")),
+        "{html}"
+    );
+    assert!(
+        api_referral(&app, &referrer, &running).await["erase_after"].is_null(),
+        "no date while the trajectory runs"
+    );
+    let events = |id: String| {
+        let app = &app;
+        async move {
+            let (n, status): (i64, String) = sqlx::query_as(
+                "SELECT CAST((SELECT COUNT(*) FROM referral_events e WHERE e.referral_id = r.id) \
+                 AS BIGINT), r.status FROM referrals r WHERE r.id = $1",
+            )
+            .bind(&id)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .expect("referral");
+            (n, status)
+        }
+    };
+    let numbers_before = events(old.clone()).await;
+
+    // Twenty-one years after the first was sent, nineteen after the second.
+    app.clock.advance_ms(19 * YEAR_MS + 8 * 86_400_000);
+    let erased = retention::erase_expired(&app.state)
+        .await
+        .expect("retention");
+
+    assert_eq!(erased, 1, "only the one last changed 21 years ago");
+    assert_eq!(
+        contact(&app, &old).await,
+        (
+            "Gewiste deelnemer".into(),
+            String::new(),
+            String::new(),
+            true
+        )
+    );
+    assert_eq!(
+        events(old.clone()).await,
+        numbers_before,
+        "its status and timeline stay for the numbers"
+    );
+    assert!(
+        !contact(&app, &younger).await.3,
+        "changed 19 years ago: kept"
+    );
+    assert!(
+        !contact(&app, &running).await.3,
+        "a running trajectory is never erased"
+    );
+    let (reason, role): (Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT reason, actor_role FROM audit_log \
+         WHERE action = 'erase' AND record_type = 'referral' AND record_id = $1",
+    )
+    .bind(&old)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .expect("one erase entry");
+    assert_eq!(reason, Some(retention::reason_unchanged(20)));
+    assert_eq!(role.as_deref(), Some("system"));
+    assert!(reason.is_some_and(|r| r.contains("nooit afgesloten")));
+    assert!(
+        api_referral(&app, &referrer, &old).await["erase_after"].is_null(),
+        "no date once erased"
+    );
+
+    // Running again erases nothing more; the younger one goes two years later.
+    assert_eq!(
+        retention::erase_expired(&app.state).await.expect("again"),
+        0
+    );
+    app.clock.advance_ms(2 * YEAR_MS);
+    assert_eq!(
+        retention::erase_expired(&app.state).await.expect("later"),
+        1
+    );
+    assert!(contact(&app, &younger).await.3);
+    assert!(!contact(&app, &running).await.3);
 }

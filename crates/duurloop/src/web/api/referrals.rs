@@ -88,11 +88,13 @@ pub struct ReferralOut {
     pub intake: Option<IntakeRow>,
     /// The health screen has a flag without a recorded clearance: the client cannot start.
     pub blocked_by_screen: bool,
-    /// For a closed referral whose data is not erased yet: the moment (milliseconds since the
-    /// Unix epoch, like the other times) after which the participant's personal data is
-    /// erased automatically, `retention_years` after the referral was closed. The page shows
-    /// its date in Europe/Amsterdam. Null while the referral is open and once it is erased
-    /// (then `referral.erased_at` says when).
+    /// For a referral whose data is not erased yet: the moment (milliseconds since the Unix
+    /// epoch, like the other times) after which the participant's personal data is
+    /// erased automatically, `retention_years` after the referral was closed, or for one still open
+    /// and not started, `retention_years` after its last change (any later change moves it).
+    /// The page shows its date in Europe/Amsterdam. Null while the trajectory runs (`started`,
+    /// or `accepted` with its trajectory active) and once it is erased (then
+    /// `referral.erased_at` says when).
     pub erase_after: Option<i64>,
 }
 
