@@ -36,19 +36,19 @@ impl NewPassword {
     /// Checks a new password and its confirmation. `context` holds what an attacker would try
     /// first for this account (its e-mail address, the person's name); the password may not
     /// be (a small variation of) those either.
+    /// The judgement is [`strength`]'s, so what the strength meter calls acceptable is what
+    /// this accepts; a length problem is reported before a mismatch, a mismatch before a
+    /// common password.
     pub fn parse(raw: &str, confirmation: &str, context: &[&str]) -> Result<Self, Invalid> {
-        let n = raw.chars().count();
-        if n < 12 {
-            return Err(Invalid::new("password-too-short"));
-        }
-        if n > 128 {
-            return Err(Invalid::new("password-too-long"));
+        let judged = strength(raw, context);
+        if let Strength::Weak(key @ ("password-too-short" | "password-too-long")) = judged {
+            return Err(Invalid::new(key));
         }
         if raw != confirmation {
             return Err(Invalid::new("password-mismatch"));
         }
-        if is_common(raw, context) {
-            return Err(Invalid::new("password-common"));
+        if let Strength::Weak(key) = judged {
+            return Err(Invalid::new(key));
         }
         Ok(Self(raw.to_string()))
     }
@@ -58,9 +58,68 @@ impl NewPassword {
     }
 }
 
+/// Estimated guesses at or above this, and an acceptable password is called strong rather than
+/// fair by the strength meter (ASVS 2.1.8). A hundred times zxcvbn's top score (10¹⁰), because
+/// every password here has at least 12 characters and most reach that score: the bare minimum
+/// (`twaalf teken`, 4.8 × 10¹¹) is fair, a sentence of four or five words is strong. Only
+/// the words change; fair passwords are accepted all the same.
+pub const STRONG_GUESSES: u64 = 1_000_000_000_000;
+
+/// How a new password is judged, for the strength meter and for [`NewPassword::parse`] alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strength {
+    /// Refused, with the message key of the reason (`password-too-short`,
+    /// `password-too-long`, `password-common`).
+    Weak(&'static str),
+    /// Accepted: at least [`MIN_GUESSES`] estimated guesses.
+    Fair,
+    /// Accepted: at least [`STRONG_GUESSES`].
+    Strong,
+}
+
+impl Strength {
+    /// Whether a password so judged is accepted when it is submitted.
+    pub fn acceptable(self) -> bool {
+        !matches!(self, Strength::Weak(_))
+    }
+
+    /// `weak`, `fair` or `strong`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strength::Weak(_) => "weak",
+            Strength::Fair => "fair",
+            Strength::Strong => "strong",
+        }
+    }
+}
+
+/// Judges a new password as the policy does: its length (12 to 128 characters), then how
+/// guessable it is for this account (`context`, see [`is_common`]). The confirmation is not
+/// part of it ([`NewPassword::parse`] checks that).
+pub fn strength(raw: &str, context: &[&str]) -> Strength {
+    let n = raw.chars().count();
+    if n < 12 {
+        return Strength::Weak("password-too-short");
+    }
+    if n > 128 {
+        return Strength::Weak("password-too-long");
+    }
+    match guesses(raw, context) {
+        g if g < MIN_GUESSES => Strength::Weak("password-common"),
+        g if g < STRONG_GUESSES => Strength::Fair,
+        _ => Strength::Strong,
+    }
+}
+
 /// Whether `password` is one of the commonly used or breached passwords, or a small variation
 /// of one or of the `context` words (see [`MIN_GUESSES`]).
 pub fn is_common(password: &str, context: &[&str]) -> bool {
+    guesses(password, context) < MIN_GUESSES
+}
+
+/// zxcvbn's estimate of the guesses `password` needs, with the `context` words known to the
+/// attacker (see [`is_common`] for how it is judged).
+fn guesses(password: &str, context: &[&str]) -> u64 {
     let mut words: Vec<String> = vec!["duurloop".to_string()];
     for c in context {
         let c = c.trim().to_lowercase();
@@ -103,7 +162,7 @@ pub fn is_common(password: &str, context: &[&str]) -> bool {
         .take(JUDGED_CHARS)
         .collect::<String>()
         .to_lowercase();
-    zxcvbn::zxcvbn(&judged, &words).guesses() < MIN_GUESSES
+    zxcvbn::zxcvbn(&judged, &words).guesses()
 }
 
 impl fmt::Debug for NewPassword {
@@ -211,6 +270,47 @@ mod tests {
         // A sequence, so common; what matters is that it is judged without a panic.
         let capitals: String = "AbCdEfGhIjKlMnOpQrStUvWxYz".repeat(4);
         assert!(is_common(&capitals, &["Anna de Vries"]));
+    }
+
+    #[test]
+    fn the_meter_calls_acceptable_exactly_what_parse_accepts() {
+        for raw in [
+            "",
+            "elf tekens!",
+            "password123",
+            "password1234",
+            "Welcome2024!",
+            "twaalf teken",
+            "correct horse battery staple",
+            "vJ8#qLz2!mT9wRx4",
+            "annadevries123",
+            &"x".repeat(129),
+        ] {
+            let context = ["anna.de.vries@praktijk.example", "Anna de Vries"];
+            let judged = strength(raw, &context);
+            assert_eq!(
+                judged.acceptable(),
+                NewPassword::parse(raw, raw, &context).is_ok(),
+                "{raw}"
+            );
+            if let (Strength::Weak(key), Err(e)) = (judged, NewPassword::parse(raw, raw, &context))
+            {
+                assert_eq!(key, e.key, "the same reason");
+            }
+        }
+        assert_eq!(
+            strength("password123", &[]),
+            Strength::Weak("password-too-short")
+        );
+        assert_eq!(
+            strength("password1234", &[]),
+            Strength::Weak("password-common")
+        );
+        assert_eq!(
+            strength("mijn fiets staat achter de bakkerij in Zwolle", &[]),
+            Strength::Strong
+        );
+        assert_eq!(strength("twaalf teken", &[]), Strength::Fair);
     }
 
     #[test]
