@@ -5,7 +5,10 @@ use argon2::{
     password_hash::{SaltString, rand_core::OsRng},
 };
 use duurloop_domain::{
-    EmailAddress, NewPassword, PersonName, Role, access::second_factor_required, totp::TotpSecret,
+    EmailAddress, NewPassword, PersonName, Role,
+    access::second_factor_required,
+    password::{self, Strength},
+    totp::TotpSecret,
 };
 
 use super::{
@@ -488,6 +491,67 @@ pub async fn password_reset_valid(state: &AppState, token: &str) -> AppResult<bo
         .is_some())
 }
 
+/// The address and name of the account a reset link is for (empty for an unknown or spent
+/// link): the words a new password set from it may not be made of.
+async fn reset_context(state: &AppState, token: &str) -> AppResult<Vec<String>> {
+    let mut c = state.db.conn().await?;
+    let owner = match users::password_reset_user(&mut c, token, state.now()).await? {
+        Some(id) => users::by_id(&mut c, &id).await?,
+        None => None,
+    };
+    Ok(owner.map(|u| vec![u.email, u.name]).unwrap_or_default())
+}
+
+/// What the strength meter sends while a new password is typed (ASVS 2.1.8): the password,
+/// and to judge it for the right account, the reset link or invitation it is set from and
+/// the name typed on the invitation form. `Debug` never shows the password.
+#[derive(Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct StrengthCheck {
+    pub password: String,
+    pub name: String,
+    pub reset: String,
+    pub invite: String,
+}
+
+impl std::fmt::Debug for StrengthCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StrengthCheck(<redacted>)")
+    }
+}
+
+/// Judges a new password while it is typed, with the same function and the same account
+/// words as the form's submit (`reset_password`, `accept_invitation`, `change_password`):
+/// what this calls acceptable is what the submit accepts, the confirmation aside. Open to
+/// anyone (the reset and invitation forms are used signed out); it reads only the account
+/// words behind a link the caller holds, changes nothing, and never logs or keeps the
+/// password.
+pub async fn password_strength(
+    state: &AppState,
+    signed_in: Option<&Identity>,
+    input: &StrengthCheck,
+) -> AppResult<Strength> {
+    let context = if !input.reset.is_empty() {
+        reset_context(state, &input.reset).await?
+    } else if !input.invite.is_empty() {
+        let mut c = state.db.conn().await?;
+        let email = users::invitation_by_token(&mut c, &input.invite)
+            .await?
+            .filter(|inv| inv.accepted_at.is_none() && inv.expires_at > state.now())
+            .map(|inv| inv.email);
+        let name = PersonName::parse(&input.name)
+            .map(|n| n.as_str().to_string())
+            .unwrap_or_default();
+        email.into_iter().chain([name]).collect()
+    } else if let Some(i) = signed_in {
+        vec![i.email.clone(), i.name.clone()]
+    } else {
+        Vec::new()
+    };
+    let context: Vec<&str> = context.iter().map(String::as_str).collect();
+    Ok(password::strength(&input.password, &context))
+}
+
 /// Sets a new password from a reset link; every session of the account ends.
 pub async fn reset_password(
     state: &AppState,
@@ -498,17 +562,8 @@ pub async fn reset_password(
 ) -> AppResult<()> {
     // The account's address and name, so the new password may not be made of them; an
     // unknown or spent link is refused below, after the password's own checks.
-    let owner = {
-        let mut c = state.db.conn().await?;
-        match users::password_reset_user(&mut c, token, state.now()).await? {
-            Some(id) => users::by_id(&mut c, &id).await?,
-            None => None,
-        }
-    };
-    let context = owner
-        .as_ref()
-        .map(|u| [u.email.as_str(), u.name.as_str()])
-        .unwrap_or_default();
+    let context = reset_context(state, token).await?;
+    let context: Vec<&str> = context.iter().map(String::as_str).collect();
     let pw = NewPassword::parse(password, confirm, &context)
         .map_err(|e| AppError::field("password", e))?;
     let hash = hash_password(pw.expose()).await?;

@@ -903,3 +903,128 @@ async fn common_and_breached_passwords_are_refused_wherever_a_password_is_set() 
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "the old password stays");
 }
+
+/// What the strength meter answers for these form fields (as htmx posts them).
+async fn meter(app: &TestApp, client: &reqwest::Client, fields: &[(&str, &str)]) -> String {
+    let r = app.post_form(client, "/password/strength", fields).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    r.text().await.expect("body")
+}
+
+#[tokio::test]
+async fn the_strength_meter_judges_a_new_password_as_its_submit_does() {
+    let app = TestApp::spawn().await;
+    let client = app.browser();
+
+    // Weak with the reason for a short or common one, fair or strong for what is accepted.
+    let html = meter(&app, &client, &[("password", "password123")]).await;
+    assert!(
+        html.contains("data-strength=\"weak\"") && html.contains("minstens 12 tekens"),
+        "{html}"
+    );
+    let html = meter(&app, &client, &[("password", "password1234")]).await;
+    assert!(
+        html.contains("data-strength=\"weak\"") && html.contains("gelekte wachtwoorden"),
+        "{html}"
+    );
+    let html = meter(&app, &client, &[("password", "twaalf teken")]).await;
+    assert!(html.contains("data-strength=\"fair\""), "{html}");
+    let passphrase = "mijn fiets staat achter de bakkerij in Zwolle";
+    let html = meter(&app, &client, &[("password", passphrase)]).await;
+    assert!(html.contains("data-strength=\"strong\""), "{html}");
+    assert!(
+        meter(&app, &client, &[("password", "")])
+            .await
+            .trim()
+            .is_empty(),
+        "nothing typed, nothing said"
+    );
+    // A POST like any other: without the form's CSRF token it is refused.
+    let r = client
+        .post(app.url("/password/strength"))
+        .form(&[("password", passphrase)])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // The reset page carries the meter and the show-password buttons; judged with the
+    // account's own words, as the submit is.
+    let own = "anna.de.vries@praktijk.example";
+    let u = app.user(own, false, &[], false).await;
+    app.post_form(&client, "/password/forgot", &[("email", &u.email)])
+        .await;
+    let mail = app.last_mail_to(&u.email).await.expect("reset mail");
+    let link = link_in(&mail.body_text, &app.base);
+    let token = link.rsplit('/').next().expect("token").to_string();
+    let page = app.html(&client, &link).await;
+    for part in [
+        "hx-post=\"/password/strength\"",
+        "id=\"password-strength\"",
+        "aria-live=\"polite\"",
+        &format!("{{&quot;reset&quot;: &quot;{token}&quot;}}"),
+        "data-show-password=\"password\"",
+        "aria-pressed=\"false\"",
+        "Wachtwoord tonen",
+        "/static/password.js",
+    ] {
+        assert!(
+            page.contains(part) || page.contains(&part.replace("&quot;", "\"")),
+            "{part} in {page}"
+        );
+    }
+    let html = meter(&app, &client, &[("password", own)]).await;
+    assert!(
+        !html.contains("\"weak\""),
+        "not a common password as such: {html}"
+    );
+    let html = meter(&app, &client, &[("password", own), ("reset", &token)]).await;
+    assert!(html.contains("data-strength=\"weak\""), "{html}");
+    let r = app
+        .post_form(&client, &link, &[("password", own), ("confirm", own)])
+        .await;
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("gelekte wachtwoorden"),
+        "the submit refuses what the meter called weak"
+    );
+    let r = app
+        .post_form(
+            &client,
+            &link,
+            &[("password", passphrase), ("confirm", passphrase)],
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "and accepts what it called strong"
+    );
+
+    // Signed in, on the account page: the meter knows the account's words; in English too.
+    let session = app.session_for(&u).await;
+    let page = app.html(&session, "/account").await;
+    assert!(page.contains("hx-post=\"/password/strength\""), "{page}");
+    assert!(page.contains("data-show-password=\"current\""), "{page}");
+    let _ = app.get(&session, "/lang/en").await;
+    let html = meter(&app, &session, &[("password", "annadevries2026")]).await;
+    assert!(
+        html.contains("data-strength=\"weak\"") && html.contains("Weak:"),
+        "{html}"
+    );
+    assert!(
+        app.html(&app.browser(), "/login")
+            .await
+            .contains("data-show-password=\"password\""),
+        "the login form can show its password too"
+    );
+    let r = app.get(&client, "/static/password.js").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .is_ok_and(|c| c.starts_with("text/javascript"))
+    );
+}

@@ -127,6 +127,13 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
         "password=x&confirm=x",
     ),
     (
+        "POST",
+        "/password/strength",
+        Who::Anyone,
+        "/password/strength",
+        "password=wachtwoord123",
+    ),
+    (
         "GET",
         "/invite/{token}",
         Who::Anyone,

@@ -8,6 +8,7 @@ use axum::{
     http::header,
     response::{IntoResponse, Redirect, Response},
 };
+use duurloop_domain::password::Strength;
 use serde::Deserialize;
 
 use super::{Base, FormErrors, render, show_again};
@@ -33,6 +34,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
         .post("/password/forgot", forgot)
         .get("/password/reset/{token}", reset_form)
         .post("/password/reset/{token}", reset)
+        .post("/password/strength", strength)
         .get("/invite/{token}", invitation_form)
         .post("/invite/{token}", accept_invitation)
 }
@@ -361,6 +363,46 @@ async fn reset(
             None => Err(e),
         },
     }
+}
+
+/// The strength meter's answer: an HTML fragment for the element under a new-password field.
+#[derive(Template)]
+#[template(path = "_password_strength.html")]
+struct StrengthFragment {
+    /// `weak`, `fair` or `strong`; empty while nothing is typed (the fragment is empty).
+    level: &'static str,
+    label: String,
+    reason: String,
+}
+
+/// The strength meter (ASVS 2.1.8): htmx posts the new password as it is typed (with the
+/// form's CSRF token) and shows this fragment. Judged by `auth::password_strength`, the same
+/// function as the submit; the password is neither logged nor stored.
+async fn strength(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Form(f): Form<auth::StrengthCheck>,
+) -> Result<Response, AppError> {
+    if f.password.is_empty() {
+        return render(StrengthFragment {
+            level: "",
+            label: String::new(),
+            reason: String::new(),
+        });
+    }
+    let judged = auth::password_strength(&state, page.identity.as_ref(), &f).await?;
+    let reason = match judged {
+        Strength::Weak(key) => page.lang.t(key),
+        Strength::Fair => page.lang.t("password-strength-fair-hint"),
+        Strength::Strong => String::new(),
+    };
+    render(StrengthFragment {
+        level: judged.as_str(),
+        label: page
+            .lang
+            .t(&format!("password-strength-{}", judged.as_str())),
+        reason,
+    })
 }
 
 #[derive(Template)]
