@@ -779,3 +779,85 @@ async fn the_practice_manager_sends_the_draft_invoice_on_a_phone_and_the_insurer
     screenshot(&f, "funder-invoices").await;
     f.close().await.expect("close");
 }
+
+/// ASVS 2.1.12 and 2.1.8 on a phone: the reset form's "Wachtwoord tonen" button shows and
+/// hides what was typed (aria-pressed follows), and the strength meter judges the new
+/// password while it is typed, through htmx under the strict Content-Security-Policy.
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver; CI runs it with --ignored"]
+async fn the_new_password_can_be_shown_and_its_strength_is_judged_while_typing() {
+    let app = TestApp::spawn().await;
+    let u = app
+        .user("wachtwoord@praktijk.example", false, &[], false)
+        .await;
+    app.post_form(&app.browser(), "/password/forgot", &[("email", &u.email)])
+        .await;
+    let mail = app.last_mail_to(&u.email).await.expect("reset mail");
+    let link = helpers::link_in(&mail.body_text, &app.base);
+    let (_driver, port) = chromedriver().await;
+    let profile = tempfile::tempdir().expect("profile dir");
+    let c = browser(port, profile.path()).await;
+    c.goto(&app.url(&link)).await.expect("reset page");
+
+    let field = c.find(Locator::Css("#password")).await.expect("field");
+    let button = c
+        .wait()
+        .for_element(Locator::Css("button[data-show-password='password']"))
+        .await
+        .expect("show button");
+    assert!(
+        button.is_displayed().await.expect("shown"),
+        "the script shows the button"
+    );
+    assert_eq!(button.text().await.expect("label"), "Wachtwoord tonen");
+    fill(&c, "#password", "password1234").await;
+    let weak = c
+        .wait()
+        .for_element(Locator::Css("#password-strength [data-strength='weak']"))
+        .await
+        .expect("judged weak while typing");
+    assert!(weak.text().await.expect("text").contains("Zwak"));
+    screenshot(&c, "password-weak").await;
+
+    let attr = |name: &'static str| {
+        let field = field.clone();
+        let button = button.clone();
+        async move {
+            (
+                field.attr("type").await.expect("type"),
+                button.attr(name).await.expect("attr"),
+            )
+        }
+    };
+    assert_eq!(
+        attr("aria-pressed").await,
+        (Some("password".into()), Some("false".into()))
+    );
+    button.clone().click().await.expect("show");
+    assert_eq!(
+        attr("aria-pressed").await,
+        (Some("text".into()), Some("true".into()))
+    );
+    assert_eq!(
+        field.prop("value").await.expect("value").as_deref(),
+        Some("password1234")
+    );
+    screenshot(&c, "password-shown").await;
+    button.clone().click().await.expect("hide");
+    assert_eq!(
+        attr("aria-pressed").await,
+        (Some("password".into()), Some("false".into()))
+    );
+
+    fill(
+        &c,
+        "#password",
+        "mijn fiets staat achter de bakkerij in Zwolle",
+    )
+    .await;
+    c.wait()
+        .for_element(Locator::Css("#password-strength [data-strength='strong']"))
+        .await
+        .expect("judged strong while typing");
+    c.close().await.expect("close");
+}
