@@ -15,13 +15,13 @@
 //! (`ReferralStatus::NOT_STARTED`), would otherwise keep its participant's data for ever.
 //! Decision: such a referral is erased `retention_years` after its **last change**
 //! (`store::referrals::last_change`: the latest of the referral row's `updated_at`, any event
-//! on its timeline, and its trajectory's `updated_at`), by the same statements and with the
-//! same audit entry, with a reason that says it never closed ([`reason_unchanged`]). Why the
-//! last change: that is the moment from which the WGBO counts the record's 20 years, and for
-//! a closed referral it is its closing; an open referral has no closing to count from, and
-//! waiting longer would keep data nobody uses, against the GDPR's storage limitation. Any
-//! change (a status, a reminder, a reassignment) starts the period again, and the referral
-//! page shows the new date. **A running trajectory is never erased**: a `started` referral is
+//! on its timeline, and its intake's and its trajectory's `updated_at`), by the same
+//! statements and with the same audit entry, with a reason that says it never closed
+//! ([`reason_unchanged`]). Why the last change: that is the moment from which the WGBO counts
+//! the record's 20 years, and for a closed referral it is its closing; an open referral has no
+//! closing to count from, and waiting longer would keep data nobody uses, against the GDPR's
+//! storage limitation. Any change (a status, a reminder, a reassignment, a recorded intake)
+//! starts the period again, and the referral page shows the new date. **A running trajectory is never erased**: a `started` referral is
 //! not in the list, and a referral whose trajectory is `active` (an `accepted` one gets its
 //! trajectory at acceptance) is skipped, in the search and again in the erasing transaction;
 //! such a trajectory is ended or completed first, which closes the referral, and the closed

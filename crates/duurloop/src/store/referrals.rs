@@ -623,12 +623,13 @@ pub async fn closed_before(
 
 /// When a referral last changed and whether its trajectory is running. The last change is
 /// the latest of the referral's own `updated_at`, its timeline's events (status changes,
-/// reminders, reassignments) and its trajectory's `updated_at`; running means a trajectory
-/// in status `active`. `None` for an unknown referral.
+/// reminders, reassignments), its intake's and its trajectory's `updated_at`; running means
+/// a trajectory in status `active`. `None` for an unknown referral.
 pub async fn last_change(c: &mut Conn, id: &str) -> Result<Option<(i64, bool)>, sqlx::Error> {
-    let row: Option<(i64, i64, i64, i64)> = sqlx::query_as(
+    let row: Option<(i64, i64, i64, i64, i64)> = sqlx::query_as(
         "SELECT r.updated_at, \
          COALESCE((SELECT MAX(e.at) FROM referral_events e WHERE e.referral_id = r.id), 0), \
+         COALESCE((SELECT MAX(i.updated_at) FROM intakes i WHERE i.referral_id = r.id), 0), \
          COALESCE((SELECT MAX(t.updated_at) FROM trajectories t WHERE t.referral_id = r.id), 0), \
          CAST((SELECT COUNT(*) FROM trajectories t WHERE t.referral_id = r.id \
          AND t.status = 'active') AS BIGINT) \
@@ -637,7 +638,9 @@ pub async fn last_change(c: &mut Conn, id: &str) -> Result<Option<(i64, bool)>, 
     .bind(id)
     .fetch_optional(c)
     .await?;
-    Ok(row.map(|(own, event, trajectory, running)| (own.max(event).max(trajectory), running > 0)))
+    Ok(row.map(|(own, event, intake, trajectory, running)| {
+        (own.max(event).max(intake).max(trajectory), running > 0)
+    }))
 }
 
 /// Up to `limit` referrals with an id above `after`, by id, that are in one of the
@@ -655,9 +658,10 @@ pub async fn unchanged_before(
         "SELECT r.id FROM referrals r WHERE r.status IN ($1, $2, $3, $4, $5, $6) \
          AND r.erased_at IS NULL AND r.id > $7 AND r.updated_at < $8 \
          AND NOT EXISTS (SELECT 1 FROM referral_events e WHERE e.referral_id = r.id AND e.at >= $9) \
+         AND NOT EXISTS (SELECT 1 FROM intakes i WHERE i.referral_id = r.id AND i.updated_at >= $10) \
          AND NOT EXISTS (SELECT 1 FROM trajectories t WHERE t.referral_id = r.id \
-         AND (t.status = 'active' OR t.updated_at >= $10)) \
-         ORDER BY r.id LIMIT $11",
+         AND (t.status = 'active' OR t.updated_at >= $11)) \
+         ORDER BY r.id LIMIT $12",
     )
     .bind(not_started[0])
     .bind(not_started[1])
@@ -666,6 +670,7 @@ pub async fn unchanged_before(
     .bind(not_started[4])
     .bind(not_started[5])
     .bind(after)
+    .bind(before)
     .bind(before)
     .bind(before)
     .bind(before)
