@@ -688,11 +688,20 @@ async fn a_funder_without_contracts_gets_an_empty_report_that_says_why() {
     }
 }
 
-/// A funder cannot work out a hidden group as the total minus the shown groups (complementary
-/// suppression), nor a day's referrals from two reports a day apart (whole months only).
-#[tokio::test]
-async fn a_funder_cannot_subtract_its_way_to_a_hidden_group_or_a_single_day() {
-    let app = TestApp::spawn().await;
+/// A practice with its therapist, GP and roomy group, a nurse of another practice who refers to
+/// it too, and an insurer (with its funder) that funds the group under one contract.
+struct TwoReferrers {
+    org: String,
+    therapist: TestUser,
+    gp: TestUser,
+    nurse: TestUser,
+    offering: String,
+    insurer: String,
+    funder: TestUser,
+    contract: String,
+}
+
+async fn two_referrers_and_a_funder(app: &TestApp) -> TwoReferrers {
     let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
     let therapist = app
         .user("poh@x.example", false, &[(&org, Role::Therapist)], true)
@@ -709,7 +718,7 @@ async fn a_funder_cannot_subtract_its_way_to_a_hidden_group_or_a_single_day() {
             true,
         )
         .await;
-    let offering = roomy_group(&app, &org, &therapist).await;
+    let offering = roomy_group(app, &org, &therapist).await;
     let insurer = app.org("Zuiderzee", OrgKind::Insurer).await;
     let funder = app
         .user(
@@ -719,10 +728,37 @@ async fn a_funder_cannot_subtract_its_way_to_a_hidden_group_or_a_single_day() {
             true,
         )
         .await;
-    let contract = contracts_of(&app, &org, &insurer, &["Module"]).await;
+    let contract = contracts_of(app, &org, &insurer, &["Module"]).await;
+    TwoReferrers {
+        org,
+        therapist,
+        gp,
+        nurse,
+        offering,
+        insurer,
+        funder,
+        contract: contract[0].clone(),
+    }
+}
+
+/// A funder cannot work out a hidden group as the total minus the shown groups (complementary
+/// suppression), nor a day's referrals from two reports a day apart (whole months only).
+#[tokio::test]
+async fn a_funder_cannot_subtract_its_way_to_a_hidden_group_or_a_single_day() {
+    let app = TestApp::spawn().await;
+    let TwoReferrers {
+        org,
+        therapist,
+        gp,
+        nurse,
+        offering,
+        insurer,
+        funder,
+        contract,
+    } = two_referrers_and_a_funder(&app).await;
     // Twelve people from the practice's GP, three from another practice: fifteen in all.
-    funded(&app, &offering, &gp, &therapist, 12, &[&contract[0]]).await;
-    funded(&app, &offering, &nurse, &therapist, 3, &[&contract[0]]).await;
+    funded(&app, &offering, &gp, &therapist, 12, &[&contract]).await;
+    funded(&app, &offering, &nurse, &therapist, 3, &[&contract]).await;
     let token = app.api_token(&funder).await;
     let v = app
         .get_json(
@@ -784,39 +820,22 @@ async fn a_funder_cannot_subtract_its_way_to_a_hidden_group_or_a_single_day() {
 #[tokio::test]
 async fn a_funder_cannot_subtract_its_way_to_a_hidden_group_s_outcome() {
     let app = TestApp::spawn().await;
-    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
-    let therapist = app
-        .user("poh@x.example", false, &[(&org, Role::Therapist)], true)
-        .await;
-    let gp = app
-        .user("huisarts@x.example", false, &[(&org, Role::Referrer)], true)
-        .await;
-    let other = app.org("Huisartsen Oost", OrgKind::GpPractice).await;
-    let nurse = app
-        .user(
-            "poh-ggz@oost.example",
-            false,
-            &[(&other, Role::Referrer)],
-            true,
-        )
-        .await;
-    let offering = roomy_group(&app, &org, &therapist).await;
-    let insurer = app.org("Zuiderzee", OrgKind::Insurer).await;
-    let funder = app
-        .user(
-            "inkoop@zuiderzee.example",
-            false,
-            &[(&insurer, Role::Funder)],
-            true,
-        )
-        .await;
-    let contract = contracts_of(&app, &org, &insurer, &["Module"]).await;
+    let TwoReferrers {
+        org,
+        therapist,
+        gp,
+        nurse,
+        offering,
+        insurer,
+        funder,
+        contract,
+    } = two_referrers_and_a_funder(&app).await;
     // Twelve people from the GP, nine of them measured twice; fifteen from the nurse, all
     // measured twice: every count is ten or more, only the GP's outcome group is not.
     for (referrer, people, measured) in [(&gp, 12, 9), (&nurse, 15, 15)] {
         for i in 0..people {
             let t = crate::authz::trajectory_for(&app, &offering, referrer, &therapist).await;
-            store::funding::set_funding(&mut *app.conn().await, &t, &[contract[0].clone()])
+            store::funding::set_funding(&mut *app.conn().await, &t, &[contract.clone()])
                 .await
                 .expect("funding");
             if i < measured {
