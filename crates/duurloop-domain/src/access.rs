@@ -119,6 +119,42 @@ pub fn can_review_audit(is_admin: bool, memberships: &[Membership], org_id: &str
     can_manage_members(is_admin, memberships, org_id)
 }
 
+/// What a personal API token may do (ASVS 3.5.2), chosen when it is made.
+///
+/// The rule is by HTTP method, so it holds for every route without a list to keep up to date:
+/// a `read` token may only use the safe methods (GET, HEAD), which in Duurloop never change a
+/// record; `read-write` may do whatever its owner may. Reads are still audit-logged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TokenScope {
+    #[serde(rename = "read")]
+    Read,
+    #[serde(rename = "read-write")]
+    ReadWrite,
+}
+
+impl TokenScope {
+    pub const ALL: [TokenScope; 2] = [TokenScope::Read, TokenScope::ReadWrite];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenScope::Read => "read",
+            TokenScope::ReadWrite => "read-write",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, Invalid> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or(Invalid::new("invalid-token-scope"))
+    }
+
+    /// Whether a request with this method may go ahead; `safe` is true for GET and HEAD.
+    pub fn allows(self, safe: bool) -> bool {
+        safe || self == TokenScope::ReadWrite
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,5 +199,17 @@ mod tests {
         assert!(!can_manage_members(false, &mine, "b"));
         assert!(!can_manage_members(false, &mine, "c"));
         assert!(can_manage_members(true, &[], "c"));
+    }
+
+    #[test]
+    fn a_read_token_only_reads_and_scopes_round_trip() {
+        for s in TokenScope::ALL {
+            assert_eq!(TokenScope::parse(s.as_str()), Ok(s));
+            assert!(s.allows(true));
+        }
+        assert!(!TokenScope::Read.allows(false));
+        assert!(TokenScope::ReadWrite.allows(false));
+        assert!(TokenScope::parse("write").is_err());
+        assert!(TokenScope::parse("").is_err());
     }
 }

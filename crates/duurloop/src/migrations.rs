@@ -106,6 +106,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "messages",
         include_str!("../migrations/0021_messages.sql"),
     ),
+    (
+        22,
+        "api_token_scopes",
+        include_str!("../migrations/0022_api_token_scopes.sql"),
+    ),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {

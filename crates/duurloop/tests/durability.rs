@@ -128,9 +128,17 @@ impl Fixture {
             .await
             .expect("membership");
         let token = format!("dl_{}", store::new_token());
-        users::insert_api_token(&mut c, &user, "durability", &token, now, now + 86_400_000)
-            .await
-            .expect("API token");
+        users::insert_api_token(
+            &mut c,
+            &user,
+            "durability",
+            &token,
+            duurloop_domain::access::TokenScope::ReadWrite,
+            now,
+            now + 86_400_000,
+        )
+        .await
+        .expect("API token");
         drop(c);
         pool.pool.close().await;
         Fixture {

@@ -1,8 +1,10 @@
 //! A person's own account: language, API tokens; and the administrator's outbox view.
 
+use duurloop_domain::access::TokenScope;
+
 use super::{
     Actor, AppError, AppResult, AuthVia,
-    audit::{Event, record},
+    audit::{Event, record, record_with_reason},
 };
 use crate::{
     state::AppState,
@@ -26,12 +28,20 @@ pub async fn set_language(state: &AppState, actor: &Actor, lang: &str) -> AppRes
 pub struct CreatedToken {
     pub id: String,
     pub token: String,
+    pub scope: TokenScope,
 }
 
 /// How long a new API token may work, in days: the account page offers these, 90 unless
 /// chosen otherwise. A year at most, so a forgotten token stops by itself (ASVS 3.5.2).
 pub const TOKEN_DAYS: [i64; 3] = [30, 90, 365];
 pub const DEFAULT_TOKEN_DAYS: i64 = 90;
+
+/// The scope a new API token gets unless its maker chooses otherwise: read-only. Most
+/// integrations only fetch (a practice system reading referral statuses and reports, a
+/// dashboard), and a token kept in another system can leak from it; a read token that leaks
+/// cannot change, send or erase anything. Writing is a choice made knowingly, with the
+/// password given again (least privilege, ASVS 1.4.3 and 3.5.2).
+pub const DEFAULT_TOKEN_SCOPE: TokenScope = TokenScope::Read;
 
 /// What the account page's form asks for a new API token.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -40,6 +50,9 @@ pub struct NewToken {
     /// `30`, `90` or `365`; empty means 90.
     #[serde(default)]
     pub days: String,
+    /// `read` or `read-write`; empty means [`DEFAULT_TOKEN_SCOPE`].
+    #[serde(default)]
+    pub scope: String,
     /// The person's current password (re-authentication, ASVS 3.7.1).
     #[serde(default)]
     pub password: String,
@@ -68,6 +81,10 @@ pub async fn create_api_token(
             .filter(|d| TOKEN_DAYS.contains(d))
             .ok_or(AppError::invalid("days", "invalid-token-days"))?,
     };
+    let scope = match input.scope.trim() {
+        "" => DEFAULT_TOKEN_SCOPE,
+        s => TokenScope::parse(s).map_err(|e| AppError::field("scope", e))?,
+    };
     super::auth::confirm_password(state, actor, &input.password).await?;
     let token = format!("dl_{}", new_token());
     let now = state.now();
@@ -78,17 +95,20 @@ pub async fn create_api_token(
         &actor.identity.user_id,
         name,
         &token,
+        scope,
         now,
         expires_at,
     )
     .await?;
-    record(
+    // The scope goes into the entry's `reason`, so the log says what the token may do.
+    record_with_reason(
         &mut tx,
         now,
         actor,
         Event::new("create", "api_token")
             .record(&id)
             .subject(&actor.identity.user_id),
+        &format!("scope: {}", scope.as_str()),
     )
     .await?;
     if let Some(user) = users::by_id(&mut tx, &actor.identity.user_id).await? {
@@ -102,7 +122,7 @@ pub async fn create_api_token(
     }
     tx.commit().await?;
     state.mail_wakeup.notify_one();
-    Ok(CreatedToken { id, token })
+    Ok(CreatedToken { id, token, scope })
 }
 
 /// How long before its end a token's owner is reminded.

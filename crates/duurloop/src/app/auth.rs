@@ -6,7 +6,7 @@ use argon2::{
 };
 use duurloop_domain::{
     EmailAddress, NewPassword, PersonName, Role,
-    access::second_factor_required,
+    access::{TokenScope, second_factor_required},
     password::{self, Strength},
     totp::TotpSecret,
 };
@@ -212,15 +212,20 @@ pub async fn identity(
     }))
 }
 
-/// The person behind an API token.
-pub async fn identity_for_api_token(state: &AppState, token: &str) -> AppResult<Option<Identity>> {
+/// The person behind an API token, with what the token may do.
+pub async fn identity_for_api_token(
+    state: &AppState,
+    token: &str,
+) -> AppResult<Option<(Identity, TokenScope)>> {
     let now = state.now();
-    let user_id = {
+    let owner = {
         let mut c = state.db.conn().await?;
         users::api_token_user(&mut c, token, now).await?
     };
-    match user_id {
-        Some(id) => identity(state, &id, AuthVia::ApiToken).await,
+    match owner {
+        Some((id, scope)) => Ok(identity(state, &id, AuthVia::ApiToken)
+            .await?
+            .map(|i| (i, scope))),
         None => Ok(None),
     }
 }

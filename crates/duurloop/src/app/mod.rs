@@ -34,6 +34,9 @@ pub enum AppError {
     Unauthenticated,
     #[error("forbidden")]
     Forbidden,
+    /// Forbidden, with a code of its own that says why (say, `read-only-token`).
+    #[error("not allowed: {0}")]
+    NotAllowed(&'static str),
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
     #[error("conflict: {0}")]

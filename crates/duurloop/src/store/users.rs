@@ -1,6 +1,9 @@
 //! Accounts, memberships, sessions, invitations, password resets and API tokens.
 
-use duurloop_domain::{Role, access::Membership};
+use duurloop_domain::{
+    Role,
+    access::{Membership, TokenScope},
+};
 use sqlx::FromRow;
 
 use super::{Conn, hash_token, new_id};
@@ -550,6 +553,9 @@ pub struct ApiTokenRow {
     pub revoked_at: Option<i64>,
     /// After this moment (Unix ms) the token no longer works.
     pub expires_at: i64,
+    /// `read` (GET and HEAD only) or `read-write`.
+    #[schema(example = "read")]
+    pub scope: String,
 }
 
 pub async fn insert_api_token(
@@ -557,18 +563,20 @@ pub async fn insert_api_token(
     user_id: &str,
     name: &str,
     token: &str,
+    scope: TokenScope,
     now: i64,
     expires_at: i64,
 ) -> Result<String, sqlx::Error> {
     let id = new_id();
     sqlx::query(
-        "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO api_tokens (id, user_id, name, token_hash, scope, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&id)
     .bind(user_id)
     .bind(name)
     .bind(hash_token(token))
+    .bind(scope.as_str())
     .bind(now)
     .bind(expires_at)
     .execute(c)
@@ -578,7 +586,7 @@ pub async fn insert_api_token(
 
 pub async fn api_tokens_of(c: &mut Conn, user_id: &str) -> Result<Vec<ApiTokenRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, name, created_at, last_used_at, revoked_at, expires_at FROM api_tokens \
+        "SELECT id, name, created_at, last_used_at, revoked_at, expires_at, scope FROM api_tokens \
          WHERE user_id = $1 ORDER BY created_at DESC",
     )
     .bind(user_id)
@@ -615,24 +623,24 @@ pub async fn mark_token_reminded(c: &mut Conn, id: &str, now: i64) -> Result<boo
         .map(|r| r.rows_affected() == 1)
 }
 
-/// The user an API token belongs to while it is neither revoked nor expired; stamps its last
-/// use, at most once a minute (a write per API call would queue every call behind SQLite's
-/// write lock).
+/// The user an API token belongs to, with the token's scope, while it is neither revoked nor
+/// expired; stamps its last use, at most once a minute (a write per API call would queue every
+/// call behind SQLite's write lock). A scope this version does not know counts as `read`.
 pub async fn api_token_user(
     c: &mut Conn,
     token: &str,
     now: i64,
-) -> Result<Option<String>, sqlx::Error> {
+) -> Result<Option<(String, TokenScope)>, sqlx::Error> {
     let hash = hash_token(token);
-    let row: Option<(String, Option<i64>)> = sqlx::query_as(
-        "SELECT user_id, last_used_at FROM api_tokens WHERE token_hash = $1 \
+    let row: Option<(String, Option<i64>, String)> = sqlx::query_as(
+        "SELECT user_id, last_used_at, scope FROM api_tokens WHERE token_hash = $1 \
          AND revoked_at IS NULL AND expires_at > $2",
     )
     .bind(&hash)
     .bind(now)
     .fetch_optional(&mut *c)
     .await?;
-    if let Some((_, last)) = &row
+    if let Some((_, last, _)) = &row
         && last.is_none_or(|at| now - at > 60_000)
     {
         sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2")
@@ -641,7 +649,7 @@ pub async fn api_token_user(
             .execute(c)
             .await?;
     }
-    Ok(row.map(|r| r.0))
+    Ok(row.map(|(user, _, scope)| (user, TokenScope::parse(&scope).unwrap_or(TokenScope::Read))))
 }
 
 pub async fn revoke_api_token(

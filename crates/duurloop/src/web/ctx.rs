@@ -1,13 +1,14 @@
 //! Extractors: who is asking, in which language, from where.
 //!
 //! - [`PageCtx`]: every page; knows the language, the CSRF token and (if signed in) the person.
-//! - [`ApiActor`]: every authenticated API call; a personal API token in `Authorization: Bearer`.
+//! - [`ApiActor`]: every authenticated API call; a personal API token in `Authorization: Bearer`
+//!   (a `read` token only for GET and HEAD).
 
 use std::net::{IpAddr, SocketAddr};
 
 use axum::{
     extract::{ConnectInfo, FromRequestParts},
-    http::{HeaderMap, header, request::Parts},
+    http::{HeaderMap, Method, header, request::Parts},
 };
 
 use super::csrf::CsrfToken;
@@ -199,7 +200,8 @@ pub fn bearer_in(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-/// The person behind an API call with a personal token.
+/// The person behind an API call with a personal token. A `read` token is refused here, for
+/// every route at once, on any method but GET and HEAD: 403 `read-only-token`.
 pub struct ApiActor(pub Actor);
 
 impl FromRequestParts<AppState> for ApiActor {
@@ -207,9 +209,13 @@ impl FromRequestParts<AppState> for ApiActor {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let token = bearer(parts).ok_or(AppError::Unauthenticated)?;
-        let identity = auth::identity_for_api_token(state, token)
+        let (identity, scope) = auth::identity_for_api_token(state, token)
             .await?
             .ok_or(AppError::Unauthenticated)?;
+        let safe = parts.method == Method::GET || parts.method == Method::HEAD;
+        if !scope.allows(safe) {
+            return Err(AppError::NotAllowed("read-only-token"));
+        }
         Ok(ApiActor(Actor {
             identity,
             ctx: request_ctx(parts, state),

@@ -30,6 +30,7 @@ impl AppError {
             AppError::NotFound => (StatusCode::NOT_FOUND, "not-found"),
             AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             AppError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            AppError::NotAllowed(key) => (StatusCode::FORBIDDEN, *key),
             AppError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             AppError::Conflict(key) => (StatusCode::CONFLICT, *key),
             AppError::LoginFailed => (StatusCode::UNAUTHORIZED, "login-failed"),

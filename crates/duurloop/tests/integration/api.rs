@@ -217,6 +217,7 @@ async fn tokens_are_made_on_the_account_page_shown_once_and_can_be_revoked() {
             &[
                 ("name", "HIS-koppeling"),
                 ("days", "30"),
+                ("scope", "read-write"),
                 ("password", PASSWORD),
             ],
         )
@@ -293,6 +294,186 @@ async fn tokens_are_made_on_the_account_page_shown_once_and_can_be_revoked() {
             .status(),
         StatusCode::UNAUTHORIZED
     );
+}
+
+/// The token made on the account page: the form shows it once.
+fn shown_token(html: &str) -> String {
+    html.split("id=\"new-token\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("token shown")
+        .to_string()
+}
+
+/// A token's scope is chosen on the account page, read-only unless chosen otherwise: a
+/// `read` token reads through the API and is refused (403 `read-only-token`) on any other
+/// method, a `read-write` token (and a token from before scopes) writes as before.
+#[tokio::test]
+async fn a_read_token_only_reads_and_a_read_write_token_also_writes() {
+    let app = TestApp::spawn().await;
+    let admin = app.user("beheer@duurloop.example", true, &[], true).await;
+    let client = app.sign_in(&admin).await;
+    let page = app.html(&client, "/account").await;
+    assert!(page.contains("name=\"scope\""), "{page}");
+    assert!(
+        page.contains("<option value=\"read\" selected>Alleen lezen</option>"),
+        "read-only is the default: {page}"
+    );
+    assert!(page.contains("<option value=\"read-write\">Lezen en wijzigen</option>"));
+    let r = app
+        .post_form(
+            &client,
+            "/account/tokens",
+            &[
+                ("name", "dashboard"),
+                ("scope", "alles"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Without a choice (an older form) the token reads only.
+    let read = shown_token(
+        &app.post_form(
+            &client,
+            "/account/tokens",
+            &[("name", "dashboard"), ("password", PASSWORD)],
+        )
+        .await
+        .text()
+        .await
+        .expect("body"),
+    );
+    let write = shown_token(
+        &app.post_form(
+            &client,
+            "/account/tokens",
+            &[
+                ("name", "koppeling"),
+                ("scope", "read-write"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await
+        .text()
+        .await
+        .expect("body"),
+    );
+    let page = app.html(&client, "/account").await;
+    assert!(
+        page.contains("<td class=\"token-scope\">Alleen lezen</td>"),
+        "{page}"
+    );
+    assert!(page.contains("<td class=\"token-scope\">Lezen en wijzigen</td>"));
+    let scopes: Vec<(String,)> = sqlx::query_as(
+        "SELECT reason FROM audit_log WHERE action = 'create' AND record_type = 'api_token' \
+         ORDER BY at, reason",
+    )
+    .fetch_all(&app.state.db.pool)
+    .await
+    .expect("audit");
+    let mut scopes: Vec<String> = scopes.into_iter().map(|r| r.0).collect();
+    scopes.sort();
+    assert_eq!(
+        scopes,
+        ["scope: read", "scope: read-write"],
+        "the scope is logged"
+    );
+
+    let list: Value = app.get_json(&read, "/api/v1/tokens").await;
+    let named = |name: &str| {
+        list.as_array()
+            .expect("list")
+            .iter()
+            .find(|t| t["name"] == name)
+            .cloned()
+            .expect("listed")
+    };
+    assert_eq!(named("dashboard")["scope"], "read");
+    assert_eq!(named("koppeling")["scope"], "read-write");
+    let new_org = json!({"name": "Gemeente Noordwijk", "kind": "municipality"});
+    let r = app
+        .api(&read, Method::POST, "/api/v1/organisations")
+        .json(&new_org)
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "read-only-token");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("mag alleen lezen"),
+        "{body}"
+    );
+    let r = app
+        .api(&read, Method::POST, "/api/v1/organisations")
+        .header("accept-language", "en")
+        .json(&new_org)
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let body: Value = r.json().await.expect("json");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("may only read"),
+        "{body}"
+    );
+    let id = named("koppeling")["id"].as_str().expect("id").to_string();
+    assert_eq!(
+        app.api(&read, Method::DELETE, &format!("/api/v1/tokens/{id}"))
+            .send()
+            .await
+            .expect("req")
+            .status(),
+        StatusCode::FORBIDDEN,
+        "a read token does not even revoke"
+    );
+    assert_eq!(app.audit_count("create", "organisation").await, 0);
+    let r = app
+        .api(&write, Method::POST, "/api/v1/organisations")
+        .json(&new_org)
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::CREATED);
+    // A token made before scopes existed had all its owner's rights: it keeps them.
+    let old = format!("dl_{}", duurloop::store::new_token());
+    let now = app.state.now();
+    sqlx::query(
+        "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, expires_at) \
+         VALUES ('oud', $1, 'oud', $2, $3, $4)",
+    )
+    .bind(&admin.id)
+    .bind(duurloop::store::hash_token(&old))
+    .bind(now)
+    .bind(now + 86_400_000)
+    .execute(&app.state.db.pool)
+    .await
+    .expect("old token");
+    let r = app
+        .api(&old, Method::POST, "/api/v1/organisations")
+        .json(&json!({"name": "Gemeente Zuid", "kind": "municipality"}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::CREATED);
+    // The document says so where it can happen: on writes with a personal token only.
+    let doc: Value = app.get_json(&read, "/api/openapi.json").await;
+    let says = |path: &str, method: &str| {
+        doc["paths"][path][method]["responses"]["403"]["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("read-only-token"))
+    };
+    assert!(says("/api/v1/organisations", "post"));
+    assert!(says("/api/v1/tokens/{id}", "delete"));
+    assert!(!says("/api/v1/organisations", "get"));
+    assert!(!says("/api/v1/portal/runs", "post"));
 }
 
 #[tokio::test]

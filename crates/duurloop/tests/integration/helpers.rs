@@ -11,7 +11,7 @@ use duurloop::{
     store::{self, users},
     web::{Application, RouteInfo},
 };
-use duurloop_domain::{OrgKind, Role, totp::TotpSecret};
+use duurloop_domain::{OrgKind, Role, access::TokenScope, totp::TotpSecret};
 use reqwest::{Client, StatusCode, redirect::Policy};
 use tokio::sync::watch;
 
@@ -283,14 +283,26 @@ impl TestApp {
             .expect("json")
     }
 
-    /// A personal API token for the user.
+    /// A `read-write` API token for the person (tests that only read use it too).
     pub async fn api_token(&self, u: &TestUser) -> String {
+        self.api_token_with(u, TokenScope::ReadWrite).await
+    }
+
+    pub async fn api_token_with(&self, u: &TestUser, scope: TokenScope) -> String {
         let token = format!("dl_{}", store::new_token());
         let mut c = self.conn().await;
         let now = self.clock.now_ms();
-        users::insert_api_token(&mut c, &u.id, "test", &token, now, now + 90 * 86_400_000)
-            .await
-            .expect("token");
+        users::insert_api_token(
+            &mut c,
+            &u.id,
+            "test",
+            &token,
+            scope,
+            now,
+            now + 90 * 86_400_000,
+        )
+        .await
+        .expect("token");
         token
     }
 

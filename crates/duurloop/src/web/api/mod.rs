@@ -153,6 +153,8 @@ impl Modify for BearerAuth {
 /// `render_errors` middleware gives the framework's own rejections that shape too):
 ///
 /// - 401 for an operation that needs a token: none, unknown, revoked or expired;
+/// - 403 `read-only-token` for an operation with a personal token that is not a GET: the
+///   token's scope is `read` (a 403 the annotation lists already says so too);
 /// - 400, 415 and 422 for an operation with a JSON body: not JSON, not sent as
 ///   `application/json`, or not the documented shape (a field missing or of the wrong type);
 ///   an upload (multipart) body that cannot be read is a 400;
@@ -166,15 +168,18 @@ struct FrameworkErrors;
 impl Modify for FrameworkErrors {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::{RefOr, path::ParameterIn};
-        for item in openapi.paths.paths.values_mut() {
+        for (route, item) in openapi.paths.paths.iter_mut() {
+            // The participant portal's routes take a portal session, not a personal token.
+            let personal = !route.starts_with("/api/v1/portal");
             let operations = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
+                (false, &mut item.get),
+                (true, &mut item.put),
+                (true, &mut item.post),
+                (true, &mut item.delete),
+                (true, &mut item.patch),
             ];
-            for op in operations.into_iter().flatten() {
+            for (writes, op) in operations {
+                let Some(op) = op else { continue };
                 let params = op.parameters.as_deref().unwrap_or_default();
                 let query = params
                     .iter()
@@ -225,6 +230,20 @@ impl Modify for FrameworkErrors {
                         .entry(status.to_string())
                         .or_insert_with(|| error_response(&what.join(" ")));
                 }
+                if writes && personal && needs_token(op) {
+                    let forbidden = op
+                        .responses
+                        .responses
+                        .entry("403".to_string())
+                        .or_insert_with(|| error_response(""));
+                    if let RefOr::T(r) = forbidden {
+                        let before = match r.description.as_str() {
+                            "" => usual_description("403").unwrap_or_default(),
+                            d => d,
+                        };
+                        r.description = format!("{before} {READ_ONLY}");
+                    }
+                }
                 for (status, response) in op.responses.responses.iter_mut() {
                     if let RefOr::T(r) = response
                         && r.description.is_empty()
@@ -237,6 +256,10 @@ impl Modify for FrameworkErrors {
         }
     }
 }
+
+/// What the 403 of every operation that writes with a personal token says too.
+const READ_ONLY: &str =
+    "`read-only-token`: the token may only read (GET); writing needs a `read-write` token.";
 
 fn usual_description(status: &str) -> Option<&'static str> {
     Some(match status {

@@ -6,6 +6,7 @@ use axum::{
     extract::{Path, Query, State},
     response::{IntoResponse, Redirect, Response},
 };
+use duurloop_domain::access::TokenScope;
 
 use super::{Base, FormErrors, render, show_again};
 use crate::{
@@ -40,6 +41,9 @@ struct AccountPage {
     /// The choices of how long a new token works, in days.
     token_days: [i64; 3],
     default_days: i64,
+    /// The scopes a new token can have (`read`, `read-write`), and the one chosen first.
+    token_scopes: [&'static str; 2],
+    default_scope: &'static str,
     now: i64,
 }
 
@@ -69,6 +73,8 @@ async fn page_with(state: &AppState, page: &PageCtx, o: Outcome) -> Result<Respo
         password_changed: o.password_changed,
         token_days: accounts::TOKEN_DAYS,
         default_days: accounts::DEFAULT_TOKEN_DAYS,
+        token_scopes: TokenScope::ALL.map(TokenScope::as_str),
+        default_scope: accounts::DEFAULT_TOKEN_SCOPE.as_str(),
         now: state.now(),
     })
 }
