@@ -12,6 +12,7 @@ use crate::{
 };
 
 /// What an audit entry is about.
+#[derive(Clone, Copy)]
 pub struct Event<'a> {
     pub action: &'static str,
     pub record_type: &'static str,

@@ -17,6 +17,7 @@ use super::{
     referrals::Relation,
 };
 use crate::{
+    db::Tx,
     mail,
     state::AppState,
     store::{
@@ -105,30 +106,53 @@ async fn generate(c: &mut Conn, t: &TrajectoryRow, lang: &str) -> AppResult<Gene
     })
 }
 
-/// Loads a report for someone who may read it: the trajectory's team always, the referral's
-/// referrer (and coordinators who see the referral) once it is sent. Others: 404.
-async fn load(
-    c: &mut Conn,
+/// A report with what it is about, as [`open_report`] finds it.
+struct Opened {
+    report: FeedbackRow,
+    trajectory: TrajectoryRow,
+    referral: ReferralRow,
+    /// The trajectory's therapist or a coordinator of the offering (may write it).
+    team: bool,
+}
+
+/// Begins the transaction of an action on a report, for someone who may read it: the
+/// trajectory's team always, the referral's referrer (and coordinators who see the referral)
+/// once it is sent. Others get 404, and the refusal is audit-logged with outcome `denied`
+/// (`attempt` with the report as record and the trajectory's organisation; ASVS 7.2.2), as
+/// [`super::trajectories::open`] does for trajectories.
+async fn open_report<'a>(
+    state: &AppState,
     actor: &Actor,
-    id: &str,
-) -> AppResult<(FeedbackRow, TrajectoryRow, ReferralRow, bool)> {
-    let report = store::feedback::by_id(c, id)
+    id: &'a str,
+    attempt: Event<'a>,
+) -> AppResult<(Tx, Opened)> {
+    let mut tx = state.db.begin().await?;
+    let report = store::feedback::by_id(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let t = store::trajectories::by_id(c, &report.trajectory_id)
+    let t = store::trajectories::by_id(&mut tx, &report.trajectory_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let r = store::referrals::by_id(c, &t.referral_id)
+    let r = store::referrals::by_id(&mut tx, &t.referral_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let relations = super::referrals::relations(c, actor, &r).await?;
+    let relations = super::referrals::relations(&mut tx, actor, &r).await?;
     let team =
         relations.contains(&Relation::Therapist) || relations.contains(&Relation::Coordinator);
     let reader = relations.contains(&Relation::Referrer) && report.status == "sent";
     if !team && !reader {
+        let refused = attempt.record(id).org(&t.org_id).outcome("denied");
+        record(&mut tx, state.now(), actor, refused).await?;
+        tx.commit().await?;
         return Err(AppError::NotFound);
     }
-    Ok((report, t, r, team))
+    let opened = Opened {
+        report,
+        trajectory: t,
+        referral: r,
+        team,
+    };
+    Ok((tx, opened))
 }
 
 /// Opens (or makes) the end or follow-up report of a trajectory (its team only).
@@ -142,8 +166,8 @@ pub async fn open(
         return Err(AppError::invalid("kind", "invalid-report-kind"));
     }
     let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let (t, _) = super::trajectories::load(&mut tx, actor, trajectory_id).await?;
+    let attempt = Event::new("create", "feedback_report");
+    let (mut tx, t, _) = super::trajectories::open(state, actor, trajectory_id, attempt).await?;
     let report =
         store::feedback::get_or_create(&mut tx, &t.id, kind, &actor.identity.user_id, now).await?;
     record(
@@ -167,8 +191,13 @@ pub async fn view(
     lang: &str,
 ) -> AppResult<FeedbackView> {
     let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let (report, trajectory, referral, team) = load(&mut tx, actor, id).await?;
+    let (mut tx, o) = open_report(state, actor, id, Event::new("read", "feedback_report")).await?;
+    let Opened {
+        report,
+        trajectory,
+        referral,
+        team,
+    } = o;
     let generated = generate(&mut tx, &trajectory, lang).await?;
     record(
         &mut tx,
@@ -202,21 +231,30 @@ fn check_texts(input: &FeedbackInput) -> AppResult<()> {
     Ok(())
 }
 
-/// Stores the texts of a draft for its team; a sent report is a conflict.
-async fn save_draft(
-    c: &mut Conn,
+/// Begins the transaction of `attempt` on a draft and stores its texts, for the
+/// trajectory's team (a referrer who may read it gets 403, audit-logged like any refusal); a
+/// sent report is a conflict.
+async fn save_draft<'a>(
+    state: &AppState,
     actor: &Actor,
-    id: &str,
+    id: &'a str,
     input: &FeedbackInput,
-    now: i64,
-) -> AppResult<(FeedbackRow, TrajectoryRow, ReferralRow)> {
-    let (report, t, r, team) = load(c, actor, id).await?;
-    if !team {
+    attempt: Event<'a>,
+) -> AppResult<(Tx, FeedbackRow, TrajectoryRow, ReferralRow)> {
+    let now = state.now();
+    let (mut tx, o) = open_report(state, actor, id, attempt).await?;
+    if !o.team {
+        let refused = attempt
+            .record(id)
+            .org(&o.trajectory.org_id)
+            .outcome("denied");
+        record(&mut tx, now, actor, refused).await?;
+        tx.commit().await?;
         return Err(AppError::Forbidden);
     }
     let saved = store::feedback::update_texts(
-        c,
-        &report.id,
+        &mut tx,
+        &o.report.id,
         input.summary.trim(),
         input.advice.trim(),
         input.next_steps.trim(),
@@ -226,7 +264,7 @@ async fn save_draft(
     if !saved {
         return Err(AppError::Conflict("report-sent"));
     }
-    Ok((report, t, r))
+    Ok((tx, o.report, o.trajectory, o.referral))
 }
 
 /// Saves the therapist's texts of a draft.
@@ -238,8 +276,8 @@ pub async fn update(
 ) -> AppResult<()> {
     check_texts(input)?;
     let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let (_, t, _) = save_draft(&mut tx, actor, id, input, now).await?;
+    let attempt = Event::new("update", "feedback_report");
+    let (mut tx, _, t, _) = save_draft(state, actor, id, input, attempt).await?;
     record(
         &mut tx,
         now,
@@ -266,8 +304,8 @@ pub async fn send(
         return Err(AppError::invalid("summary", "summary-required"));
     }
     let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let (report, t, r) = save_draft(&mut tx, actor, id, input, now).await?;
+    let attempt = Event::new("send", "feedback_report");
+    let (mut tx, report, t, r) = save_draft(state, actor, id, input, attempt).await?;
     if !store::feedback::mark_sent(&mut tx, &report.id, &actor.identity.user_id, now).await? {
         return Err(AppError::Conflict("report-sent"));
     }
@@ -336,8 +374,8 @@ pub async fn fhir_bundle(
     use duurloop_domain::fhir::{ResponseExport, TrajectoryExport, bundle};
     use std::collections::BTreeMap;
     let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let (t, _) = super::trajectories::load(&mut tx, actor, trajectory_id).await?;
+    let attempt = Event::new("export", "trajectory");
+    let (mut tx, t, _) = super::trajectories::open(state, actor, trajectory_id, attempt).await?;
     let r = store::referrals::by_id(&mut tx, &t.referral_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -443,8 +481,9 @@ pub async fn pdf(state: &AppState, actor: &Actor, id: &str) -> AppResult<Vec<u8>
     use duurloop_documents::{Chart, Letter, ScoreLine, Section};
     let lang = crate::i18n::Lang::Nl;
     let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let (report, t, r, _) = load(&mut tx, actor, id).await?;
+    let attempt = Event::new("print", "feedback_report");
+    let (mut tx, o) = open_report(state, actor, id, attempt).await?;
+    let (report, t, r) = (o.report, o.trajectory, o.referral);
     let g = generate(&mut tx, &t, lang.code()).await?;
     let org = store::orgs::by_id(&mut tx, &t.org_id)
         .await?

@@ -643,8 +643,8 @@ pub async fn of_trajectory(
     trajectory_id: &str,
 ) -> AppResult<TrajectoryFunding> {
     let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let (t, _) = super::trajectories::load(&mut tx, actor, trajectory_id).await?;
+    let attempt = Event::new("read", "trajectory_funding");
+    let (mut tx, t, _) = super::trajectories::open(state, actor, trajectory_id, attempt).await?;
     let books = books(&mut tx, &t.org_id).await?;
     record(
         &mut tx,
@@ -771,8 +771,8 @@ pub async fn set_for_trajectory(
     contract_ids: &[String],
 ) -> AppResult<TrajectoryFunding> {
     let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let (t, _) = super::trajectories::load(&mut tx, actor, trajectory_id).await?;
+    let attempt = Event::new("update", "trajectory_funding");
+    let (mut tx, t, _) = super::trajectories::open(state, actor, trajectory_id, attempt).await?;
     let ids: Vec<String> = contract_ids
         .iter()
         .map(|s| s.trim().to_string())

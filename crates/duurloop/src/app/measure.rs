@@ -613,8 +613,8 @@ pub async fn results(
     lang: &str,
 ) -> AppResult<Results> {
     let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let (t, _) = super::trajectories::load(&mut tx, actor, trajectory_id).await?;
+    let attempt = Event::new("read", "measurement");
+    let (mut tx, t, _) = super::trajectories::open(state, actor, trajectory_id, attempt).await?;
     let measurements = store::measure::of_trajectory(&mut tx, &t.id).await?;
     let courses = courses(&mut tx, &t.id, lang).await?;
     let alerts = store::measure::alerts_of(&mut tx, &t.id).await?;
@@ -683,11 +683,14 @@ pub async fn open_alerts(state: &AppState, actor: &Actor) -> AppResult<Vec<Alert
 /// Marks an alert as seen and acted on (the trajectory's team only).
 pub async fn acknowledge(state: &AppState, actor: &Actor, id: &str) -> AppResult<String> {
     let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let a = store::measure::alert(&mut tx, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let (t, _) = super::trajectories::load(&mut tx, actor, &a.trajectory_id).await?;
+    let a = {
+        let mut c = state.db.conn().await?;
+        store::measure::alert(&mut c, id)
+            .await?
+            .ok_or(AppError::NotFound)?
+    };
+    let attempt = Event::new("acknowledge", "safety_alert");
+    let (mut tx, t, _) = super::trajectories::open(state, actor, &a.trajectory_id, attempt).await?;
     store::measure::acknowledge_alert(&mut tx, id, &actor.identity.user_id, now).await?;
     record(
         &mut tx,

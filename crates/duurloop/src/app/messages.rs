@@ -3,9 +3,10 @@
 //! portal (`/portal/berichten`), and over the API for both.
 //!
 //! Who: on the care side, whoever may see and change the trajectory (its therapist and the
-//! coordinators of the offering's organisation, `trajectories::load`; everyone else gets 404,
-//! referrers and funders included: messages are therapy content); on the other side, the
-//! participant of the portal session, who sees only their own trajectory.
+//! coordinators of the offering's organisation, `trajectories::open`; everyone else gets 404,
+//! referrers and funders included: messages are therapy content; the refusal is audit-logged
+//! as `denied`); on the other side, the participant of the portal session, who sees only
+//! their own trajectory.
 //!
 //! Reading: opening the conversation marks what the other side wrote as read. On the care
 //! side only the trajectory's therapist does that (a coordinator looking on does not take the
@@ -75,8 +76,8 @@ pub fn parse_body(raw: &str) -> AppResult<String> {
 /// The conversation of a trajectory as its therapist (or coordinator) sees it.
 pub async fn for_staff(state: &AppState, actor: &Actor, id: &str) -> AppResult<Vec<MessageRow>> {
     let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let (t, _) = super::trajectories::load(&mut tx, actor, id).await?;
+    let attempt = Event::new("read", "messages");
+    let (mut tx, t, _) = super::trajectories::open(state, actor, id, attempt).await?;
     if reads_for_therapist(actor, &t) {
         store::messages::mark_read_from(&mut tx, id, Side::Participant, now).await?;
     }
@@ -108,8 +109,8 @@ pub async fn send_as_staff(
     input: &MessageInput,
 ) -> AppResult<String> {
     let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let (t, _) = super::trajectories::load(&mut tx, actor, id).await?;
+    let attempt = Event::new("create", "message");
+    let (mut tx, t, _) = super::trajectories::open(state, actor, id, attempt).await?;
     let body = parse_body(&input.body)?;
     let referral = store::referrals::by_id(&mut tx, &t.referral_id)
         .await?

@@ -25,7 +25,7 @@ use serde::Deserialize;
 
 use super::{
     Actor, AppError, AppResult, FieldError,
-    audit::{Event, record_exported, record_with_reason},
+    audit::{Event, record, record_exported, record_with_reason},
     reports::{Period, period},
 };
 use crate::{
@@ -204,19 +204,41 @@ fn validate(input: &ExportInput, now: i64) -> AppResult<(String, String, String,
     }
 }
 
-/// The research export of an organisation the actor coordinates (everyone else: 403).
+/// Logs a refused research export (`export`/`research_export`, outcome `denied`, ASVS 7.2.2)
+/// in a transaction of its own and gives the 403 to answer. The organisation asked for is the
+/// record when it exists; what was typed into the field otherwise stays out of the log.
+async fn refused(state: &AppState, actor: &Actor, org: &str) -> AppError {
+    let logged = async {
+        let mut tx = state.db.begin().await?;
+        let known = store::orgs::by_id(&mut tx, org.trim()).await?.map(|o| o.id);
+        let mut e = Event::new("export", "research_export").outcome("denied");
+        if let Some(o) = known.as_deref() {
+            e = e.record(o).org(o);
+        }
+        record(&mut tx, state.now(), actor, e).await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(())
+    };
+    match logged.await {
+        Ok(()) => AppError::Forbidden,
+        Err(e) => e,
+    }
+}
+
+/// The research export of an organisation the actor coordinates (everyone else: 403, and
+/// the refusal is audit-logged, [`refused`]).
 pub async fn export(
     state: &AppState,
     actor: &Actor,
     input: &ExportInput,
 ) -> AppResult<ResearchExport> {
     if actor.identity.coordinated_orgs().is_empty() {
-        return Err(AppError::Forbidden);
+        return Err(refused(state, actor, &input.org).await);
     }
     let now = state.now();
     let (org, study, purpose, format, p) = validate(input, now)?;
     if actor.identity.role_in(&org) != Some(Role::Coordinator) {
-        return Err(AppError::Forbidden);
+        return Err(refused(state, actor, &org).await);
     }
     // Row by row, only what the coordinator may open one by one: not the referrals the
     // organisation's referrers sent to other providers (those count in its impact report).

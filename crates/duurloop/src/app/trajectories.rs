@@ -15,6 +15,7 @@ use super::{
     audit::{Event, record},
 };
 use crate::{
+    db::Tx,
     state::AppState,
     store::{
         self, Conn,
@@ -113,25 +114,38 @@ impl TrajectoryView {
     }
 }
 
-pub(crate) async fn load(
-    c: &mut Conn,
+/// Begins the transaction of an action on a trajectory's data by staff: the trajectory with
+/// its plan, if this person may see it (its therapist, or a coordinator of its organisation).
+/// Everyone else gets 404, as if there were no such trajectory, and the refusal is
+/// audit-logged (ASVS 7.2.2): `attempt` with outcome `denied`, the trajectory as record and
+/// its organisation, so who tried what on which record is in the log (and the organisation's
+/// coordinators see it), never anything about the participant. The entry is committed before
+/// the answer. Every staff action on a trajectory starts here (its page, plan and status, the
+/// messages, questionnaire results and alerts, feedback reports, funding, the FHIR export), so
+/// none can skip the check or the log.
+pub(crate) async fn open<'a>(
+    state: &AppState,
     actor: &Actor,
-    id: &str,
-) -> AppResult<(TrajectoryRow, Plan)> {
-    let row = store::trajectories::by_id(c, id)
+    id: &'a str,
+    attempt: Event<'a>,
+) -> AppResult<(Tx, TrajectoryRow, Plan)> {
+    let mut tx = state.db.begin().await?;
+    let row = store::trajectories::by_id(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
     if !may_see(actor, &row) {
+        let refused = attempt.record(id).org(&row.org_id).outcome("denied");
+        record(&mut tx, state.now(), actor, refused).await?;
+        tx.commit().await?;
         return Err(AppError::NotFound);
     }
     let plan: Plan = serde_json::from_str(&row.plan).map_err(|e| AppError::Internal(e.into()))?;
-    Ok((row, plan))
+    Ok((tx, row, plan))
 }
 
 pub async fn view(state: &AppState, actor: &Actor, id: &str) -> AppResult<TrajectoryView> {
     let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let (row, plan) = load(&mut tx, actor, id).await?;
+    let (mut tx, row, plan) = open(state, actor, id, Event::new("read", "trajectory")).await?;
     let runs = store::portal::runs(&mut tx, id).await?;
     let attendance = store::groups::attendance_of(&mut tx, id).await?;
     let referral_status = store::referrals::by_id(&mut tx, &row.referral_id)
@@ -216,8 +230,7 @@ pub async fn edit_week(
     input: &WeekInput,
 ) -> AppResult<()> {
     let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let (row, plan) = load(&mut tx, actor, id).await?;
+    let (mut tx, row, plan) = open(state, actor, id, Event::new("update", "plan")).await?;
     let (session, sessions) = session_from(input)?;
     let edited =
         plan::edit_week(&plan, week, session, sessions).map_err(|e| AppError::field("week", e))?;
@@ -255,8 +268,7 @@ pub async fn change_status(
     input: &StatusInput,
 ) -> AppResult<ReferralStatus> {
     let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let (row, _) = load(&mut tx, actor, id).await?;
+    let (mut tx, row, _) = open(state, actor, id, Event::new("update", "trajectory")).await?;
     let (event, status) = match input.action.as_str() {
         "start" => (ReferralEvent::Start, "active"),
         "complete" => (ReferralEvent::Complete, "completed"),

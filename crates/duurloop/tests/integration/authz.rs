@@ -2104,3 +2104,164 @@ pub async fn first_session(app: &TestApp, offering: &str, therapist: &TestUser) 
         .id
         .clone()
 }
+
+/// Refused looks at and changes of a participant's data are audit-logged with outcome
+/// `denied` (ASVS 7.2.2): a therapist of another organisation gets the same 404 as for a
+/// trajectory that does not exist, on the page and over the API, for the trajectory, its plan
+/// and status, messages, questionnaire results and FHIR export; a coordinator elsewhere gets
+/// 403 on the research export. Each refusal names who, the action, the record and its
+/// organisation, and nothing about the participant; the organisation's coordinator finds
+/// them in its audit log.
+#[tokio::test]
+async fn refused_looks_at_and_changes_of_a_trajectory_are_audit_logged_as_denied() {
+    let app = TestApp::spawn().await;
+    let Practice {
+        org,
+        therapist,
+        referrer,
+        offering,
+    } = medi_stad(&app).await;
+    let trajectory = trajectory_for(&app, &offering, &referrer, &therapist).await;
+    let zuid = app.org("Loopgroep Zuid", OrgKind::TherapistPractice).await;
+    let stranger = app
+        .user(
+            "therapeut@zuid.example",
+            false,
+            &[(&zuid, Role::Therapist)],
+            true,
+        )
+        .await;
+    let browser = app.session_for(&stranger).await;
+    let r = app
+        .get(&browser, &format!("/trajectories/{trajectory}"))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "as before");
+    let token = app.api_token(&stranger).await;
+    let t = format!("/api/v1/trajectories/{trajectory}");
+    let attempts = [
+        (Method::GET, t.clone(), None),
+        (
+            Method::PUT,
+            format!("{t}/weeks/1"),
+            Some(serde_json::json!({"kind": "walk", "sessions": "2", "minutes": "20"})),
+        ),
+        (
+            Method::POST,
+            format!("{t}/status"),
+            Some(serde_json::json!({"action": "start"})),
+        ),
+        (Method::GET, format!("{t}/messages"), None),
+        (Method::GET, format!("{t}/measurements"), None),
+        (Method::GET, format!("{t}/fhir"), None),
+    ];
+    for (method, path, body) in attempts {
+        let mut req = app.api(&token, method.clone(), &path);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.expect("req");
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{method} {path}");
+    }
+    // A trajectory that does not exist is no access-control failure: nothing is logged.
+    let r = app
+        .api(&token, Method::GET, "/api/v1/trajectories/bestaat-niet")
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let elsewhere = app
+        .user(
+            "coord@zuid.example",
+            false,
+            &[(&zuid, Role::Coordinator)],
+            true,
+        )
+        .await;
+    let r = app
+        .api(
+            &app.api_token(&elsewhere).await,
+            Method::POST,
+            "/api/v1/research/export",
+        )
+        .json(&serde_json::json!({"org": org, "study": "LOOP-1", "purpose": "Effect van hardlopen op stemming", "format": "csv"}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    let denied: Vec<(String, String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT actor_user_id, action, record_type, record_id, org_id FROM audit_log \
+         WHERE outcome = 'denied' ORDER BY at, action, record_type",
+    )
+    .fetch_all(&app.state.db.pool)
+    .await
+    .expect("audit");
+    let mut seen: Vec<(&str, &str, &str, &str)> = denied
+        .iter()
+        .map(|(who, action, kind, record, org_id)| {
+            assert_eq!(org_id.as_deref(), Some(org.as_str()), "{action} {kind}");
+            (
+                who.as_str(),
+                action.as_str(),
+                kind.as_str(),
+                record.as_str(),
+            )
+        })
+        .collect();
+    seen.sort();
+    let s = stranger.id.as_str();
+    let e = elsewhere.id.as_str();
+    let tr = trajectory.as_str();
+    let mut expected = vec![
+        (s, "read", "trajectory", tr),
+        (s, "read", "trajectory", tr),
+        (s, "update", "plan", tr),
+        (s, "update", "trajectory", tr),
+        (s, "read", "messages", tr),
+        (s, "read", "measurement", tr),
+        (s, "export", "trajectory", tr),
+        (e, "export", "research_export", org.as_str()),
+    ];
+    expected.sort();
+    assert_eq!(seen, expected);
+    let (leaks,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE outcome = 'denied' \
+         AND (reason IS NOT NULL OR subject_user_id IS NOT NULL)",
+    )
+    .fetch_one(&app.state.db.pool)
+    .await
+    .expect("count");
+    assert_eq!(leaks, 0, "nothing about the participant");
+
+    // The practice's coordinator sees who tried.
+    let coordinator = app
+        .user(
+            "coord@medi-stad.example",
+            false,
+            &[(&org, Role::Coordinator)],
+            true,
+        )
+        .await;
+    let log = app
+        .get_json(
+            &app.api_token(&coordinator).await,
+            &format!("/api/v1/audit?org={org}&record={trajectory}"),
+        )
+        .await;
+    let refusals = log
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter(|row| row["outcome"] == "denied" && row["actor_user_id"] == stranger.id)
+        .count();
+    assert_eq!(refusals, 7, "{log}");
+    // The team itself is not refused.
+    let own = app.api_token(&therapist).await;
+    let r = app.api(&own, Method::GET, &t).send().await.expect("req");
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        app.audit_count_of("read", "trajectory", &trajectory).await,
+        3,
+        "two refused looks and the therapist's"
+    );
+}

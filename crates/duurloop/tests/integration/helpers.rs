@@ -395,6 +395,21 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// Audit entries with the given action, record type and outcome (`ok`, `denied`, …).
+    pub async fn audit_count_outcome(&self, action: &str, record_type: &str, outcome: &str) -> i64 {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE action = $1 AND record_type = $2 \
+             AND outcome = $3",
+        )
+        .bind(action)
+        .bind(record_type)
+        .bind(outcome)
+        .fetch_one(&self.state.db.pool)
+        .await
+        .expect("count");
+        n
+    }
+
     /// Audit entries with the given action and record type about one record.
     pub async fn audit_count_of(&self, action: &str, record_type: &str, record_id: &str) -> i64 {
         let (n,): (i64,) = sqlx::query_as(

@@ -229,7 +229,17 @@ async fn a_participant_answers_by_link_and_a_safety_answer_alerts_the_therapist_
     let home = app.html(&client, "/").await;
     assert!(!home.contains("id=\"alerts\""));
     assert!(app.audit_count("submit", "measurement").await == 1);
-    assert!(app.audit_count("acknowledge", "safety_alert").await == 1);
+    assert_eq!(
+        app.audit_count_outcome("acknowledge", "safety_alert", "ok")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.audit_count_outcome("acknowledge", "safety_alert", "denied")
+            .await,
+        1,
+        "the referrer's refused try is logged"
+    );
     // Week 5, answered in the portal over the API: reliable change from the baseline.
     sqlx::query("UPDATE measurements SET due_date = '2026-01-01' WHERE point = 'week5'")
         .execute(&app.state.db.pool)

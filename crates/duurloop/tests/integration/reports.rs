@@ -201,7 +201,16 @@ async fn a_trajectory_exports_as_a_fhir_bundle_for_its_team_only() {
             "{who}"
         );
     }
-    assert!(app.audit_count("export", "trajectory").await == 1);
+    assert_eq!(
+        app.audit_count_outcome("export", "trajectory", "ok").await,
+        1
+    );
+    assert_eq!(
+        app.audit_count_outcome("export", "trajectory", "denied")
+            .await,
+        2,
+        "the refused exports are logged too"
+    );
 }
 
 #[tokio::test]
