@@ -85,6 +85,28 @@ pub async fn record(
     store::audit::insert(c, &entry(now, actor, e)).await
 }
 
+/// Ends an action refused for lack of access (ASVS 7.2.2): its transaction, in which nothing
+/// was changed, commits with only the entry of `e` in it, with outcome `denied`, and `answer`
+/// (the 404 or 403 the caller returns) comes back; if the entry cannot be written, that
+/// failure does instead. The entry says who tried, the action, the record and its
+/// organisation: callers pass ids, never the participant's details.
+pub async fn refused(
+    mut tx: crate::db::Tx,
+    now: i64,
+    actor: &Actor,
+    e: Event<'_>,
+    answer: AppError,
+) -> AppError {
+    let logged = async {
+        record(&mut tx, now, actor, e.outcome("denied")).await?;
+        tx.commit().await
+    };
+    match logged.await {
+        Ok(()) => answer,
+        Err(e) => e.into(),
+    }
+}
+
 /// Writes an entry with the reason the person gave (say, for erasing a participant's data),
 /// in the caller's transaction.
 pub async fn record_with_reason(

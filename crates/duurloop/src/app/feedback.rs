@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     Actor, AppError, AppResult,
-    audit::{Event, record},
+    audit::{Event, record, refused},
     measure::Course,
     referrals::Relation,
 };
@@ -141,10 +141,8 @@ async fn open_report<'a>(
         relations.contains(&Relation::Therapist) || relations.contains(&Relation::Coordinator);
     let reader = relations.contains(&Relation::Referrer) && report.status == "sent";
     if !team && !reader {
-        let refused = attempt.record(id).org(&t.org_id).outcome("denied");
-        record(&mut tx, state.now(), actor, refused).await?;
-        tx.commit().await?;
-        return Err(AppError::NotFound);
+        let e = attempt.record(id).org(&t.org_id);
+        return Err(refused(tx, state.now(), actor, e, AppError::NotFound).await);
     }
     let opened = Opened {
         report,
@@ -244,13 +242,8 @@ async fn save_draft<'a>(
     let now = state.now();
     let (mut tx, o) = open_report(state, actor, id, attempt).await?;
     if !o.team {
-        let refused = attempt
-            .record(id)
-            .org(&o.trajectory.org_id)
-            .outcome("denied");
-        record(&mut tx, now, actor, refused).await?;
-        tx.commit().await?;
-        return Err(AppError::Forbidden);
+        let e = attempt.record(id).org(&o.trajectory.org_id);
+        return Err(refused(tx, now, actor, e, AppError::Forbidden).await);
     }
     let saved = store::feedback::update_texts(
         &mut tx,

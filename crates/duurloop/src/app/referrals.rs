@@ -22,7 +22,7 @@ use serde::Deserialize;
 
 use super::{
     Actor, AppError, AppResult, FieldError, RequestCtx,
-    audit::{Event, record, record_anonymous},
+    audit::{Event, record, record_anonymous, refused},
 };
 use crate::{
     mail,
@@ -172,15 +172,11 @@ pub async fn view(state: &AppState, actor: &Actor, id: &str) -> AppResult<Referr
         .ok_or(AppError::NotFound)?;
     let rel = relations(&mut tx, actor, &r).await?;
     if rel.is_empty() {
-        record(
-            &mut tx,
-            now,
-            actor,
-            Event::new("read", "referral").record(id).outcome("denied"),
-        )
-        .await?;
-        tx.commit().await?;
-        return Err(AppError::NotFound);
+        let mut e = Event::new("read", "referral").record(id);
+        if let Some(o) = audit_org(&r) {
+            e = e.org(o);
+        }
+        return Err(refused(tx, now, actor, e, AppError::NotFound).await);
     }
     if rel.contains(&Relation::Therapist) && r.status == ReferralStatus::Sent.as_str() {
         change_status(&mut tx, state, actor, &r, ReferralEvent::Open, "", now).await?;
@@ -379,10 +375,38 @@ pub(super) async fn offer_free_places(
 }
 
 /// Checks, before any input is looked at, that the person may act on the referral as its
-/// therapist or coordinator (authorise first, then validate).
-async fn may_handle(state: &AppState, actor: &Actor, id: &str) -> AppResult<()> {
+/// therapist or coordinator (authorise first, then validate). A refusal (404 without any
+/// relation to the referral, 403 for its referrer) is audit-logged as `attempt` with outcome
+/// `denied` (ASVS 7.2.2).
+async fn may_handle(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    attempt: Event<'_>,
+) -> AppResult<()> {
     let mut c = state.db.conn().await?;
-    handled(&mut c, actor, id).await.map(|_| ())
+    let r = store::referrals::by_id(&mut c, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let rel = relations(&mut c, actor, &r).await?;
+    if rel
+        .iter()
+        .any(|x| matches!(x, Relation::Therapist | Relation::Coordinator))
+    {
+        return Ok(());
+    }
+    drop(c);
+    let answer = if rel.is_empty() {
+        AppError::NotFound
+    } else {
+        AppError::Forbidden
+    };
+    let mut e = attempt.record(id);
+    if let Some(o) = audit_org(&r) {
+        e = e.org(o);
+    }
+    let tx = state.db.begin().await?;
+    Err(refused(tx, state.now(), actor, e, answer).await)
 }
 
 async fn handled(c: &mut Conn, actor: &Actor, id: &str) -> AppResult<(ReferralRow, Vec<Relation>)> {
@@ -799,7 +823,7 @@ pub async fn invite(
     id: &str,
     input: &InviteInput,
 ) -> AppResult<()> {
-    may_handle(state, actor, id).await?;
+    may_handle(state, actor, id, Event::new("update", "referral")).await?;
     let mut e = Vec::new();
     if input.intake_at.trim().is_empty() || input.intake_at.chars().count() > 200 {
         e.push(FieldError {
@@ -957,7 +981,7 @@ pub async fn plan_intake(
     id: &str,
     planned_for: &str,
 ) -> AppResult<()> {
-    may_handle(state, actor, id).await?;
+    may_handle(state, actor, id, Event::new("update", "referral")).await?;
     let planned_for = planned_for.trim();
     if planned_for.is_empty() || planned_for.chars().count() > 200 {
         return Err(AppError::invalid("planned_for", "intake-at-required"));
@@ -1013,7 +1037,7 @@ pub async fn record_intake(
     id: &str,
     input: &IntakeInput,
 ) -> AppResult<bool> {
-    may_handle(state, actor, id).await?;
+    may_handle(state, actor, id, Event::new("update", "intake")).await?;
     let mut e = Vec::new();
     let pairs: Vec<(&str, &str)> = input
         .screen
@@ -1141,7 +1165,7 @@ pub async fn record_clearance(
     id: &str,
     input: &ClearanceInput,
 ) -> AppResult<()> {
-    may_handle(state, actor, id).await?;
+    may_handle(state, actor, id, Event::new("update", "clearance")).await?;
     let c = Clearance::parse(&input.by, &input.date, &input.note).map_err(|x| {
         let field = match x.key {
             "invalid-date" => "date",
@@ -1202,7 +1226,7 @@ pub async fn decide(
     id: &str,
     input: &DecisionInput,
 ) -> AppResult<ReferralStatus> {
-    may_handle(state, actor, id).await?;
+    may_handle(state, actor, id, Event::new("update", "referral")).await?;
     let event = match input.decision.as_str() {
         "accept" => ReferralEvent::Accept,
         "waitlist" => ReferralEvent::Waitlist,
@@ -1289,11 +1313,17 @@ pub async fn reassign(
         .await?
         .ok_or(AppError::NotFound)?;
     let rel = relations(&mut tx, actor, &r).await?;
-    if rel.is_empty() {
-        return Err(AppError::NotFound);
-    }
     if !rel.contains(&Relation::Coordinator) {
-        return Err(AppError::Forbidden);
+        let answer = if rel.is_empty() {
+            AppError::NotFound
+        } else {
+            AppError::Forbidden
+        };
+        let mut e = Event::new("reassign", "referral").record(id);
+        if let Some(o) = audit_org(&r) {
+            e = e.org(o);
+        }
+        return Err(refused(tx, now, actor, e, answer).await);
     }
     if !ReferralStatus::parse(&r.status).is_ok_and(ReferralStatus::is_open) {
         return Err(AppError::Conflict("referral-closed"));
@@ -1454,11 +1484,17 @@ pub async fn erase(
         .await?
         .ok_or(AppError::NotFound)?;
     let rel = relations(&mut tx, actor, &r).await?;
-    if rel.is_empty() {
-        return Err(AppError::NotFound);
-    }
-    if !may_erase(actor, &r) {
-        return Err(AppError::Forbidden);
+    if rel.is_empty() || !may_erase(actor, &r) {
+        let answer = if rel.is_empty() {
+            AppError::NotFound
+        } else {
+            AppError::Forbidden
+        };
+        let mut e = Event::new("erase", "referral").record(id);
+        if let Some(o) = audit_org(&r) {
+            e = e.org(o);
+        }
+        return Err(refused(tx, now, actor, e, answer).await);
     }
     let reason = reason.trim();
     if reason.is_empty() {

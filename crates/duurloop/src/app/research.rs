@@ -25,7 +25,7 @@ use serde::Deserialize;
 
 use super::{
     Actor, AppError, AppResult, FieldError,
-    audit::{Event, record, record_exported, record_with_reason},
+    audit::{Event, record_exported, record_with_reason},
     reports::{Period, period},
 };
 use crate::{
@@ -208,21 +208,20 @@ fn validate(input: &ExportInput, now: i64) -> AppResult<(String, String, String,
 /// in a transaction of its own and gives the 403 to answer. The organisation asked for is the
 /// record when it exists; what was typed into the field otherwise stays out of the log.
 async fn refused(state: &AppState, actor: &Actor, org: &str) -> AppError {
-    let logged = async {
+    let found = async {
         let mut tx = state.db.begin().await?;
         let known = store::orgs::by_id(&mut tx, org.trim()).await?.map(|o| o.id);
-        let mut e = Event::new("export", "research_export").outcome("denied");
-        if let Some(o) = known.as_deref() {
-            e = e.record(o).org(o);
-        }
-        record(&mut tx, state.now(), actor, e).await?;
-        tx.commit().await?;
-        Ok::<_, AppError>(())
+        Ok::<_, AppError>((tx, known))
     };
-    match logged.await {
-        Ok(()) => AppError::Forbidden,
-        Err(e) => e,
+    let (tx, known) = match found.await {
+        Ok(found) => found,
+        Err(e) => return e,
+    };
+    let mut e = Event::new("export", "research_export");
+    if let Some(o) = known.as_deref() {
+        e = e.record(o).org(o);
     }
+    super::audit::refused(tx, state.now(), actor, e, AppError::Forbidden).await
 }
 
 /// The research export of an organisation the actor coordinates (everyone else: 403, and

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::{
     Actor, AppError, AppResult,
-    audit::{Event, record},
+    audit::{Event, record, refused},
 };
 use crate::{
     db::Tx,
@@ -134,10 +134,8 @@ pub(crate) async fn open<'a>(
         .await?
         .ok_or(AppError::NotFound)?;
     if !may_see(actor, &row) {
-        let refused = attempt.record(id).org(&row.org_id).outcome("denied");
-        record(&mut tx, state.now(), actor, refused).await?;
-        tx.commit().await?;
-        return Err(AppError::NotFound);
+        let e = attempt.record(id).org(&row.org_id);
+        return Err(refused(tx, state.now(), actor, e, AppError::NotFound).await);
     }
     let plan: Plan = serde_json::from_str(&row.plan).map_err(|e| AppError::Internal(e.into()))?;
     Ok((tx, row, plan))

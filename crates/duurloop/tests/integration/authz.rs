@@ -2108,8 +2108,9 @@ pub async fn first_session(app: &TestApp, offering: &str, therapist: &TestUser) 
 /// Refused looks at and changes of a participant's data are audit-logged with outcome
 /// `denied` (ASVS 7.2.2): a therapist of another organisation gets the same 404 as for a
 /// trajectory that does not exist, on the page and over the API, for the trajectory, its plan
-/// and status, messages, questionnaire results and FHIR export; a coordinator elsewhere gets
-/// 403 on the research export. Each refusal names who, the action, the record and its
+/// and status, messages, questionnaire results and FHIR export; a decision on its referral by
+/// the stranger (404) or the referrer (403) is refused too; a coordinator elsewhere gets 403
+/// on the research export. Each refusal names who, the action, the record and its
 /// organisation, and nothing about the participant; the organisation's coordinator finds
 /// them in its audit log.
 #[tokio::test]
@@ -2162,6 +2163,28 @@ async fn refused_looks_at_and_changes_of_a_trajectory_are_audit_logged_as_denied
         let r = req.send().await.expect("req");
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{method} {path}");
     }
+    // The referral behind it: a change by the referrer (403) or a stranger (404) is refused
+    // and logged too.
+    let (referral,): (String,) =
+        sqlx::query_as("SELECT referral_id FROM trajectories WHERE id = $1")
+            .bind(&trajectory)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .expect("referral");
+    let decision = format!("/api/v1/referrals/{referral}/decision");
+    let not_suitable = serde_json::json!({"decision": "not_suitable", "reason": "geen tijd"});
+    for (who, status) in [
+        (&token, StatusCode::NOT_FOUND),
+        (&app.api_token(&referrer).await, StatusCode::FORBIDDEN),
+    ] {
+        let r = app
+            .api(who, Method::POST, &decision)
+            .json(&not_suitable)
+            .send()
+            .await
+            .expect("req");
+        assert_eq!(r.status(), status);
+    }
     // A trajectory that does not exist is no access-control failure: nothing is logged.
     let r = app
         .api(&token, Method::GET, "/api/v1/trajectories/bestaat-niet")
@@ -2191,7 +2214,7 @@ async fn refused_looks_at_and_changes_of_a_trajectory_are_audit_logged_as_denied
 
     let denied: Vec<(String, String, String, String, Option<String>)> = sqlx::query_as(
         "SELECT actor_user_id, action, record_type, record_id, org_id FROM audit_log \
-         WHERE outcome = 'denied' ORDER BY at, action, record_type",
+         WHERE outcome = 'denied' AND record_type <> 'referral' ORDER BY at, action, record_type",
     )
     .fetch_all(&app.state.db.pool)
     .await
@@ -2232,6 +2255,18 @@ async fn refused_looks_at_and_changes_of_a_trajectory_are_audit_logged_as_denied
     .await
     .expect("count");
     assert_eq!(leaks, 0, "nothing about the participant");
+    let refused_decisions: Vec<(String,)> = sqlx::query_as(
+        "SELECT actor_user_id FROM audit_log WHERE outcome = 'denied' AND action = 'update' \
+         AND record_type = 'referral' AND record_id = $1 AND org_id = $2 ORDER BY actor_user_id",
+    )
+    .bind(&referral)
+    .bind(&org)
+    .fetch_all(&app.state.db.pool)
+    .await
+    .expect("audit");
+    let mut expected = vec![(stranger.id.clone(),), (referrer.id.clone(),)];
+    expected.sort();
+    assert_eq!(refused_decisions, expected);
 
     // The practice's coordinator sees who tried.
     let coordinator = app

@@ -168,6 +168,11 @@ async fn a_coordinator_erases_a_closed_referral_and_the_numbers_stay() {
         let (s, v) = erase(&app, &t, &referral, "Verzoek").await;
         assert_eq!(s, status, "{}: {v}", who.email);
     }
+    assert_eq!(
+        app.audit_count_outcome("erase", "referral", "denied").await,
+        3,
+        "each refused erasure is logged"
+    );
     // A reason is required.
     let (s, v) = erase(&app, &coord_token, &referral, "  ").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
@@ -288,7 +293,8 @@ async fn a_coordinator_erases_a_closed_referral_and_the_numbers_stay() {
 
     // In the audit log, with the reason; the log itself is kept.
     let (reason, role): (Option<String>, Option<String>) = sqlx::query_as(
-        "SELECT reason, actor_role FROM audit_log WHERE action = 'erase' AND record_id = $1",
+        "SELECT reason, actor_role FROM audit_log WHERE action = 'erase' AND record_id = $1 \
+         AND outcome = 'ok'",
     )
     .bind(&referral)
     .fetch_one(&app.state.db.pool)
@@ -301,7 +307,11 @@ async fn a_coordinator_erases_a_closed_referral_and_the_numbers_stay() {
     // Not twice.
     let (s, v) = erase(&app, &coord_token, &referral, "Nog eens").await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
-    assert_eq!(app.audit_count_of("erase", "referral", &referral).await, 1);
+    assert_eq!(
+        app.audit_count_outcome("erase", "referral", "ok").await,
+        1,
+        "erased once"
+    );
 
     // In English too.
     app.get(&browser, "/lang/en").await;
