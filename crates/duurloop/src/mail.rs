@@ -47,6 +47,8 @@ pub enum Mail<'a> {
     ReferralReminder {
         link: &'a str,
         coordinator: bool,
+        /// The referral waits on the list with a place offered, not for a first response.
+        place_offered: bool,
     },
     /// To a participant: a group session is cancelled.
     SessionCancelled {
@@ -230,13 +232,22 @@ fn compose(mail: &Mail<'_>, lang: Lang) -> Composed {
             link: link.to_string(),
             action: lang.t("mail-client-invitation-action"),
         },
-        Mail::ReferralReminder { link, coordinator } => Composed {
+        Mail::ReferralReminder {
+            link,
+            coordinator,
+            place_offered,
+        } => Composed {
             kind: "referral_reminder",
-            subject: lang.t("mail-reminder-subject"),
-            paragraphs: vec![lang.t(if *coordinator {
-                "mail-reminder-coordinator-body"
+            subject: lang.t(if *place_offered {
+                "mail-reminder-place-subject"
             } else {
-                "mail-reminder-body"
+                "mail-reminder-subject"
+            }),
+            paragraphs: vec![lang.t(match (place_offered, coordinator) {
+                (false, false) => "mail-reminder-body",
+                (false, true) => "mail-reminder-coordinator-body",
+                (true, false) => "mail-reminder-place-body",
+                (true, true) => "mail-reminder-place-coordinator-body",
             })],
             link: link.to_string(),
             action: lang.t("mail-referral-action"),

@@ -552,6 +552,9 @@ mail-client-invitation-action = View the invitation
 mail-reminder-subject = Reminder: a referral waits for a response
 mail-reminder-body = A referral has waited longer than the agreed response time for a first response.
 mail-reminder-coordinator-body = A referral in your organisation still waits for a first response, even after a reminder to the therapist.
+mail-reminder-place-subject = Reminder: a freed place waits for you
+mail-reminder-place-body = Someone on the waiting list was offered a freed place and told that you would be in touch, but has not been accepted yet. Open the referral and accept them, or record why it does not go ahead.
+mail-reminder-place-coordinator-body = In your organisation, someone on the waiting list who was offered a place still waits to hear from the therapist, even after a reminder.
 
 # Audit log labels
 audit-action-login = sign in

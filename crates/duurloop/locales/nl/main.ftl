@@ -552,6 +552,9 @@ mail-client-invitation-action = Uitnodiging bekijken
 mail-reminder-subject = Herinnering: verwijzing wacht op reactie
 mail-reminder-body = Een verwijzing wacht langer dan de afgesproken reactietermijn op een eerste reactie.
 mail-reminder-coordinator-body = Een verwijzing in uw organisatie wacht ook na een herinnering aan de therapeut nog op een eerste reactie.
+mail-reminder-place-subject = Herinnering: een vrijgekomen plek wacht op u
+mail-reminder-place-body = Een deelnemer van de wachtlijst kreeg een vrijgekomen plek aangeboden en hoorde dat u contact opneemt, maar is nog niet aangenomen. Open de verwijzing en neem de deelnemer aan, of leg vast waarom het niet doorgaat.
+mail-reminder-place-coordinator-body = In uw organisatie wacht een deelnemer van de wachtlijst met een aangeboden plek ook na een herinnering aan de therapeut nog op contact.
 
 # Audit log labels
 audit-action-login = inloggen

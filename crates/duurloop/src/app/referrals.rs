@@ -347,6 +347,14 @@ pub(super) async fn offer_free_places(
             },
         )
         .await?;
+        // The participant hears that the therapist will contact them: the therapist gets the
+        // response target of a new referral for it, with its reminders.
+        store::referrals::restart_response_target(
+            c,
+            &next.id,
+            add_working_days(now, state.config.referral_response_days),
+        )
+        .await?;
         if !next.client_email.is_empty() {
             mail::queue(
                 c,
@@ -1356,7 +1364,8 @@ pub async fn reassign(
     Ok(())
 }
 
-/// Sends response-target reminders: first to the therapist (or the region's coordinators) when
+/// Sends response-target reminders (for a new referral, or for a waiting one offered a freed
+/// place that nobody took in yet): first to the therapist (or the region's coordinators) when
 /// the target passes, then to the coordinators of the offering's organisation when as many
 /// working days again have passed. Idempotent: each reminder is stamped in the same
 /// transaction as its e-mail. Returns how many reminders were queued.
@@ -1415,6 +1424,7 @@ pub async fn send_response_reminders(state: &AppState) -> anyhow::Result<usize> 
                     mail::Mail::ReferralReminder {
                         link: &link,
                         coordinator,
+                        place_offered: r.place_offered == 1,
                     },
                     &addr,
                     &lang,

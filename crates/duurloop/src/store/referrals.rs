@@ -453,6 +453,17 @@ pub async fn record_decision(
 
 // ---- response targets ----
 
+/// Whether a waiting referral has been offered a freed place (and still waits for the
+/// therapist to take it in): a `place_offered` step on its timeline since it was put on the
+/// waiting list.
+macro_rules! offered_since_waitlisted {
+    () => {
+        "EXISTS (SELECT 1 FROM referral_events e WHERE e.referral_id = r.id AND e.kind = 'place_offered' \
+         AND e.at >= COALESCE((SELECT MAX(w.at) FROM referral_events w WHERE w.referral_id = r.id \
+         AND w.kind = 'status' AND w.to_status = 'waitlisted'), 0))"
+    };
+}
+
 #[derive(Debug, Clone, FromRow)]
 pub struct OverdueRow {
     pub id: String,
@@ -461,18 +472,25 @@ pub struct OverdueRow {
     pub region_org_id: Option<String>,
     pub therapist_user_id: Option<String>,
     pub reminded_therapist_at: Option<i64>,
+    /// 1 when it is a waiting referral offered a place (the therapist has to take them in),
+    /// 0 for a referral waiting for its first response.
+    pub place_offered: i64,
 }
 
-/// Referrals still waiting for the therapist's first action whose target has passed and for
+/// Referrals still waiting for the therapist's first action, or waiting on the list with a
+/// place offered that the therapist has not taken up, whose target has passed and for
 /// which a reminder is still due (the therapist's, or the coordinator's after that).
 pub async fn overdue(c: &mut Conn, now: i64) -> Result<Vec<OverdueRow>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(concat!(
         "SELECT r.id, r.respond_by, o.org_id AS offering_org_id, r.region_org_id, t.user_id AS therapist_user_id, \
-         r.reminded_therapist_at FROM referrals r LEFT JOIN offerings o ON o.id = r.offering_id \
+         r.reminded_therapist_at, CAST(CASE WHEN r.status = 'waitlisted' THEN 1 ELSE 0 END AS BIGINT) AS place_offered \
+         FROM referrals r LEFT JOIN offerings o ON o.id = r.offering_id \
          LEFT JOIN therapists t ON t.id = o.therapist_id \
-         WHERE r.status IN ('sent', 'received') AND r.respond_by <= $1 AND r.reminded_coordinator_at IS NULL \
-         ORDER BY r.respond_by LIMIT 200",
-    )
+         WHERE r.respond_by <= $1 AND r.reminded_coordinator_at IS NULL \
+         AND (r.status IN ('sent', 'received') OR (r.status = 'waitlisted' AND ",
+        offered_since_waitlisted!(),
+        ")) ORDER BY r.respond_by LIMIT 200"
+    ))
     .bind(now)
     .fetch_all(c)
     .await
@@ -536,15 +554,23 @@ macro_rules! status_since {
     };
 }
 
-/// Whether a waiting referral has been offered a freed place (and still waits for the
-/// therapist to take it in): a `place_offered` step on its timeline since it was put on the
-/// waiting list.
-macro_rules! offered_since_waitlisted {
-    () => {
-        "EXISTS (SELECT 1 FROM referral_events e WHERE e.referral_id = r.id AND e.kind = 'place_offered' \
-         AND e.at >= COALESCE((SELECT MAX(w.at) FROM referral_events w WHERE w.referral_id = r.id \
-         AND w.kind = 'status' AND w.to_status = 'waitlisted'), 0))"
-    };
+/// A place was offered to a waiting referral: the therapist's response target starts again
+/// (`respond_by`, with both reminders due anew), so [`overdue`] reminds them to take the
+/// person in as it reminds them of a new referral.
+pub async fn restart_response_target(
+    c: &mut Conn,
+    id: &str,
+    respond_by: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE referrals SET respond_by = $1, reminded_therapist_at = NULL, \
+         reminded_coordinator_at = NULL WHERE id = $2",
+    )
+    .bind(respond_by)
+    .bind(id)
+    .execute(c)
+    .await
+    .map(|_| ())
 }
 
 /// How many of the offering's waiting referrals hold an offered place.

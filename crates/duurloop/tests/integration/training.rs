@@ -609,6 +609,91 @@ async fn more_places_and_completions_are_offered_to_the_waiting_list_once_each()
     assert_eq!(offered(&app).await, [1, 1, 1]);
 }
 
+/// The person offered a freed place hears that the therapist will be in touch: a therapist who
+/// is not is reminded, and then the coordinator, as for a referral nobody answers.
+#[tokio::test]
+async fn an_offered_place_nobody_takes_up_reminds_the_therapist_then_the_coordinator() {
+    use duurloop::app::referrals::send_response_reminders;
+    let app = TestApp::spawn().await;
+    let practice = medi_stad(&app).await;
+    app.user(
+        "coord@medi-stad.example",
+        false,
+        &[(&practice.org, Role::Coordinator)],
+        true,
+    )
+    .await;
+    let (first, token) = full_group(&app, &practice).await;
+    let offered = waitlisted(&app, &practice, &token).await;
+    let still_waiting = waitlisted(&app, &practice, &token).await;
+    let reminders = async |to: &str| -> Vec<String> {
+        sqlx::query_scalar(
+            "SELECT subject FROM outbox WHERE kind = 'referral_reminder' AND to_addr = $1",
+        )
+        .bind(to)
+        .fetch_all(&app.state.db.pool)
+        .await
+        .expect("reminders")
+    };
+    // Weeks on the list remind nobody: nothing is asked of the therapist yet.
+    app.clock.advance_ms(21 * 86_400_000);
+    assert_eq!(send_response_reminders(&app.state).await.expect("run"), 0);
+    // The first participant drops out: the place is offered to the first in line.
+    let r = trajectory_status(
+        &app,
+        &token,
+        &first,
+        json!({"action": "drop_out", "reason": "verhuisd"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(places_offered(&app, &token, &offered).await, 1);
+    assert_eq!(places_offered(&app, &token, &still_waiting).await, 0);
+    assert_eq!(
+        send_response_reminders(&app.state).await.expect("run"),
+        0,
+        "within the response target"
+    );
+    app.clock.advance_ms(5 * 86_400_000);
+    assert_eq!(send_response_reminders(&app.state).await.expect("run"), 1);
+    assert_eq!(
+        reminders("poh@medi-stad.example").await,
+        ["Herinnering: een vrijgekomen plek wacht op u"]
+    );
+    let mail = app
+        .last_mail_to("poh@medi-stad.example")
+        .await
+        .expect("reminder");
+    assert!(
+        mail.body_text.contains("wachtlijst")
+            && mail.body_text.contains(&format!("/referrals/{offered}")),
+        "{}",
+        mail.body_text
+    );
+    assert_eq!(
+        send_response_reminders(&app.state).await.expect("run"),
+        0,
+        "once"
+    );
+    app.clock.advance_ms(5 * 86_400_000);
+    assert_eq!(send_response_reminders(&app.state).await.expect("run"), 1);
+    assert_eq!(reminders("coord@medi-stad.example").await.len(), 1);
+    // Taken in, nothing more is due.
+    let r = app
+        .api(
+            &token,
+            Method::POST,
+            &format!("/api/v1/referrals/{offered}/decision"),
+        )
+        .json(&json!({"decision": "accept"}))
+        .send()
+        .await
+        .expect("req");
+    assert!(r.status().is_success(), "accept");
+    app.clock.advance_ms(30 * 86_400_000);
+    assert_eq!(send_response_reminders(&app.state).await.expect("run"), 0);
+}
+
 #[tokio::test]
 async fn a_participant_signs_in_by_magic_link_sees_the_week_and_logs_a_run() {
     let app = TestApp::spawn().await;
