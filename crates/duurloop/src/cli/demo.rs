@@ -130,6 +130,17 @@ const PEOPLE: &[Person] = &[
 pub async fn seed(db: &Db, key: &SecretKey, now: i64) -> anyhow::Result<Vec<DemoLogin>> {
     let hash = hash_password(DEMO_PASSWORD).await?;
     let mut tx = db.begin().await?;
+    // The demo's accounts have a published password and second-factor keys: loaded into a
+    // database that real people use, they would be a way in (OWASP ASVS 2.5.4). Every demo and
+    // generated account has an address under a reserved domain (`.example`, `.invalid`, RFC
+    // 2606), which no real account can have; one other address means a real database.
+    if users::count_outside_reserved_domains(&mut tx).await? > 0 {
+        anyhow::bail!(
+            "this database has accounts with real e-mail addresses; the demo adds accounts with \
+             a published password and is only loaded into a database of its own \
+             (start with another database_url, or an empty folder)"
+        );
+    }
     for (name, kind) in ORGS {
         if store::orgs::by_name(&mut tx, name).await?.is_none() {
             store::orgs::insert(&mut tx, name, *kind, now).await?;

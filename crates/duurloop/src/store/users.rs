@@ -668,3 +668,14 @@ pub async fn revoke_api_token(
     .await?;
     Ok(r.rows_affected() == 1)
 }
+
+/// Accounts whose address is not under a domain reserved for examples (`.example`, `.invalid`):
+/// real people's accounts (the demo refuses a database that has any).
+pub async fn count_outside_reserved_domains(c: &mut Conn) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM users \
+         WHERE email NOT LIKE '%.example' AND email NOT LIKE '%.invalid'",
+    )
+    .fetch_one(c)
+    .await
+}

@@ -1045,3 +1045,17 @@ async fn a_nul_character_in_any_text_is_refused_with_a_client_error() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.expect("page").contains("nulteken"));
 }
+
+/// The demo's accounts have a published password: it loads into a database of its own, again
+/// and again, and never into one where real people have accounts (OWASP ASVS 2.5.4).
+#[tokio::test]
+async fn the_demo_refuses_a_database_with_real_accounts() {
+    use duurloop::cli::demo::seed;
+    let app = TestApp::spawn().await;
+    let (db, key, now) = (&app.state.db, &app.state.secret_key, app.state.now());
+    seed(db, key, now).await.expect("an empty database");
+    seed(db, key, now).await.expect("its own demo again");
+    app.user("jose@huisartsen-oost.nl", false, &[], false).await;
+    let e = seed(db, key, now).await.expect_err("a real account");
+    assert!(e.to_string().contains("real e-mail addresses"), "{e}");
+}
