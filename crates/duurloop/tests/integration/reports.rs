@@ -750,6 +750,20 @@ async fn two_referrers_and_a_funder(app: &TestApp) -> TwoReferrers {
     }
 }
 
+/// A new coordinator of `org`, and the impact report by referrer as they get it from the API.
+async fn coordinator_by_referrer(app: &TestApp, org: &str) -> (TestUser, Value) {
+    let coord = app
+        .user("coord@x.example", false, &[(org, Role::Coordinator)], true)
+        .await;
+    let v = app
+        .get_json(
+            &app.api_token(&coord).await,
+            &format!("/api/v1/reports/impact?org={org}&by=referrer"),
+        )
+        .await;
+    (coord, v)
+}
+
 /// A funder cannot work out a hidden group as the total minus the shown groups (complementary
 /// suppression), nor a day's referrals from two reports a day apart (whole months only).
 #[tokio::test]
@@ -784,15 +798,7 @@ async fn a_funder_cannot_subtract_its_way_to_a_hidden_group_or_a_single_day() {
         "12 shown beside a total of 15 would give away the 3: {v}"
     );
     // The coordinator sees both groups (those sent by its own referrers and to its offering).
-    let coord = app
-        .user("coord@x.example", false, &[(&org, Role::Coordinator)], true)
-        .await;
-    let v = app
-        .get_json(
-            &app.api_token(&coord).await,
-            &format!("/api/v1/reports/impact?org={org}&by=referrer"),
-        )
-        .await;
+    let (coord, v) = coordinator_by_referrer(&app, &org).await;
     let mut shown: Vec<i64> = v["rows"]
         .as_array()
         .expect("rows")
@@ -889,15 +895,7 @@ async fn a_funder_cannot_subtract_its_way_to_a_hidden_group_s_outcome() {
         );
     }
     // The coordinator sees both outcome groups.
-    let coord = app
-        .user("coord@x.example", false, &[(&org, Role::Coordinator)], true)
-        .await;
-    let v = app
-        .get_json(
-            &app.api_token(&coord).await,
-            &format!("/api/v1/reports/impact?org={org}&by=referrer"),
-        )
-        .await;
+    let (_, v) = coordinator_by_referrer(&app, &org).await;
     let mut n: Vec<i64> = v["rows"]
         .as_array()
         .expect("rows")
