@@ -85,6 +85,9 @@ pub fn complement(rows: &mut [&mut Cell<u64>], total: Cell<u64>) {
     }
 }
 
+/// One of the outcome counts of [`OutcomeCells`] (reliably improved, recovered, deteriorated).
+type CountOf = fn(&mut OutcomeCells) -> &mut Option<Cell<u64>>;
+
 /// Complementary suppression of one instrument's outcome cells over the rows of a report (one
 /// entry per row that has people with a pair of scores). The outcome of a hidden group is
 /// recoverable from the total as soon as it is the only one hidden: its `n` is the total's
@@ -103,7 +106,7 @@ pub fn complement_outcomes(rows: &mut [&mut OutcomeCells], total: &OutcomeCells)
     {
         **smallest = smallest.hidden();
     }
-    let counts: [fn(&mut OutcomeCells) -> &mut Option<Cell<u64>>; 3] = [
+    let counts: [CountOf; 3] = [
         |c| &mut c.reliably_improved,
         |c| &mut c.recovered,
         |c| &mut c.deteriorated,

@@ -850,9 +850,13 @@ async fn a_funder_cannot_subtract_its_way_to_a_hidden_group_s_outcome() {
     for (referrer, people, measured) in [(&gp, 12, 9), (&nurse, 15, 15)] {
         for i in 0..people {
             let t = crate::authz::trajectory_for(&app, &offering, referrer, &therapist).await;
-            store::funding::set_funding(&mut *app.conn().await, &t, &[contract.clone()])
-                .await
-                .expect("funding");
+            store::funding::set_funding(
+                &mut *app.conn().await,
+                &t,
+                std::slice::from_ref(&contract),
+            )
+            .await
+            .expect("funding");
             if i < measured {
                 crate::region::phq9(&app, &t, 16.0, 8.0).await;
             }
