@@ -116,8 +116,8 @@ pub enum AccountChange<'a> {
     SecondFactor,
     /// The second factor removed by an operator with `duurloop user reset-second-factor`.
     SecondFactorRemoved,
-    /// A new API token, with the name its maker gave it.
-    ApiToken(&'a str),
+    /// A new API token, with the name its maker gave it and what it may do.
+    ApiToken(&'a str, duurloop_domain::access::TokenScope),
     /// Not a change but a notice: an API token stops working soon (its name, the date).
     TokenExpires(&'a str, &'a str),
     /// Not a change but a warning: the password was right and then the code was wrong so
@@ -367,9 +367,18 @@ fn compose(mail: &Mail<'_>, lang: Lang) -> Composed {
                     "second-factor-removed",
                     lang.t("mail-changed-body-second-factor-removed"),
                 ),
-                AccountChange::ApiToken(name) => (
+                AccountChange::ApiToken(name, scope) => (
                     "api-token",
-                    lang.t_args("mail-changed-body-api-token", &[("name", name)]),
+                    lang.t_args(
+                        "mail-changed-body-api-token",
+                        &[
+                            ("name", name),
+                            (
+                                "scope",
+                                &lang.t(&format!("tokens-scope-{}", scope.as_str())),
+                            ),
+                        ],
+                    ),
                 ),
                 AccountChange::TokenExpires(name, date) => (
                     "token-expires",

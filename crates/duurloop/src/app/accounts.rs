@@ -116,7 +116,7 @@ pub async fn create_api_token(
             &mut tx,
             state,
             &user,
-            crate::mail::AccountChange::ApiToken(name),
+            crate::mail::AccountChange::ApiToken(name, scope),
         )
         .await?;
     }

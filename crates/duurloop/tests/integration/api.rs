@@ -238,6 +238,13 @@ async fn tokens_are_made_on_the_account_page_shown_once_and_can_be_revoked() {
         .await
         .expect("the owner is told");
     assert!(notice.subject.contains("API-sleutel") && notice.body_text.contains("HIS-koppeling"));
+    assert!(
+        notice
+            .body_text
+            .contains("de rechten \"Lezen en wijzigen\""),
+        "the mail says what the token may do: {}",
+        notice.body_text
+    );
     assert!(!notice.body_text.contains(&token), "never the token itself");
     let me: Value = app
         .api(&token, Method::GET, "/api/v1/me")
