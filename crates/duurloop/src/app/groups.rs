@@ -36,16 +36,25 @@ pub(super) fn require_team(actor: &Actor, org_id: &str) -> AppResult<()> {
     }
 }
 
-async fn offering_for_team(
-    c: &mut Conn,
+/// Begins the transaction of an action on an offering's group by its team (its organisation's
+/// therapists and coordinators): the offering, if this person is in that team. Anyone else gets
+/// 403 and the refusal is audit-logged with outcome `denied` (ASVS 7.2.2): who tried `attempt`
+/// on which offering and organisation, never a participant's details.
+async fn open_offering(
+    state: &AppState,
     actor: &Actor,
     offering_id: &str,
-) -> AppResult<OfferingRow> {
-    let o = store::directory::offering(c, offering_id)
+    attempt: Event<'_>,
+) -> AppResult<(crate::db::Tx, OfferingRow)> {
+    let mut tx = state.db.begin().await?;
+    let o = store::directory::offering(&mut tx, offering_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    require_team(actor, &o.org_id)?;
-    Ok(o)
+    if let Err(e) = require_team(actor, &o.org_id) {
+        let attempt = attempt.record(offering_id).org(&o.org_id);
+        return Err(super::audit::refused(tx, state.now(), actor, attempt, e).await);
+    }
+    Ok((tx, o))
 }
 
 pub struct GroupView {
@@ -125,8 +134,8 @@ async fn progress(c: &mut Conn, offering_id: &str, today: &str) -> AppResult<Vec
 
 pub async fn group(state: &AppState, actor: &Actor, offering_id: &str) -> AppResult<GroupView> {
     let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let offering = offering_for_team(&mut tx, actor, offering_id).await?;
+    let (mut tx, offering) =
+        open_offering(state, actor, offering_id, Event::new("read", "group")).await?;
     let slots = store::groups::slots(&mut tx, offering_id).await?;
     let sessions = store::groups::sessions(&mut tx, offering_id).await?;
     let participants = store::groups::participants(&mut tx, offering_id, "").await?;
@@ -186,8 +195,8 @@ pub async fn add_slot(
     input: &SlotInput,
 ) -> AppResult<usize> {
     let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let o = offering_for_team(&mut tx, actor, offering_id).await?;
+    let (mut tx, o) =
+        open_offering(state, actor, offering_id, Event::new("create", "schedule")).await?;
     let mut e = Vec::new();
     let weekday = input
         .weekday
@@ -264,16 +273,25 @@ pub struct SessionView {
     pub funding: super::funding::SessionFunding,
 }
 
-async fn session_for_team(
-    c: &mut Conn,
+/// As [`open_offering`], for one session of the group: the refusal names the session.
+async fn open_session(
+    state: &AppState,
     actor: &Actor,
     id: &str,
-) -> AppResult<(SessionRow, OfferingRow)> {
-    let s = store::groups::session(c, id)
+    attempt: Event<'_>,
+) -> AppResult<(crate::db::Tx, SessionRow, OfferingRow)> {
+    let mut tx = state.db.begin().await?;
+    let s = store::groups::session(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let o = offering_for_team(c, actor, &s.offering_id).await?;
-    Ok((s, o))
+    let o = store::directory::offering(&mut tx, &s.offering_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if let Err(e) = require_team(actor, &o.org_id) {
+        let attempt = attempt.record(id).org(&o.org_id);
+        return Err(super::audit::refused(tx, state.now(), actor, attempt, e).await);
+    }
+    Ok((tx, s, o))
 }
 
 /// Names each participant a group or session page listed in the audit log.
@@ -300,8 +318,8 @@ async fn record_participants(
 /// (audit-logged).
 pub async fn session(state: &AppState, actor: &Actor, id: &str) -> AppResult<SessionView> {
     let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let (session, offering) = session_for_team(&mut tx, actor, id).await?;
+    let (mut tx, session, offering) =
+        open_session(state, actor, id, Event::new("read", "attendance")).await?;
     let participants = store::groups::participants(&mut tx, &offering.id, id).await?;
     let funding = super::funding::for_session(&mut tx, &offering, &session, &participants).await?;
     record(
@@ -341,8 +359,8 @@ pub async fn record_attendance(
     input: &AttendanceInput,
 ) -> AppResult<()> {
     let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let (s, o) = session_for_team(&mut tx, actor, session_id).await?;
+    let (mut tx, s, o) =
+        open_session(state, actor, session_id, Event::new("update", "attendance")).await?;
     let status = Attendance::parse(&input.status).map_err(|e| AppError::field("status", e))?;
     if input.note.chars().count() > 1000 {
         return Err(AppError::invalid("note", "text-too-long"));
@@ -386,8 +404,13 @@ pub async fn cancel(
 ) -> AppResult<usize> {
     let reason = reason.trim();
     let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let (s, o) = session_for_team(&mut tx, actor, session_id).await?;
+    let (mut tx, s, o) = open_session(
+        state,
+        actor,
+        session_id,
+        Event::new("cancel", "group_session"),
+    )
+    .await?;
     if reason.is_empty() || reason.chars().count() > 500 {
         return Err(AppError::invalid("reason", "reason-required"));
     }

@@ -2300,3 +2300,109 @@ async fn refused_looks_at_and_changes_of_a_trajectory_are_audit_logged_as_denied
         "two refused looks and the therapist's"
     );
 }
+
+/// A group and its sessions (participants' names, attendance) are the offering team's: anyone
+/// else is refused, and the refusal is audit-logged as denied with the offering or session and
+/// its organisation (ASVS 7.2.2).
+#[tokio::test]
+async fn refused_looks_at_and_changes_of_a_group_are_audit_logged_as_denied() {
+    let app = TestApp::spawn().await;
+    let Practice {
+        org,
+        therapist,
+        referrer,
+        offering,
+    } = medi_stad(&app).await;
+    let trajectory = trajectory_for(&app, &offering, &referrer, &therapist).await;
+    let team = app.api_token(&therapist).await;
+    let r = app
+        .api(
+            &team,
+            Method::POST,
+            &format!("/api/v1/offerings/{offering}/slots"),
+        )
+        .json(&serde_json::json!({"weekday": "2", "start_time": "19:00"}))
+        .send()
+        .await
+        .expect("req");
+    assert!(r.status().is_success(), "slot: {}", r.status());
+    let (session,): (String,) =
+        sqlx::query_as("SELECT id FROM group_sessions WHERE offering_id = $1 LIMIT 1")
+            .bind(&offering)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .expect("a session");
+    let zuid = app.org("Loopgroep Zuid", OrgKind::TherapistPractice).await;
+    let stranger = app
+        .user(
+            "therapeut@zuid.example",
+            false,
+            &[(&zuid, Role::Therapist)],
+            true,
+        )
+        .await;
+    let token = app.api_token(&stranger).await;
+    let attempts = [
+        (
+            Method::GET,
+            format!("/api/v1/offerings/{offering}/group"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/offerings/{offering}/slots"),
+            Some(serde_json::json!({"weekday": "4", "start_time": "19:00"})),
+        ),
+        (Method::GET, format!("/api/v1/sessions/{session}"), None),
+        (
+            Method::PUT,
+            format!("/api/v1/sessions/{session}/attendance/{trajectory}"),
+            Some(serde_json::json!({"status": "present"})),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/sessions/{session}/cancel"),
+            Some(serde_json::json!({"reason": "onweer"})),
+        ),
+    ];
+    for (method, path, body) in attempts {
+        let mut req = app.api(&token, method.clone(), &path);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.expect("req");
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{method} {path}");
+    }
+    let browser = app.session_for(&stranger).await;
+    let r = app
+        .get(&browser, &format!("/offerings/{offering}/group"))
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "the page too");
+    let mut seen: Vec<(String, String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT actor_user_id, action, record_type, record_id, org_id FROM audit_log \
+         WHERE outcome = 'denied'",
+    )
+    .fetch_all(&app.state.db.pool)
+    .await
+    .expect("audit");
+    seen.sort();
+    let entry = |action: &str, kind: &str, record: &str| {
+        (
+            stranger.id.clone(),
+            action.to_string(),
+            kind.to_string(),
+            record.to_string(),
+            Some(org.clone()),
+        )
+    };
+    let mut expected = vec![
+        entry("read", "group", &offering),
+        entry("read", "group", &offering),
+        entry("create", "schedule", &offering),
+        entry("read", "attendance", &session),
+        entry("update", "attendance", &session),
+        entry("cancel", "group_session", &session),
+    ];
+    expected.sort();
+    assert_eq!(seen, expected);
+}
