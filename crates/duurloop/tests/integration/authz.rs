@@ -2123,15 +2123,7 @@ async fn refused_looks_at_and_changes_of_a_trajectory_are_audit_logged_as_denied
         offering,
     } = medi_stad(&app).await;
     let trajectory = trajectory_for(&app, &offering, &referrer, &therapist).await;
-    let zuid = app.org("Loopgroep Zuid", OrgKind::TherapistPractice).await;
-    let stranger = app
-        .user(
-            "therapeut@zuid.example",
-            false,
-            &[(&zuid, Role::Therapist)],
-            true,
-        )
-        .await;
+    let (zuid, stranger) = stranger_therapist(&app).await;
     let browser = app.session_for(&stranger).await;
     let r = app
         .get(&browser, &format!("/trajectories/{trajectory}"))
@@ -2155,14 +2147,7 @@ async fn refused_looks_at_and_changes_of_a_trajectory_are_audit_logged_as_denied
         (Method::GET, format!("{t}/measurements"), None),
         (Method::GET, format!("{t}/fhir"), None),
     ];
-    for (method, path, body) in attempts {
-        let mut req = app.api(&token, method.clone(), &path);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let r = req.send().await.expect("req");
-        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{method} {path}");
-    }
+    refused_all(&app, &token, attempts, StatusCode::NOT_FOUND).await;
     // The referral behind it: a change by the referrer (403) or a stranger (404) is refused
     // and logged too.
     let (referral,): (String,) =
@@ -2301,6 +2286,37 @@ async fn refused_looks_at_and_changes_of_a_trajectory_are_audit_logged_as_denied
     );
 }
 
+/// A therapist of another practice, "Loopgroep Zuid" (its id and the therapist).
+async fn stranger_therapist(app: &TestApp) -> (String, TestUser) {
+    let zuid = app.org("Loopgroep Zuid", OrgKind::TherapistPractice).await;
+    let stranger = app
+        .user(
+            "therapeut@zuid.example",
+            false,
+            &[(&zuid, Role::Therapist)],
+            true,
+        )
+        .await;
+    (zuid, stranger)
+}
+
+/// Sends each API request (method, path, JSON body) with `token`; each must get `status`.
+async fn refused_all(
+    app: &TestApp,
+    token: &str,
+    attempts: impl IntoIterator<Item = (Method, String, Option<serde_json::Value>)>,
+    status: StatusCode,
+) {
+    for (method, path, body) in attempts {
+        let mut req = app.api(token, method.clone(), &path);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.expect("req");
+        assert_eq!(r.status(), status, "{method} {path}");
+    }
+}
+
 /// A group and its sessions (participants' names, attendance) are the offering team's: anyone
 /// else is refused, and the refusal is audit-logged as denied with the offering or session and
 /// its organisation (ASVS 7.2.2).
@@ -2332,15 +2348,7 @@ async fn refused_looks_at_and_changes_of_a_group_are_audit_logged_as_denied() {
             .fetch_one(&app.state.db.pool)
             .await
             .expect("a session");
-    let zuid = app.org("Loopgroep Zuid", OrgKind::TherapistPractice).await;
-    let stranger = app
-        .user(
-            "therapeut@zuid.example",
-            false,
-            &[(&zuid, Role::Therapist)],
-            true,
-        )
-        .await;
+    let (_, stranger) = stranger_therapist(&app).await;
     let token = app.api_token(&stranger).await;
     let attempts = [
         (
@@ -2365,14 +2373,7 @@ async fn refused_looks_at_and_changes_of_a_group_are_audit_logged_as_denied() {
             Some(serde_json::json!({"reason": "onweer"})),
         ),
     ];
-    for (method, path, body) in attempts {
-        let mut req = app.api(&token, method.clone(), &path);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let r = req.send().await.expect("req");
-        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{method} {path}");
-    }
+    refused_all(&app, &token, attempts, StatusCode::FORBIDDEN).await;
     let browser = app.session_for(&stranger).await;
     let r = app
         .get(&browser, &format!("/offerings/{offering}/group"))
