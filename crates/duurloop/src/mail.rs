@@ -623,6 +623,7 @@ pub async fn run_worker(state: AppState, mut shutdown: tokio::sync::watch::Recei
     let interval = Duration::from_secs(state.config.worker_interval_seconds);
     let mut last_purge = None;
     let mut last_retention = None;
+    let mut last_anchor = None;
     loop {
         if let Err(e) = crate::app::referrals::send_response_reminders(&state).await {
             tracing::error!(error = %e, "response reminders failed");
@@ -638,6 +639,7 @@ pub async fn run_worker(state: AppState, mut shutdown: tokio::sync::watch::Recei
         }
         crate::app::purge::when_due(&state, &mut last_purge).await;
         crate::app::retention::when_due(&state, &mut last_retention).await;
+        crate::app::audit_chain::when_due(&state, &mut last_anchor).await;
         if let Err(e) = deliver_due(&state).await {
             tracing::error!(error = %e, "outbox worker run failed");
         }

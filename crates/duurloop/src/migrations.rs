@@ -111,6 +111,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "api_token_scopes",
         include_str!("../migrations/0022_api_token_scopes.sql"),
     ),
+    (
+        23,
+        "audit_chain",
+        include_str!("../migrations/0023_audit_chain.sql"),
+    ),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {
@@ -147,6 +152,17 @@ pub async fn run(db: &Db) -> anyhow::Result<()> {
         .await?;
         tx.commit().await?;
         tracing::info!(version, name, "migration applied");
+    }
+    // Migration 23 began the audit log's hash chain; entries written before it join the
+    // chain here, in Rust, since SQLite has no SHA-256 of its own.
+    let mut tx = db.begin().await?;
+    let chained = crate::store::audit::chain_earlier_entries(&mut tx).await?;
+    tx.commit().await?;
+    if chained > 0 {
+        tracing::info!(
+            count = chained,
+            "earlier audit entries put in the hash chain"
+        );
     }
     Ok(())
 }

@@ -47,11 +47,13 @@ pub const KEY_FILE: &str = "secret.key";
 
 const KEY_LEN: usize = 32;
 
-/// The key that seals second-factor secrets, and the pseudonym key derived from it for
-/// research exports ([`SecretKey::pseudonym`]). Its `Debug` shows nothing of it.
+/// The key that seals second-factor secrets, and the keys derived from it for research
+/// exports' pseudonyms ([`SecretKey::pseudonym`]) and the audit log's anchors
+/// ([`SecretKey::anchor_mac`]). Its `Debug` shows nothing of it.
 pub struct SecretKey {
     aead: LessSafeKey,
     pseudonyms: hmac::Key,
+    anchors: hmac::Key,
 }
 
 impl std::fmt::Debug for SecretKey {
@@ -94,16 +96,19 @@ impl SecretKey {
     fn from_bytes(bytes: &[u8]) -> anyhow::Result<Self> {
         let key = UnboundKey::new(&CHACHA20_POLY1305, bytes)
             .map_err(|_| anyhow::anyhow!("secret_key has the wrong length"))?;
-        // A key of its own for pseudonyms (HKDF-SHA256, RFC 5869), so the encryption key is
-        // never used for anything else.
-        let pseudonyms = hkdf::Salt::new(hkdf::HKDF_SHA256, b"duurloop")
-            .extract(bytes)
-            .expand(&[PSEUDONYM_INFO], hmac::HMAC_SHA256)
-            .map_err(|_| anyhow::anyhow!("cannot derive the pseudonym key"))?
-            .into();
+        // Keys of their own for pseudonyms and for the audit log's anchors (HKDF-SHA256,
+        // RFC 5869), so the encryption key is never used for anything else.
+        let derive = |info: &'static [u8]| -> anyhow::Result<hmac::Key> {
+            Ok(hkdf::Salt::new(hkdf::HKDF_SHA256, b"duurloop")
+                .extract(bytes)
+                .expand(&[info], hmac::HMAC_SHA256)
+                .map_err(|_| anyhow::anyhow!("cannot derive a key from secret_key"))?
+                .into())
+        };
         Ok(Self {
             aead: LessSafeKey::new(key),
-            pseudonyms,
+            pseudonyms: derive(PSEUDONYM_INFO)?,
+            anchors: derive(ANCHOR_INFO)?,
         })
     }
 
@@ -230,6 +235,28 @@ impl SecretKey {
         ctx.update(record_id.as_bytes());
         let tag = ctx.sign();
         data_encoding::HEXUPPER.encode(&tag.as_ref()[..8])
+    }
+}
+
+/// What the audit anchor key is derived for (HKDF `info`).
+const ANCHOR_INFO: &[u8] = b"duurloop audit anchors v1";
+
+impl SecretKey {
+    /// The signature of an audit log anchor (`app::audit_chain`): HMAC-SHA256 under the
+    /// installation's anchor key over the anchored entry's place, the anchor's time, the
+    /// entry's chain hash and the previous anchor's signature (empty for the first), as 64
+    /// hex characters. Only the holder of `secret_key` can make one, so an anchor vouches that
+    /// the chain up to its entry was as it is now when the server checked it; chaining the
+    /// anchors shows one taken away from the middle.
+    pub fn anchor_mac(&self, seq: i64, at: i64, chain_hash: &str, prev_mac: &str) -> String {
+        let mut ctx = hmac::Context::with_key(&self.anchors);
+        ctx.update(&seq.to_be_bytes());
+        ctx.update(&at.to_be_bytes());
+        for text in [chain_hash, prev_mac] {
+            ctx.update(&(text.len() as u64).to_be_bytes());
+            ctx.update(text.as_bytes());
+        }
+        HEXLOWER_PERMISSIVE.encode(ctx.sign().as_ref())
     }
 }
 

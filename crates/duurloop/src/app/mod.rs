@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod audit_chain;
 pub mod auth;
 pub mod directory;
 pub mod feedback;

@@ -55,6 +55,9 @@ enum Command {
         #[command(subcommand)]
         command: user::UserCommand,
     },
+    /// Check the audit log: is it still as it was written (its hash chain and signed anchors)?
+    /// Exits with 1 and names the first problem when not.
+    AuditVerify,
     /// Print the effective configuration, secrets redacted.
     Config,
     /// Print the current second-factor code of a demo account (demo data only).
@@ -141,6 +144,7 @@ pub fn main() -> ExitCode {
                     None => Err(anyhow::anyhow!("not a demo account with a second factor")),
                 }
             }
+            Command::AuditVerify => audit_verify(&config).await,
             Command::Config => {
                 print!("{}", config.to_redacted_toml());
                 Ok(())
@@ -153,6 +157,35 @@ pub fn main() -> ExitCode {
             eprintln!("duurloop: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `duurloop audit-verify`: the check of `app::audit_chain`, printed as JSON, logged in the
+/// audit log with role `cli`; an error (exit code 1) when the log is not intact.
+async fn audit_verify(config: &Config) -> anyhow::Result<()> {
+    let (db, key) = crate::secrets::connect(config).await?;
+    let report = crate::app::audit_chain::check(&db, &key).await?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    let mut tx = db.begin().await?;
+    crate::app::audit::record_system(
+        &mut tx,
+        jiff::Timestamp::now().as_millisecond(),
+        crate::app::audit::CLI,
+        crate::app::audit::Event::new("verify", "audit_log").outcome(if report.intact {
+            "ok"
+        } else {
+            "failed"
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    match report.problem {
+        None => Ok(()),
+        Some(p) => anyhow::bail!(
+            "the audit log is not as it was written: {} at entry {}",
+            p.kind,
+            p.seq.map_or("—".to_string(), |s| s.to_string())
+        ),
     }
 }
 

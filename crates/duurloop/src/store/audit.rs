@@ -1,4 +1,6 @@
-//! The audit log (NEN 7513). Entries are only ever inserted, never changed.
+//! The audit log (NEN 7513). Entries are only ever inserted, never changed, and each is a link
+//! of one hash chain, so a change, a removal or an insertion behind the application's back
+//! shows (`app::audit_chain` checks it).
 
 use sqlx::FromRow;
 
@@ -21,29 +23,9 @@ pub struct NewAuditEntry {
     pub outcome: &'static str,
 }
 
+/// Writes one entry (in the caller's transaction), as the next link of the chain.
 pub async fn insert(c: &mut Conn, e: &NewAuditEntry) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO audit_log (id, at, actor_user_id, actor_role, actor_org_id, action, record_type, \
-         record_id, subject_user_id, org_id, ip, user_agent, reason, outcome) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-    )
-    .bind(new_id())
-    .bind(e.at)
-    .bind(&e.actor_user_id)
-    .bind(&e.actor_role)
-    .bind(&e.actor_org_id)
-    .bind(e.action)
-    .bind(e.record_type)
-    .bind(&e.record_id)
-    .bind(&e.subject_user_id)
-    .bind(&e.org_id)
-    .bind(&e.ip)
-    .bind(&e.user_agent)
-    .bind(&e.reason)
-    .bind(e.outcome)
-    .execute(c)
-    .await
-    .map(|_| ())
+    insert_many(c, &[e]).await
 }
 
 /// The columns [`insert_many`] takes from each element of its JSON array (`->>` reads a field
@@ -52,11 +34,12 @@ macro_rules! insert_many_sql {
     ($elements:literal) => {
         concat!(
             "INSERT INTO audit_log (id, at, actor_user_id, actor_role, actor_org_id, action, record_type, \
-             record_id, subject_user_id, org_id, ip, user_agent, reason, outcome) \
+             record_id, subject_user_id, org_id, ip, user_agent, reason, outcome, seq, chain_hash) \
              SELECT value ->> 'id', CAST(value ->> 'at' AS BIGINT), value ->> 'actor_user_id', \
              value ->> 'actor_role', value ->> 'actor_org_id', value ->> 'action', value ->> 'record_type', \
              value ->> 'record_id', value ->> 'subject_user_id', value ->> 'org_id', value ->> 'ip', \
-             value ->> 'user_agent', value ->> 'reason', value ->> 'outcome' FROM ",
+             value ->> 'user_agent', value ->> 'reason', value ->> 'outcome', \
+             CAST(value ->> 'seq' AS BIGINT), value ->> 'chain_hash' FROM ",
             $elements
         )
     };
@@ -67,15 +50,26 @@ macro_rules! insert_many_sql {
 /// group writer's batches take one round trip, and binding stays cheap: SQLite looks up
 /// parameter names by a linear scan, so a statement with hundreds of parameters costs
 /// quadratic time to bind.
+///
+/// The entries join the chain (ASVS 7.3.3): the head is locked ([`lock_head`]) and each entry
+/// gets the next `seq` and its [`chain_hash`], then the head moves to the last of them. The
+/// lock lasts until the caller's transaction ends, so on PostgreSQL transactions that write
+/// audit entries take turns from their first entry to their commit (on SQLite every writing
+/// transaction already does, from `BEGIN IMMEDIATE`).
 pub async fn insert_many(c: &mut Conn, entries: &[&NewAuditEntry]) -> Result<(), sqlx::Error> {
     if entries.is_empty() {
         return Ok(());
     }
+    let Head { mut seq, hash } = lock_head(c).await?;
+    let mut prev = hash;
     let rows: Vec<serde_json::Value> = entries
         .iter()
         .map(|e| {
+            let id = new_id();
+            seq += 1;
+            prev = chain_hash(&prev, seq, &Fields::of_new(&id, e));
             serde_json::json!({
-                "id": new_id(),
+                "id": id,
                 "at": e.at,
                 "actor_user_id": e.actor_user_id,
                 "actor_role": e.actor_role,
@@ -89,16 +83,320 @@ pub async fn insert_many(c: &mut Conn, entries: &[&NewAuditEntry]) -> Result<(),
                 "user_agent": e.user_agent,
                 "reason": e.reason,
                 "outcome": e.outcome,
+                "seq": seq,
+                "chain_hash": hex(&prev),
             })
         })
         .collect();
     let json = serde_json::Value::Array(rows).to_string();
-    let sql = if c.backend_name() == "PostgreSQL" {
+    let sql = if is_postgres(c) {
         insert_many_sql!("json_array_elements(CAST($1 AS json))")
     } else {
         insert_many_sql!("json_each($1)")
     };
-    sqlx::query(sql).bind(json).execute(c).await.map(|_| ())
+    sqlx::query(sql).bind(json).execute(&mut *c).await?;
+    set_head(c, &Head { seq, hash: prev }).await
+}
+
+fn is_postgres(c: &Conn) -> bool {
+    c.backend_name() == "PostgreSQL"
+}
+
+/// The chain hash before the first entry.
+pub const GENESIS: [u8; 32] = [0; 32];
+
+/// The fields of an entry that its chain hash covers: all of them.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields<'a> {
+    pub id: &'a str,
+    pub at: i64,
+    pub actor_user_id: Option<&'a str>,
+    pub actor_role: Option<&'a str>,
+    pub actor_org_id: Option<&'a str>,
+    pub action: &'a str,
+    pub record_type: &'a str,
+    pub record_id: Option<&'a str>,
+    pub subject_user_id: Option<&'a str>,
+    pub org_id: Option<&'a str>,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub reason: Option<&'a str>,
+    pub outcome: &'a str,
+}
+
+impl<'a> Fields<'a> {
+    fn of_new(id: &'a str, e: &'a NewAuditEntry) -> Self {
+        Fields {
+            id,
+            at: e.at,
+            actor_user_id: e.actor_user_id.as_deref(),
+            actor_role: e.actor_role.as_deref(),
+            actor_org_id: e.actor_org_id.as_deref(),
+            action: e.action,
+            record_type: e.record_type,
+            record_id: e.record_id.as_deref(),
+            subject_user_id: e.subject_user_id.as_deref(),
+            org_id: e.org_id.as_deref(),
+            ip: e.ip.as_deref(),
+            user_agent: e.user_agent.as_deref(),
+            reason: e.reason.as_deref(),
+            outcome: e.outcome,
+        }
+    }
+}
+
+/// An entry's chain hash: SHA-256 over the previous entry's chain hash, the entry's place in
+/// the chain and every field in a fixed order. Each text is written with its length and an
+/// absent one as a marker of its own, so no value can be moved into its neighbour or turned
+/// into an empty one without changing the hash.
+pub fn chain_hash(prev: &[u8; 32], seq: i64, f: &Fields<'_>) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"duurloop audit v1");
+    h.update(prev);
+    h.update(seq.to_be_bytes());
+    h.update(f.at.to_be_bytes());
+    for text in [
+        Some(f.id),
+        f.actor_user_id,
+        f.actor_role,
+        f.actor_org_id,
+        Some(f.action),
+        Some(f.record_type),
+        f.record_id,
+        f.subject_user_id,
+        f.org_id,
+        f.ip,
+        f.user_agent,
+        f.reason,
+        Some(f.outcome),
+    ] {
+        match text {
+            None => h.update([0u8]),
+            Some(t) => {
+                h.update([1u8]);
+                h.update((t.len() as u64).to_be_bytes());
+                h.update(t.as_bytes());
+            }
+        }
+    }
+    h.finalize().into()
+}
+
+pub fn hex(hash: &[u8; 32]) -> String {
+    data_encoding::HEXLOWER.encode(hash)
+}
+
+/// A stored chain hash back to bytes; `None` when it is not 64 hex digits.
+pub fn unhex(text: &str) -> Option<[u8; 32]> {
+    data_encoding::HEXLOWER_PERMISSIVE
+        .decode(text.as_bytes())
+        .ok()?
+        .try_into()
+        .ok()
+}
+
+/// The chain's last entry: its place (0 before the first) and chain hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    pub seq: i64,
+    pub hash: [u8; 32],
+}
+
+/// Reads the head and holds it for this transaction: `FOR UPDATE` on PostgreSQL; on SQLite the
+/// transaction already holds the database's write lock.
+pub async fn lock_head(c: &mut Conn) -> Result<Head, sqlx::Error> {
+    let sql = if is_postgres(c) {
+        "SELECT seq, chain_hash FROM audit_chain WHERE id = 1 FOR UPDATE"
+    } else {
+        "SELECT seq, chain_hash FROM audit_chain WHERE id = 1"
+    };
+    head_from(sqlx::query_as(sql).fetch_one(c).await?)
+}
+
+/// Reads the head without holding it (for checking).
+pub async fn head(c: &mut Conn) -> Result<Head, sqlx::Error> {
+    head_from(
+        sqlx::query_as("SELECT seq, chain_hash FROM audit_chain WHERE id = 1")
+            .fetch_one(c)
+            .await?,
+    )
+}
+
+fn head_from((seq, hash): (i64, String)) -> Result<Head, sqlx::Error> {
+    let hash = unhex(&hash).ok_or_else(|| {
+        sqlx::Error::Decode("the audit chain's head is not a SHA-256 in hex".into())
+    })?;
+    Ok(Head { seq, hash })
+}
+
+async fn set_head(c: &mut Conn, head: &Head) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE audit_chain SET seq = $1, chain_hash = $2 WHERE id = 1")
+        .bind(head.seq)
+        .bind(hex(&head.hash))
+        .execute(c)
+        .await
+        .map(|_| ())
+}
+
+/// An entry as the chain check reads it back.
+#[derive(Debug, Clone, FromRow)]
+pub struct ChainedEntry {
+    pub seq: i64,
+    pub id: String,
+    pub at: i64,
+    pub actor_user_id: Option<String>,
+    pub actor_role: Option<String>,
+    pub actor_org_id: Option<String>,
+    pub action: String,
+    pub record_type: String,
+    pub record_id: Option<String>,
+    pub subject_user_id: Option<String>,
+    pub org_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub reason: Option<String>,
+    pub outcome: String,
+    pub chain_hash: Option<String>,
+}
+
+impl ChainedEntry {
+    pub fn fields(&self) -> Fields<'_> {
+        Fields {
+            id: &self.id,
+            at: self.at,
+            actor_user_id: self.actor_user_id.as_deref(),
+            actor_role: self.actor_role.as_deref(),
+            actor_org_id: self.actor_org_id.as_deref(),
+            action: &self.action,
+            record_type: &self.record_type,
+            record_id: self.record_id.as_deref(),
+            subject_user_id: self.subject_user_id.as_deref(),
+            org_id: self.org_id.as_deref(),
+            ip: self.ip.as_deref(),
+            user_agent: self.user_agent.as_deref(),
+            reason: self.reason.as_deref(),
+            outcome: &self.outcome,
+        }
+    }
+}
+
+/// Up to `limit` entries after place `after`, in chain order (by the `audit_log_seq` index).
+pub async fn chained_after(
+    c: &mut Conn,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<ChainedEntry>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT seq, id, at, actor_user_id, actor_role, actor_org_id, action, record_type, \
+         record_id, subject_user_id, org_id, ip, user_agent, reason, outcome, chain_hash \
+         FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(c)
+    .await
+}
+
+/// How many entries have no place in the chain.
+pub async fn count_unchained(c: &mut Conn) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE seq IS NULL")
+        .fetch_one(c)
+        .await
+}
+
+/// Puts the entries written before the chain existed (migration 23) in it, oldest first, and
+/// returns how many. Only while the chain is still empty: once it has begun, an entry without
+/// a place is one that was added behind the application's back, and the check reports it
+/// instead of this adopting it. In the caller's transaction, which holds the head.
+pub async fn chain_earlier_entries(c: &mut Conn) -> Result<u64, sqlx::Error> {
+    let mut head = lock_head(c).await?;
+    if head.seq != 0 {
+        return Ok(0);
+    }
+    let mut chained = 0;
+    loop {
+        let rows: Vec<ChainedEntry> = sqlx::query_as(
+            "SELECT CAST(0 AS BIGINT) AS seq, id, at, actor_user_id, actor_role, actor_org_id, action, \
+             record_type, record_id, subject_user_id, org_id, ip, user_agent, reason, outcome, \
+             chain_hash FROM audit_log WHERE seq IS NULL ORDER BY at, id LIMIT 5000",
+        )
+        .fetch_all(&mut *c)
+        .await?;
+        if rows.is_empty() {
+            break;
+        }
+        for row in &rows {
+            head.seq += 1;
+            head.hash = chain_hash(&head.hash, head.seq, &row.fields());
+            sqlx::query("UPDATE audit_log SET seq = $1, chain_hash = $2 WHERE id = $3")
+                .bind(head.seq)
+                .bind(hex(&head.hash))
+                .bind(&row.id)
+                .execute(&mut *c)
+                .await?;
+            chained += 1;
+        }
+    }
+    set_head(c, &head).await?;
+    Ok(chained)
+}
+
+/// A signed checkpoint of the chain (`app::audit_chain`).
+#[derive(Debug, Clone, FromRow)]
+pub struct Anchor {
+    pub seq: i64,
+    pub at: i64,
+    pub chain_hash: String,
+    pub mac: String,
+}
+
+/// Up to `limit` anchors after place `after`, in chain order.
+pub async fn anchors_after(
+    c: &mut Conn,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<Anchor>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT seq, at, chain_hash, mac FROM audit_anchors WHERE seq > $1 ORDER BY seq LIMIT $2",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(c)
+    .await
+}
+
+pub async fn last_anchor(c: &mut Conn) -> Result<Option<Anchor>, sqlx::Error> {
+    sqlx::query_as("SELECT seq, at, chain_hash, mac FROM audit_anchors ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(c)
+        .await
+}
+
+/// The anchor just before place `seq`.
+pub async fn anchor_before(c: &mut Conn, seq: i64) -> Result<Option<Anchor>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT seq, at, chain_hash, mac FROM audit_anchors WHERE seq < $1 ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(seq)
+    .fetch_optional(c)
+    .await
+}
+
+pub async fn count_anchors(c: &mut Conn) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM audit_anchors")
+        .fetch_one(c)
+        .await
+}
+
+pub async fn insert_anchor(c: &mut Conn, a: &Anchor) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO audit_anchors (seq, at, chain_hash, mac) VALUES ($1, $2, $3, $4)")
+        .bind(a.seq)
+        .bind(a.at)
+        .bind(&a.chain_hash)
+        .bind(&a.mac)
+        .execute(c)
+        .await
+        .map(|_| ())
 }
 
 #[derive(Debug, Clone, FromRow, serde::Serialize, utoipa::ToSchema)]
@@ -154,4 +452,69 @@ pub async fn search(c: &mut Conn, f: &AuditFilter) -> Result<Vec<AuditRow>, sqlx
     .bind(f.limit)
     .fetch_all(c)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields() -> Fields<'static> {
+        Fields {
+            id: "0193",
+            at: 1_700_000_000_000,
+            actor_user_id: Some("u1"),
+            actor_role: Some("therapist"),
+            actor_org_id: None,
+            action: "read",
+            record_type: "trajectory",
+            record_id: Some("t1"),
+            subject_user_id: None,
+            org_id: Some("o1"),
+            ip: Some("127.0.0.1"),
+            user_agent: Some(""),
+            reason: None,
+            outcome: "ok",
+        }
+    }
+
+    #[test]
+    fn every_field_place_and_predecessor_changes_the_chain_hash() {
+        let base = chain_hash(&GENESIS, 1, &fields());
+        assert_eq!(base, chain_hash(&GENESIS, 1, &fields()));
+        let changed = [
+            Fields {
+                ip: Some("127.0.0.2"),
+                ..fields()
+            },
+            // A value moved into its neighbour, an empty text for an absent one and back.
+            Fields {
+                actor_user_id: Some("u"),
+                actor_role: Some("1therapist"),
+                ..fields()
+            },
+            Fields {
+                reason: Some(""),
+                ..fields()
+            },
+            Fields {
+                user_agent: None,
+                ..fields()
+            },
+            Fields {
+                at: 1_700_000_000_001,
+                ..fields()
+            },
+            Fields {
+                outcome: "denied",
+                ..fields()
+            },
+        ];
+        for f in &changed {
+            assert_ne!(chain_hash(&GENESIS, 1, f), base, "{f:?}");
+        }
+        assert_ne!(chain_hash(&GENESIS, 2, &fields()), base);
+        assert_ne!(chain_hash(&base, 1, &fields()), base);
+        assert_eq!(unhex(&hex(&base)), Some(base));
+        assert_eq!(unhex("not hex"), None);
+    }
 }

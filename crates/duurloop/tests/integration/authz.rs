@@ -236,6 +236,13 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
     ("GET", "/audit", Who::AnyCoordinator, "/audit", ""),
     (
         "GET",
+        "/audit/integrity",
+        Who::Admin,
+        "/audit/integrity",
+        "",
+    ),
+    (
+        "GET",
         "/api/openapi.json",
         Who::Anyone,
         "/api/openapi.json",
@@ -278,6 +285,13 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
         "/api/v1/audit",
         Who::OrgCoordinator,
         "/api/v1/audit?org={org}",
+        "",
+    ),
+    (
+        "GET",
+        "/api/v1/audit/integrity",
+        Who::Admin,
+        "/api/v1/audit/integrity",
         "",
     ),
     (

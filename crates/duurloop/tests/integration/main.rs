@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod api;
+mod audit_chain;
 mod authz;
 mod erasure;
 mod export;

@@ -35,6 +35,7 @@ use crate::state::AppState;
         accounts::revoke_token,
         accounts::outbox,
         accounts::audit,
+        accounts::audit_integrity,
         orgs::list,
         orgs::create,
         orgs::members,

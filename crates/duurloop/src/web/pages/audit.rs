@@ -9,7 +9,10 @@ use serde::Deserialize;
 
 use super::{Base, FormErrors, render};
 use crate::{
-    app::{AppError, audit},
+    app::{
+        AppError, audit,
+        audit_chain::{self, ChainReport},
+    },
     clock::parse_local_date,
     state::AppState,
     store::audit::{AuditFilter, AuditRow},
@@ -17,7 +20,7 @@ use crate::{
 };
 
 pub fn routes(t: RouteTable) -> RouteTable {
-    t.get("/audit", search)
+    t.get("/audit", search).get("/audit/integrity", integrity)
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -65,6 +68,7 @@ struct AuditPage {
     org: String,
     rows: Vec<AuditRow>,
     errors: FormErrors,
+    is_admin: bool,
 }
 
 async fn search(
@@ -101,5 +105,24 @@ async fn search(
         org,
         rows,
         errors,
+        is_admin: actor.identity.is_admin,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "audit_integrity.html")]
+struct IntegrityPage {
+    base: Base,
+    report: ChainReport,
+}
+
+/// The administrator checks the whole audit log against its hash chain and anchors
+/// (`app::audit_chain`). Opening the page runs the check: at national size a few seconds.
+async fn integrity(State(state): State<AppState>, page: PageCtx) -> Result<Response, AppError> {
+    let actor = page.actor()?;
+    let report = audit_chain::check_as(&state, &actor).await?;
+    render(IntegrityPage {
+        base: Base::new(&page, "audit-integrity-title"),
+        report,
     })
 }
