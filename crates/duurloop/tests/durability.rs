@@ -1,7 +1,8 @@
 //! Durability of the real `duurloop` binary on SQLite (issue "National scale … Reliability"):
 //!
 //! - `kill -9` the server 50 times under write load: after every kill each write the API
-//!   acknowledged is there with its content, and `PRAGMA integrity_check` says `ok`;
+//!   acknowledged is there with its content, `PRAGMA integrity_check` says `ok`, and at the
+//!   end `duurloop audit-verify` finds the audit log's hash chain and anchors intact;
 //! - `duurloop backup` under write load, then restore: every backup is sound and holds each
 //!   write acknowledged before it began, and the restored database has exactly the rows of the
 //!   original (and a server started on it answers with them).
@@ -619,11 +620,18 @@ async fn kill_9_under_write_load_keeps_every_acknowledged_write_and_a_sound_data
     // The original itself, recovered by the last server start and the kills since.
     let all = acknowledged(&acked);
     let found = check_database(&f.db, &f.org, &all, "the database after the last kill").await;
+    // Every entry written and every anchor signed between the kills still forms one chain.
+    run_ok(
+        duurloop(&f.db, f.dir.path()).arg("audit-verify"),
+        "audit-verify after the kills",
+    )
+    .await;
     println!(
         "{kills} kills with SIGKILL under load of {CLIENTS} clients; {} acknowledged writes all \
          present with their content; {found} locations stored ({unacknowledged_kept} kept from \
          requests the kills cut off, {unanswered} requests unanswered in all); \
-         integrity_check ok after every kill ({with_wal} left a write-ahead log to recover)",
+         integrity_check ok after every kill ({with_wal} left a write-ahead log to recover), \
+         the audit log's hash chain intact",
         all.len()
     );
     assert_eq!(kills, KILLS);
