@@ -1267,9 +1267,9 @@ pub async fn pdf(state: &AppState, actor: &Actor, id: &str) -> AppResult<Vec<u8>
     use duurloop_documents::TableDoc;
     let lang = crate::i18n::Lang::Nl;
     let v = view(state, actor, id).await?;
-    let mut c = state.db.conn().await?;
+    let mut tx = state.db.begin().await?;
     record(
-        &mut c,
+        &mut tx,
         state.now(),
         actor,
         Event::new("print", "invoice")
@@ -1277,7 +1277,7 @@ pub async fn pdf(state: &AppState, actor: &Actor, id: &str) -> AppResult<Vec<u8>
             .org(&v.invoice.org_id),
     )
     .await?;
-    drop(c);
+    tx.commit().await?;
     let title = match (&v.invoice.kind[..], &v.invoice.number) {
         ("credit_note", Some(n)) => lang.t_args("invoice-credit-title", &[("number", n)]),
         (_, Some(n)) => lang.t_args("invoice-title", &[("number", n)]),
@@ -1383,13 +1383,15 @@ pub async fn csv(
             out.push('\n');
         }
     }
+    let mut tx = state.db.begin().await?;
     record(
-        &mut c,
+        &mut tx,
         state.now(),
         actor,
         Event::new("export", "invoice").org(org_id),
     )
     .await?;
+    tx.commit().await?;
     Ok(out)
 }
 
@@ -1479,12 +1481,14 @@ pub async fn budgets(state: &AppState, actor: &Actor, org_id: &str) -> AppResult
             });
         }
     }
+    let mut tx = state.db.begin().await?;
     record(
-        &mut c,
+        &mut tx,
         state.now(),
         actor,
         Event::new("read", "budget").org(org_id),
     )
     .await?;
+    tx.commit().await?;
     Ok(out)
 }

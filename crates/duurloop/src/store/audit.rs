@@ -23,7 +23,9 @@ pub struct NewAuditEntry {
     pub outcome: &'static str,
 }
 
-/// Writes one entry (in the caller's transaction), as the next link of the chain.
+/// Writes one entry (in the caller's transaction), as the next link of the chain. Always in a
+/// transaction: on a connection outside one, two writers could read the same head, and the
+/// second would fail on the unique `seq` instead of waiting its turn.
 pub async fn insert(c: &mut Conn, e: &NewAuditEntry) -> Result<(), sqlx::Error> {
     insert_many(c, &[e]).await
 }
