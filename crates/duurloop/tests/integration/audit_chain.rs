@@ -47,6 +47,15 @@ async fn exec(app: &TestApp, sql: &'static str, seq: i64) {
         .expect("tamper");
 }
 
+/// One number from the database.
+async fn number(app: &TestApp, sql: &'static str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(sql)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .expect(sql);
+    n
+}
+
 fn problem(report: &Value) -> (String, Value) {
     assert_eq!(report["intact"], false, "{report}");
     let p = &report["problem"];
@@ -93,10 +102,7 @@ async fn an_administrator_checks_the_audit_log_on_the_page_and_in_the_api_and_no
     assert_eq!(report["problem"], Value::Null);
     assert_eq!(report["anchors"], 1);
     assert_eq!(report["anchored_up_to"], anchored);
-    let (rows,): (i64,) = sqlx::query_as("SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log")
-        .fetch_one(&app.state.db.pool)
-        .await
-        .expect("count");
+    let rows = number(&app, "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log").await;
     // The report counts the chain as it was before the check's own entry.
     assert_eq!(report["entries"].as_i64(), Some(rows - 1));
     assert!(anchored >= 24 && anchored < rows, "{anchored} of {rows}");
@@ -208,10 +214,7 @@ async fn a_changed_a_removed_or_an_added_entry_is_found_and_named() {
         .await
         .expect("unforge");
     assert_eq!(integrity(&app, &token).await["intact"], true);
-    let (last,): (i64,) = sqlx::query_as("SELECT MAX(seq) FROM audit_log")
-        .fetch_one(&app.state.db.pool)
-        .await
-        .expect("last");
+    let last = number(&app, "SELECT MAX(seq) FROM audit_log").await;
     exec(&app, "DELETE FROM audit_log WHERE seq >= $1", last - 1).await;
     assert_eq!(
         problem(&integrity(&app, &token).await),
@@ -338,24 +341,15 @@ async fn entries_written_before_the_chain_join_it_at_the_next_start_and_the_work
     .execute(pool)
     .await
     .expect("empty head");
-    let (rows,): (i64,) = sqlx::query_as("SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log")
-        .fetch_one(pool)
-        .await
-        .expect("count");
+    let rows = number(&app, "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log").await;
 
     let restarted = app.restart_with(|_| {}).await;
     let report = integrity(&restarted, &token).await;
     assert_eq!(report["intact"], true, "{report}");
     assert_eq!(report["entries"].as_i64(), Some(rows));
     // Oldest first: the first place went to the earliest entry.
-    let (first,): (i64,) = sqlx::query_as("SELECT at FROM audit_log WHERE seq = 1")
-        .fetch_one(pool)
-        .await
-        .expect("first");
-    let (earliest,): (i64,) = sqlx::query_as("SELECT MIN(at) FROM audit_log")
-        .fetch_one(pool)
-        .await
-        .expect("earliest");
+    let first = number(&app, "SELECT at FROM audit_log WHERE seq = 1").await;
+    let earliest = number(&app, "SELECT MIN(at) FROM audit_log").await;
     assert_eq!(first, earliest);
 
     // The worker signs the end of the chain on its own.
