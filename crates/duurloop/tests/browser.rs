@@ -212,6 +212,20 @@ async fn each_demo_role_signs_in_with_its_second_factor_and_sees_its_dutch_start
             .expect("text");
         assert_eq!(h1, "Startpagina");
         screenshot(&c, section).await;
+        if section == "start-admin" {
+            // The administrator checks the audit log's hash chain from the audit log page.
+            c.goto(&app.url("/audit")).await.expect("audit log");
+            click_and_wait(&c, "a[href='/audit/integrity']").await;
+            let intact = c
+                .find(Locator::Css("#chain-intact"))
+                .await
+                .expect("the check's answer")
+                .text()
+                .await
+                .expect("text");
+            assert!(intact.starts_with("In orde"), "{intact}");
+            screenshot(&c, "audit-integrity").await;
+        }
         // Keyboard users get a skip link first.
         let skip = c.find(Locator::Css("a.skip")).await.expect("skip link");
         assert_eq!(
