@@ -1002,39 +1002,54 @@ pub struct InvoiceView {
 
 /// Loads an invoice for the billing coordinator (everything) or the payer's funder (sent and
 /// paid only); anyone else gets not found.
-async fn load_invoice(
-    c: &mut Conn,
+/// Begins the transaction of an action on an invoice: the invoice, its payer as the invoice
+/// addresses it (a sent one as it was sent, a draft as the payer is now), and whether this
+/// person manages it (a coordinator of its organisation) rather than only reads it (a funder
+/// of its payer, sent invoices only). Anyone else gets 404, as if there were no such invoice,
+/// and a funder trying an action that needs `manage` gets 403; both refusals are audit-logged
+/// (ASVS 7.2.2) as `attempt` with outcome `denied`, the invoice and its organisation,
+/// committed before the answer. Every action on one invoice starts here.
+async fn open_invoice<'a>(
+    state: &AppState,
     actor: &Actor,
-    id: &str,
-) -> AppResult<(InvoiceRow, PayerRow, bool)> {
-    let invoice = store::funding::invoice(c, id)
+    id: &'a str,
+    attempt: Event<'a>,
+    must_manage: bool,
+) -> AppResult<(crate::db::Tx, InvoiceRow, PayerRow, bool)> {
+    let mut tx = state.db.begin().await?;
+    let invoice = store::funding::invoice(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let mut payer = store::funding::payer(c, &invoice.payer_id)
+    let mut payer = store::funding::payer(&mut tx, &invoice.payer_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    // The payer as the invoice addresses it: a sent one as it was sent, a draft as it is now.
     payer.name.clone_from(&invoice.payer_name);
     payer.reference.clone_from(&invoice.payer_reference);
     payer.address.clone_from(&invoice.payer_address);
-    if actor.identity.role_in(&invoice.org_id) == Some(Role::Coordinator) {
-        return Ok((invoice, payer, true));
-    }
+    let manage = actor.identity.role_in(&invoice.org_id) == Some(Role::Coordinator);
     let funder = payer
         .funder_org_id
         .as_deref()
         .is_some_and(|f| actor.identity.role_in(f) == Some(Role::Funder));
-    if funder && invoice.status != "draft" {
-        Ok((invoice, payer, false))
+    let reads = manage || (funder && invoice.status != "draft");
+    let refusal = if !reads {
+        Some(AppError::NotFound)
+    } else if must_manage && !manage {
+        Some(AppError::Forbidden)
     } else {
-        Err(AppError::NotFound)
+        None
+    };
+    if let Some(answer) = refusal {
+        let e = attempt.record(id).org(&invoice.org_id);
+        return Err(super::audit::refused(tx, state.now(), actor, e, answer).await);
     }
+    Ok((tx, invoice, payer, manage))
 }
 
 pub async fn view(state: &AppState, actor: &Actor, id: &str) -> AppResult<InvoiceView> {
     let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let (invoice, payer, manage) = load_invoice(&mut tx, actor, id).await?;
+    let (mut tx, invoice, payer, manage) =
+        open_invoice(state, actor, id, Event::new("read", "invoice"), false).await?;
     let mut lines = store::funding::lines(&mut tx, id).await?;
     if !manage {
         // A funder sees the reference, never the ids of the records behind a line.
@@ -1064,14 +1079,6 @@ pub async fn view(state: &AppState, actor: &Actor, id: &str) -> AppResult<Invoic
         org_name,
         manage,
     })
-}
-
-async fn load_managed(c: &mut Conn, actor: &Actor, id: &str) -> AppResult<(InvoiceRow, PayerRow)> {
-    let (invoice, payer, manage) = load_invoice(c, actor, id).await?;
-    if !manage {
-        return Err(AppError::Forbidden);
-    }
-    Ok((invoice, payer))
 }
 
 async fn number_for(c: &mut Conn, org_id: &str, now: i64) -> AppResult<String> {
@@ -1131,8 +1138,8 @@ pub(crate) async fn issue(c: &mut Conn, org_id: &str, id: &str, now: i64) -> App
 /// Sends a draft: it gets the next number, can no longer change, and the payer is mailed.
 pub async fn send(state: &AppState, actor: &Actor, id: &str) -> AppResult<String> {
     let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let (invoice, payer) = load_managed(&mut tx, actor, id).await?;
+    let (mut tx, invoice, payer, _) =
+        open_invoice(state, actor, id, Event::new("send", "invoice"), true).await?;
     if invoice.status != "draft" {
         return Err(AppError::Conflict("invoice-sent"));
     }
@@ -1155,8 +1162,8 @@ pub async fn send(state: &AppState, actor: &Actor, id: &str) -> AppResult<String
 /// Marks a sent invoice paid.
 pub async fn mark_paid(state: &AppState, actor: &Actor, id: &str) -> AppResult<()> {
     let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let (invoice, _) = load_managed(&mut tx, actor, id).await?;
+    let (mut tx, invoice, _, _) =
+        open_invoice(state, actor, id, Event::new("update", "invoice"), true).await?;
     if invoice.kind != "invoice" || !store::funding::mark_paid(&mut tx, id, now).await? {
         return Err(AppError::Conflict("invoice-not-payable"));
     }
@@ -1177,8 +1184,8 @@ pub async fn mark_paid(state: &AppState, actor: &Actor, id: &str) -> AppResult<(
 /// and sent at once; the events become billable again for a corrected invoice.
 pub async fn credit(state: &AppState, actor: &Actor, id: &str) -> AppResult<String> {
     let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let (invoice, payer) = load_managed(&mut tx, actor, id).await?;
+    let (mut tx, invoice, payer, _) =
+        open_invoice(state, actor, id, Event::new("create", "credit_note"), true).await?;
     if invoice.kind != "invoice" || invoice.status == "draft" || invoice.credited_by.is_some() {
         return Err(AppError::Conflict("invoice-not-creditable"));
     }
@@ -1240,8 +1247,8 @@ pub async fn credit(state: &AppState, actor: &Actor, id: &str) -> AppResult<Stri
 /// Deletes a draft; its events can be billed again. Sent invoices are credited instead.
 pub async fn delete_draft(state: &AppState, actor: &Actor, id: &str) -> AppResult<()> {
     let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let (invoice, _) = load_managed(&mut tx, actor, id).await?;
+    let (mut tx, invoice, _, _) =
+        open_invoice(state, actor, id, Event::new("delete", "invoice"), true).await?;
     if !store::funding::delete_draft(&mut tx, id).await? {
         return Err(AppError::Conflict("invoice-sent"));
     }

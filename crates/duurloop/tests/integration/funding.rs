@@ -1093,3 +1093,132 @@ async fn the_session_page_warns_of_a_participant_whose_funding_limit_is_near_or_
         "{html}"
     );
 }
+
+/// Invoices carry pseudonymous references, but who tried to open or change another
+/// organisation's invoice is still worth knowing (ASVS 7.2.2): every refused look or change is
+/// audit-logged as `denied` with the invoice and its organisation, and that organisation's
+/// coordinator finds it.
+#[tokio::test]
+async fn refused_looks_at_and_changes_of_an_invoice_are_audit_logged_as_denied() {
+    let app = TestApp::spawn().await;
+    duurloop::cli::demo::seed(&app.state.db, &app.state.secret_key, app.state.now())
+        .await
+        .expect("demo");
+    let coord = app.demo_user("praktijkmanager@medi-stad.example").await;
+    let ct = app.api_token(&coord).await;
+    let org = crate::reports::user_org(&app, "praktijkmanager@medi-stad.example").await;
+    let list = app
+        .get_json(&ct, &format!("/api/v1/invoices?org={org}"))
+        .await;
+    let invoices = list["invoices"].as_array().expect("invoices");
+    let id_where = |f: &dyn Fn(&Value) -> bool| {
+        invoices
+            .iter()
+            .find(|i| f(i))
+            .and_then(|i| i["id"].as_str())
+            .expect("invoice")
+            .to_string()
+    };
+    let draft = id_where(&|i| i["status"] == "draft");
+    let sent = id_where(&|i| i["payer_name"] == "Zorgverzekeraar Zuiderzee");
+
+    // A coordinator of another organisation: 404 for everything, each one logged.
+    let (_, stranger) = coordinator_elsewhere(&app).await;
+    let st = app.api_token(&stranger).await;
+    let attempts = [
+        (Method::GET, format!("/api/v1/invoices/{sent}")),
+        (Method::GET, format!("/api/v1/invoices/{sent}/pdf")),
+        (Method::POST, format!("/api/v1/invoices/{sent}/paid")),
+        (Method::POST, format!("/api/v1/invoices/{sent}/credit")),
+        (Method::POST, format!("/api/v1/invoices/{draft}/send")),
+        (Method::DELETE, format!("/api/v1/invoices/{draft}")),
+    ];
+    for (method, path) in &attempts {
+        let r = app
+            .api(&st, method.clone(), path)
+            .send()
+            .await
+            .expect("req");
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{method} {path}");
+    }
+    assert_eq!(
+        app.audit_count_outcome("read", "invoice", "denied").await,
+        2
+    );
+    assert_eq!(
+        app.audit_count_outcome("update", "invoice", "denied").await,
+        1
+    );
+    assert_eq!(
+        app.audit_count_outcome("create", "credit_note", "denied")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.audit_count_outcome("send", "invoice", "denied").await,
+        1
+    );
+    assert_eq!(
+        app.audit_count_outcome("delete", "invoice", "denied").await,
+        1
+    );
+
+    // The insurer reads what was sent to it but changes nothing (403), and never sees a draft.
+    let funder = app.demo_user("zorginkoop@zuiderzee.example").await;
+    let ft = app.api_token(&funder).await;
+    let r = app
+        .api(&ft, Method::GET, &format!("/api/v1/invoices/{sent}"))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app
+        .api(
+            &ft,
+            Method::POST,
+            &format!("/api/v1/invoices/{sent}/credit"),
+        )
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = app
+        .api(&ft, Method::GET, &format!("/api/v1/invoices/{draft}"))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.audit_count_outcome("create", "credit_note", "denied")
+            .await,
+        2
+    );
+    assert_eq!(
+        app.audit_count_outcome("read", "invoice", "denied").await,
+        3
+    );
+
+    // Nothing changed, and the practice's coordinator sees who tried what on its invoice.
+    let after = app.get_json(&ct, &format!("/api/v1/invoices/{sent}")).await;
+    assert_eq!(after["invoice"]["status"], "sent", "{after}");
+    let log = app
+        .get_json(&ct, &format!("/api/v1/audit?org={org}&record={sent}"))
+        .await;
+    let denied: Vec<&Value> = log
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["outcome"] == "denied")
+        .collect();
+    assert_eq!(denied.len(), 5, "{log}");
+    assert!(
+        denied
+            .iter()
+            .any(|e| e["actor_user_id"] == stranger.id.as_str() && e["action"] == "update")
+    );
+    assert!(
+        denied
+            .iter()
+            .any(|e| e["actor_user_id"] == funder.id.as_str() && e["action"] == "create")
+    );
+}
