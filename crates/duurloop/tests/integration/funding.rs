@@ -539,18 +539,42 @@ async fn the_pages_manage_payers_funding_invoices_and_a_subsidy_budget() {
     assert!(html.contains("Samen Gezond"), "{html}");
 }
 
-#[tokio::test]
-async fn the_demo_has_the_lelystad_mix_and_a_municipality_deal_with_invoices_to_both() {
-    let app = TestApp::spawn().await;
+/// The demo's practice (Medi-Stad) with its coordinator, an API token of theirs and the
+/// practice's invoices as `GET /api/v1/invoices` lists them.
+struct DemoInvoices {
+    coord: TestUser,
+    ct: String,
+    org: String,
+    list: Value,
+}
+
+async fn demo_invoices(app: &TestApp) -> DemoInvoices {
     duurloop::cli::demo::seed(&app.state.db, &app.state.secret_key, app.state.now())
         .await
         .expect("demo");
     let coord = app.demo_user("praktijkmanager@medi-stad.example").await;
     let ct = app.api_token(&coord).await;
-    let org = crate::reports::user_org(&app, "praktijkmanager@medi-stad.example").await;
+    let org = crate::reports::user_org(app, "praktijkmanager@medi-stad.example").await;
     let list = app
         .get_json(&ct, &format!("/api/v1/invoices?org={org}"))
         .await;
+    DemoInvoices {
+        coord,
+        ct,
+        org,
+        list,
+    }
+}
+
+#[tokio::test]
+async fn the_demo_has_the_lelystad_mix_and_a_municipality_deal_with_invoices_to_both() {
+    let app = TestApp::spawn().await;
+    let DemoInvoices {
+        coord,
+        ct,
+        org: _,
+        list,
+    } = demo_invoices(&app).await;
     let invoices = list["invoices"].as_array().expect("invoices");
     assert_eq!(invoices.len(), 3, "{list}");
     let by_status = |s: &str| invoices.iter().filter(|i| i["status"] == s).count();
@@ -1101,15 +1125,12 @@ async fn the_session_page_warns_of_a_participant_whose_funding_limit_is_near_or_
 #[tokio::test]
 async fn refused_looks_at_and_changes_of_an_invoice_are_audit_logged_as_denied() {
     let app = TestApp::spawn().await;
-    duurloop::cli::demo::seed(&app.state.db, &app.state.secret_key, app.state.now())
-        .await
-        .expect("demo");
-    let coord = app.demo_user("praktijkmanager@medi-stad.example").await;
-    let ct = app.api_token(&coord).await;
-    let org = crate::reports::user_org(&app, "praktijkmanager@medi-stad.example").await;
-    let list = app
-        .get_json(&ct, &format!("/api/v1/invoices?org={org}"))
-        .await;
+    let DemoInvoices {
+        coord: _,
+        ct,
+        org,
+        list,
+    } = demo_invoices(&app).await;
     let invoices = list["invoices"].as_array().expect("invoices");
     let id_where = |f: &dyn Fn(&Value) -> bool| {
         invoices
