@@ -747,6 +747,7 @@ run-avg-hr = avg heart rate { $n }
 run-in-zone = { $n } min in the easy zone
 record-run = run
 record-portal = portal
+record-route = address (page or API)
 audit-action-request_portal_link = sign-in link requested
 audit-action-export = exported
 audit-action-verify = checked

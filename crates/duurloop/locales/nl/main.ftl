@@ -747,6 +747,7 @@ run-avg-hr = gem. hartslag { $n }
 run-in-zone = { $n } min in de rustige zone
 record-run = loopje
 record-portal = portaal
+record-route = adres (pagina of API)
 audit-action-request_portal_link = inloglink aangevraagd
 audit-action-export = geëxporteerd
 audit-action-verify = gecontroleerd

@@ -15,6 +15,10 @@ use crate::{
     },
 };
 
+/// How every personal API token starts: it tells one from a portal session's bearer token
+/// (and a leaked one is easy to search for).
+pub const API_TOKEN_PREFIX: &str = "dl_";
+
 pub async fn set_language(state: &AppState, actor: &Actor, lang: &str) -> AppResult<()> {
     if !matches!(lang, "nl" | "en") {
         return Err(AppError::invalid("lang", "invalid-language"));
@@ -86,7 +90,7 @@ pub async fn create_api_token(
         s => TokenScope::parse(s).map_err(|e| AppError::field("scope", e))?,
     };
     super::auth::confirm_password(state, actor, &input.password).await?;
-    let token = format!("dl_{}", new_token());
+    let token = format!("{API_TOKEN_PREFIX}{}", new_token());
     let now = state.now();
     let expires_at = now + days * 86_400_000;
     let mut tx = state.db.begin().await?;

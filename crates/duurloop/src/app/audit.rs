@@ -87,9 +87,10 @@ pub async fn record(
 
 /// Ends an action refused for lack of access (ASVS 7.2.2): its transaction, in which nothing
 /// was changed, commits with only the entry of `e` in it, with outcome `denied`, and `answer`
-/// (the 404 or 403 the caller returns) comes back; if the entry cannot be written, that
-/// failure does instead. The entry says who tried, the action, the record and its
-/// organisation: callers pass ids, never the participant's details.
+/// (the 404 or 403 the caller returns) comes back, marked [`AppError::Audited`] so that the
+/// web edge does not log it again; if the entry cannot be written, that failure comes back
+/// instead. The entry says who tried, the action, the record and its organisation: callers
+/// pass ids, never the participant's details.
 pub async fn refused(
     mut tx: crate::db::Tx,
     now: i64,
@@ -102,9 +103,27 @@ pub async fn refused(
         tx.commit().await
     };
     match logged.await {
-        Ok(()) => answer,
+        Ok(()) => AppError::Audited(Box::new(answer)),
         Err(e) => e.into(),
     }
+}
+
+/// Logs a refusal that came before any record was read (a role check, a missing CSRF token,
+/// a `read` token's write; see `web::refusals`): in a transaction of its own, the attempted
+/// `action` on record type `route` with the route pattern as the record, and the refusal's
+/// `code` as the reason.
+pub async fn refused_request(
+    state: &AppState,
+    actor: &Actor,
+    action: &'static str,
+    route: &str,
+    code: &str,
+) -> AppResult<()> {
+    let mut tx = state.db.begin().await?;
+    let e = Event::new(action, "route").record(route).outcome("denied");
+    record_with_reason(&mut tx, state.now(), actor, e, code).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Writes an entry with the reason the person gave (say, for erasing a participant's data),

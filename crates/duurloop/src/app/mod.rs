@@ -50,6 +50,11 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
+    /// A refusal whose `denied` entry is already in the audit log (`audit::refused`): it is
+    /// answered as the refusal it wraps, and the web edge's `audit_refusals` does not log it
+    /// a second time.
+    #[error("{0}")]
+    Audited(Box<AppError>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

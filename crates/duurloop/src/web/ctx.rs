@@ -75,13 +75,23 @@ pub fn chosen_lang(headers: &HeaderMap) -> Option<Lang> {
 
 /// Where a request comes from: the client IP (see [`client_ip`]) and the user agent.
 pub(crate) fn request_ctx(parts: &Parts, state: &AppState) -> RequestCtx {
-    let ip = parts
+    let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| client_ip(c.0.ip(), &parts.headers, &state.config.trusted_proxies).to_string())
+        .map(|c| c.0);
+    request_ctx_from(peer, &parts.headers, state)
+}
+
+/// [`request_ctx`] from the TCP peer and the headers, for a layer that keeps those apart.
+pub(crate) fn request_ctx_from(
+    peer: Option<SocketAddr>,
+    headers: &HeaderMap,
+    state: &AppState,
+) -> RequestCtx {
+    let ip = peer
+        .map(|p| client_ip(p.ip(), headers, &state.config.trusted_proxies).to_string())
         .unwrap_or_else(|| "unknown".into());
-    let user_agent = parts
-        .headers
+    let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|s| s.chars().take(300).collect())

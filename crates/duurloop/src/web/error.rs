@@ -22,11 +22,19 @@ pub struct ErrorInfo {
     pub status: StatusCode,
     pub code: &'static str,
     pub fields: Vec<(&'static str, &'static str)>,
+    /// The refusal is already in the audit log ([`AppError::Audited`]).
+    pub audited: bool,
 }
 
 impl AppError {
     fn info(&self) -> ErrorInfo {
         let (status, code) = match self {
+            AppError::Audited(refusal) => {
+                return ErrorInfo {
+                    audited: true,
+                    ..refusal.info()
+                };
+            }
             AppError::NotFound => (StatusCode::NOT_FOUND, "not-found"),
             AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             AppError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
@@ -46,6 +54,7 @@ impl AppError {
             status,
             code,
             fields,
+            audited: false,
         }
     }
 }
@@ -121,12 +130,34 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
             status: resp.status(),
             code: "bad-request",
             fields: Vec::new(),
+            audited: false,
         },
         None => return resp,
     };
-    if is_api {
-        return api_error(lang, &info);
+    let mut rendered = if is_api {
+        api_error(lang, &info)
+    } else {
+        page_error(lang, &info, path, query, request_id)
+    };
+    // The layers inside may have set a cookie on the refusal (the CSRF cookie on a first
+    // visit): it goes out with the page that replaces it.
+    for cookie in resp.headers().get_all(header::SET_COOKIE) {
+        rendered
+            .headers_mut()
+            .append(header::SET_COOKIE, cookie.clone());
     }
+    rendered
+}
+
+/// The error page in the visitor's language, or for an expired or missing session the way to
+/// the login page and back.
+fn page_error(
+    lang: Lang,
+    info: &ErrorInfo,
+    path: String,
+    query: Option<String>,
+    request_id: String,
+) -> Response {
     if info.status == StatusCode::UNAUTHORIZED && info.code == "unauthenticated" {
         let next = match query {
             Some(q) => format!("{path}?{q}"),

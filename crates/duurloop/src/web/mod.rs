@@ -11,6 +11,7 @@ pub mod form;
 pub mod metrics;
 pub mod middleware;
 pub mod pages;
+pub mod refusals;
 pub mod routes;
 
 use std::{net::SocketAddr, sync::Arc};
@@ -33,11 +34,15 @@ pub fn router(state: AppState) -> (Router, Vec<RouteInfo>) {
         .merge(api::docs_router())
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn(middleware::refuse_nul))
-        .layer(axum::middleware::from_fn(error::render_errors))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             csrf::protect,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            refusals::audit_refusals,
+        ))
+        .layer(axum::middleware::from_fn(error::render_errors))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::observe,

@@ -1853,6 +1853,101 @@ async fn forms_without_the_csrf_token_are_refused() {
     assert_eq!(n, 0);
 }
 
+/// Refusals that come before any record is read are audit-logged as denied too (ASVS 7.2.2):
+/// a role check on a page and in the API, a form without its CSRF token and a `read` token's
+/// write, each with the route pattern and the refusal's code. Nobody's anonymous refusal is
+/// logged. (A refusal that an action logs itself is not logged twice: the group test above
+/// counts its entries exactly.) The refused form now gets the error page, not an empty 403.
+#[tokio::test]
+async fn refusals_before_any_record_is_read_are_audit_logged_as_denied() {
+    let app = TestApp::spawn().await;
+    let org = app.org("Medi-Stad", OrgKind::GpPractice).await;
+    let therapist = app
+        .user("poh@x.example", false, &[(&org, Role::Therapist)], true)
+        .await;
+    let admin = app.user("beheer@x.example", true, &[], true).await;
+
+    let browser = app.session_for(&therapist).await;
+    let r = app.get(&browser, "/audit/integrity").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "an administrator's page");
+    let full = app.api_token(&therapist).await;
+    let r = app
+        .api(&full, Method::GET, "/api/v1/audit/integrity")
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "and its API");
+    let read = app
+        .api_token_with(&therapist, duurloop_domain::access::TokenScope::Read)
+        .await;
+    let r = app
+        .api(&read, Method::DELETE, "/api/v1/tokens/elders")
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "a read token's write");
+
+    let admin_browser = app.session_for(&admin).await;
+    let r = admin_browser
+        .post(app.url("/admin/organisations"))
+        .form(&[("name", "Zonder token"), ("kind", "employer")])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let page = r.text().await.expect("body");
+    assert!(
+        page.contains("Dit formulier is verlopen"),
+        "the refused form explains itself: {page}"
+    );
+    // Without a session or a token there is nobody to attribute: no entry.
+    let r = Client::new()
+        .post(app.url("/admin/organisations"))
+        .form(&[("name", "Anoniem"), ("kind", "employer")])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    let mut seen: Vec<(String, String, String, String, String)> = sqlx::query_as(
+        "SELECT actor_user_id, action, record_type, record_id, reason FROM audit_log \
+         WHERE outcome = 'denied'",
+    )
+    .fetch_all(&app.state.db.pool)
+    .await
+    .expect("audit");
+    seen.sort();
+    let entry = |who: &TestUser, action: &str, route: &str, code: &str| {
+        (
+            who.id.clone(),
+            action.to_string(),
+            "route".to_string(),
+            route.to_string(),
+            code.to_string(),
+        )
+    };
+    let mut expected = vec![
+        entry(&therapist, "read", "/audit/integrity", "forbidden"),
+        entry(&therapist, "read", "/api/v1/audit/integrity", "forbidden"),
+        entry(
+            &therapist,
+            "delete",
+            "/api/v1/tokens/{id}",
+            "read-only-token",
+        ),
+        entry(&admin, "update", "/admin/organisations", "csrf"),
+    ];
+    expected.sort();
+    assert_eq!(seen, expected);
+
+    let r = app.get(&admin_browser, "/audit").await;
+    let page = r.text().await.expect("body");
+    assert!(
+        page.contains("adres (pagina of API)") && page.contains("<code>/audit/integrity</code>"),
+        "the administrator finds the refusals on the audit page"
+    );
+}
+
 #[tokio::test]
 async fn a_coordinator_reviews_the_audit_log_of_their_own_organisation_and_that_is_logged_too() {
     let app = TestApp::spawn().await;
