@@ -4,8 +4,8 @@
 //! A secret is sealed with ChaCha20-Poly1305 under the server's `secret_key`, with a random
 //! 96-bit nonce per sealing and `totp:<user id>` as associated data, so a sealed value opens
 //! only for the account it was sealed for and any change to it is detected. It is stored as
-//! text: [`PREFIX`] then Base64 of nonce ‖ ciphertext ‖ tag. The version in the prefix leaves
-//! room for a later key rotation.
+//! text: [`PREFIX`] then Base64 of nonce ‖ ciphertext ‖ tag. `duurloop secret-key rotate`
+//! (`app::key_rotation`) seals them again under a new key.
 //!
 //! The key is never in the database. It comes from `secret_key` (`DUURLOOP_SECRET_KEY`,
 //! `DUURLOOP_SECRET_KEY_FILE` or the TOML file): 32 bytes as 64 hex characters or Base64.
@@ -141,26 +141,33 @@ impl SecretKey {
     /// The key in [`KEY_FILE`] in the folder of the SQLite database file `db_file`, made
     /// there first if it does not exist yet.
     pub fn beside(db_file: &Path) -> anyhow::Result<Self> {
-        let dir = match db_file.parent() {
+        Ok(Self::in_file(&key_file_beside(db_file))?.0)
+    }
+
+    /// The key in the file at `path`, made there first (mode 0600) if it does not exist yet;
+    /// true when it was made now.
+    pub fn in_file(path: &Path) -> anyhow::Result<(Self, bool)> {
+        let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let path = dir.join(KEY_FILE);
+        let mut made = false;
         if !path.exists() {
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("cannot create folder {}", dir.display()))?;
-            if create_key_file(&dir, &path)? {
+            if create_key_file(&dir, path)? {
+                made = true;
                 tracing::info!(
                     path = %path.display(),
-                    "made a new secret key for second-factor secrets; keep a copy of it apart \
-                     from the database backups"
+                    "made a new secret key; keep a copy of it apart from the database backups"
                 );
             }
         }
-        let text = std::fs::read_to_string(&path)
+        let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the secret key {}", path.display()))?;
-        warn_if_readable_by_others(&path);
-        Self::parse(&text).with_context(|| format!("in {}", path.display()))
+        warn_if_readable_by_others(path);
+        let key = Self::parse(&text).with_context(|| format!("in {}", path.display()))?;
+        Ok((key, made))
     }
 
     /// Seals a secret for one account.
@@ -198,7 +205,7 @@ impl SecretKey {
         opened
     }
 
-    fn try_open(&self, user_id: &str, stored: &str) -> Option<TotpSecret> {
+    pub(crate) fn try_open(&self, user_id: &str, stored: &str) -> Option<TotpSecret> {
         let data = BASE64
             .decode(stored.strip_prefix(PREFIX)?.as_bytes())
             .ok()?;
@@ -260,6 +267,15 @@ impl SecretKey {
     }
 }
 
+impl SecretKey {
+    /// Whether `other` is the same key (compared through a value derived from each, so the
+    /// key itself is never compared or copied).
+    pub fn is_same_as(&self, other: &SecretKey) -> bool {
+        let probe = |k: &SecretKey| k.anchor_mac(0, 0, "same key?", "");
+        probe(self) == probe(other)
+    }
+}
+
 /// Associated data: binds a sealed secret to its account and to this use of the key.
 fn aad(user_id: &str) -> Vec<u8> {
     format!("totp:{user_id}").into_bytes()
@@ -272,6 +288,15 @@ pub fn new_key_text() -> anyhow::Result<String> {
         .fill(&mut bytes)
         .map_err(|_| anyhow::anyhow!("no random numbers for a key"))?;
     Ok(HEXLOWER_PERMISSIVE.encode(&bytes))
+}
+
+/// Where a SQLite installation without a configured key keeps it: [`KEY_FILE`] in the folder
+/// of the database file.
+pub fn key_file_beside(db_file: &Path) -> PathBuf {
+    match db_file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.join(KEY_FILE),
+        _ => PathBuf::from(KEY_FILE),
+    }
 }
 
 /// Writes a new key to `path`, readable by its owner only, whole or not at all: written and

@@ -751,6 +751,8 @@ record-route = address (page or API)
 audit-action-request_portal_link = sign-in link requested
 audit-action-export = exported
 audit-action-verify = checked
+audit-action-rotate = replaced
+record-secret_key = secret key (secret_key)
 
 portal-upload = A file from your watch or phone
 portal-upload-help = GPX, TCX or FIT, up to 20 MB. We keep only the summary (time, heart rate); your route is never stored or shown.

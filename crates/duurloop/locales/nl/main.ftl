@@ -751,6 +751,8 @@ record-route = adres (pagina of API)
 audit-action-request_portal_link = inloglink aangevraagd
 audit-action-export = geëxporteerd
 audit-action-verify = gecontroleerd
+audit-action-rotate = vervangen
+record-secret_key = geheime sleutel (secret_key)
 
 portal-upload = Een bestand van uw horloge of telefoon
 portal-upload-help = GPX, TCX of FIT, tot 20 MB. We bewaren alleen de samenvatting (tijd, hartslag); uw route wordt nergens opgeslagen of getoond.

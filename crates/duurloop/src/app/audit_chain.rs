@@ -18,7 +18,9 @@
 //! anchors together with their entries leaves a shorter log that checks out. Each anchor is
 //! therefore also written to the server's log (place and the start of its hash, nothing
 //! personal), which lives outside the database: the last anchor there should be in the
-//! database too. A new `secret_key` makes every earlier anchor fail the check.
+//! database too. A new `secret_key` makes every earlier anchor fail the check, unless the key
+//! was changed with `duurloop secret-key rotate`, which signs them again ([`resign_anchors`],
+//! `app::key_rotation`).
 
 use serde::Serialize;
 
@@ -201,6 +203,32 @@ pub async fn check(db: &Db, key: &SecretKey) -> anyhow::Result<ChainReport> {
     tx.commit().await?;
     report.intact = report.problem.is_none();
     Ok(report)
+}
+
+/// Signs every anchor again under `new`, in chain order, in the caller's transaction (the key
+/// rotation's part of the log), after checking each one's signature under `old`: an anchor
+/// `old` did not make is refused, since signing it again would vouch for a log nobody
+/// checked. Returns how many anchors were signed. The entries themselves are checked by the
+/// caller ([`check`]) before.
+pub async fn resign_anchors(c: &mut Conn, old: &SecretKey, new: &SecretKey) -> anyhow::Result<u64> {
+    let mut anchors = AnchorPages::default();
+    let (mut prev_old, mut prev_new) = (String::new(), String::new());
+    let mut signed = 0;
+    while let Some(a) = anchors.next(c).await? {
+        if !anchor_holds(old, &a, &prev_old) {
+            anyhow::bail!(
+                "the audit anchor at entry {} was not made with the current secret_key; not \
+                 signing it with the new one (run `duurloop audit-verify`)",
+                a.seq
+            );
+        }
+        let mac = new.anchor_mac(a.seq, a.at, &a.chain_hash, &prev_new);
+        store::audit::set_anchor_mac(c, a.seq, &mac).await?;
+        prev_old = a.mac;
+        prev_new = mac;
+        signed += 1;
+    }
+    Ok(signed)
 }
 
 /// Checks the log for an administrator (the log spans every organisation), and logs that it

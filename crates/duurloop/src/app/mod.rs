@@ -10,6 +10,7 @@ pub mod directory;
 pub mod feedback;
 pub mod funding;
 pub mod groups;
+pub mod key_rotation;
 pub mod measure;
 pub mod messages;
 pub mod orgs;

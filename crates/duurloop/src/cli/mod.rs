@@ -5,6 +5,7 @@ pub mod backup;
 mod bench;
 pub mod demo;
 mod generate;
+mod key;
 mod loadbench;
 pub mod national;
 mod serve;
@@ -54,6 +55,12 @@ enum Command {
     User {
         #[command(subcommand)]
         command: user::UserCommand,
+    },
+    /// Change `secret_key`: the second-factor secrets and the audit log's anchors move to a
+    /// new key in one transaction.
+    SecretKey {
+        #[command(subcommand)]
+        command: key::KeyCommand,
     },
     /// Check the audit log: is it still as it was written (its hash chain and signed anchors)?
     /// Exits with 1 and names the first problem when not.
@@ -133,6 +140,7 @@ pub fn main() -> ExitCode {
             }
             Command::Backup { path } => backup::run(&config, &path).await,
             Command::User { command } => user::run(&config, command).await,
+            Command::SecretKey { command } => key::run(&config, command).await,
             Command::BenchImpact(args) => bench::run(config, args).await,
             Command::Bench(args) => loadbench::run(args).await,
             Command::DemoCode { email } => {

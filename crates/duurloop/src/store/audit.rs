@@ -390,6 +390,16 @@ pub async fn count_anchors(c: &mut Conn) -> Result<i64, sqlx::Error> {
         .await
 }
 
+/// Replaces an anchor's signature (a key rotation signs every anchor again).
+pub async fn set_anchor_mac(c: &mut Conn, seq: i64, mac: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE audit_anchors SET mac = $1 WHERE seq = $2")
+        .bind(mac)
+        .bind(seq)
+        .execute(c)
+        .await
+        .map(|_| ())
+}
+
 pub async fn insert_anchor(c: &mut Conn, a: &Anchor) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO audit_anchors (seq, at, chain_hash, mac) VALUES ($1, $2, $3, $4)")
         .bind(a.seq)

@@ -2,6 +2,7 @@
 //! enrolment, a start with another key, plain rows from before, and the console reset.
 
 use duurloop::{
+    app::{audit_chain, key_rotation},
     config::Secret,
     secrets::{self, SealReport},
 };
@@ -204,6 +205,138 @@ async fn second_factor_secrets_still_in_plain_base32_are_encrypted_at_the_next_s
     assert!(page.contains(&pending.to_base32()));
 }
 
+/// `duurloop` with `args` on the app's database and key, and nothing else from this process's
+/// `DUURLOOP_` settings.
+fn console(app: &TestApp, args: &[&str]) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_duurloop"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("DUURLOOP_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.args(args)
+        .env(
+            "DUURLOOP_DATABASE_URL",
+            app.state.config.database_url.expose(),
+        )
+        .env("DUURLOOP_LOG", "warn");
+    if !app.state.config.secret_key.is_empty() {
+        cmd.env("DUURLOOP_SECRET_KEY", app.state.config.secret_key.expose());
+    }
+    cmd
+}
+
+/// `duurloop secret-key rotate` moves the second factors and the audit log's anchors to a new
+/// key in one transaction: a server started with the new key takes the same codes and finds
+/// the log intact, the old key no longer fits. The key in use, or a log that is not intact,
+/// is refused and nothing changes.
+#[tokio::test]
+async fn the_secret_key_is_rotated_from_the_console_and_codes_and_anchors_move_with_it() {
+    let app = TestApp::spawn().await;
+    let org = app.org("Praktijk", OrgKind::TherapistPractice).await;
+    let u = app
+        .user(
+            "t@praktijk.example",
+            false,
+            &[(&org, Role::Therapist)],
+            true,
+        )
+        .await;
+    app.sign_in(&u).await;
+    let anchored = audit_chain::anchor(&app.state.db, &app.state.secret_key, app.state.now())
+        .await
+        .expect("anchor");
+    assert!(anchored.is_some(), "the sign-in is in the log");
+    let (sealed_before, _) = stored(&app, &u.id).await;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let new_key_file = dir.path().join("nieuw.key");
+    let text = secrets::new_key_text().expect("key");
+    std::fs::write(&new_key_file, format!("{text}\n")).expect("write key");
+    let path = new_key_file.to_str().expect("path");
+    let out = console(&app, &["secret-key", "rotate", "--new-key-file", path])
+        .output()
+        .await
+        .expect("run duurloop");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("1 second-factor secrets sealed again, 1 audit anchors signed again"),
+        "{said}"
+    );
+    let (sealed_after, _) = stored(&app, &u.id).await;
+    assert_ne!(sealed_after, sealed_before);
+    sealed_and_not_plain(
+        sealed_after.as_deref().expect("still a second factor"),
+        u.secret.as_ref().expect("secret"),
+    );
+    if app.state.config.secret_key.is_empty() {
+        // SQLite with its key beside the database: the new key took the old one's place.
+        let beside = secrets::key_file_beside(std::path::Path::new(duurloop::db::sqlite_file(
+            app.state.config.database_url.expose(),
+        )));
+        assert_eq!(
+            std::fs::read_to_string(&beside).expect("key file").trim(),
+            text
+        );
+        assert!(!new_key_file.exists());
+    }
+    let (rotations,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log \
+         WHERE action = 'rotate' AND record_type = 'secret_key' AND actor_role = 'cli'",
+    )
+    .fetch_one(&app.state.db.pool)
+    .await
+    .expect("count");
+    assert_eq!(rotations, 1, "the rotation is in the log");
+
+    let rotated = app
+        .restart_with(|c| c.secret_key = Secret::new(text.clone()))
+        .await;
+    let client = rotated.sign_in(&u).await;
+    assert_eq!(
+        rotated.get(&client, "/account").await.status(),
+        StatusCode::OK,
+        "the same code signs in under the new key"
+    );
+    let report = audit_chain::check(&rotated.state.db, &rotated.state.secret_key)
+        .await
+        .expect("check");
+    assert!(report.intact, "{report:?}");
+    assert_eq!(report.anchors, 1);
+    let under_old = audit_chain::check(&app.state.db, &app.state.secret_key)
+        .await
+        .expect("check");
+    assert_eq!(under_old.problem.map(|p| p.kind), Some("anchor-forged"));
+
+    let same = secrets::SecretKey::parse(&text).expect("key");
+    let now = rotated.state.now();
+    let e = key_rotation::rotate(&rotated.state.db, &rotated.state.secret_key, &same, now)
+        .await
+        .expect_err("the key in use");
+    assert!(e.to_string().contains("the key in use"), "{e}");
+    let mut c = rotated.conn().await;
+    sqlx::query("UPDATE audit_log SET action = 'geknoeid' WHERE seq = 1")
+        .execute(&mut *c)
+        .await
+        .expect("tamper");
+    drop(c);
+    let other = secrets::SecretKey::random().expect("key");
+    let e = key_rotation::rotate(&rotated.state.db, &rotated.state.secret_key, &other, now)
+        .await
+        .expect_err("a log that is not intact");
+    assert!(e.to_string().contains("altered at entry Some(1)"), "{e}");
+    assert_eq!(
+        stored(&rotated, &u.id).await.0,
+        sealed_after,
+        "nothing changed"
+    );
+}
+
 #[tokio::test]
 async fn an_operator_removes_a_lost_second_factor_from_the_console_and_it_is_set_up_again() {
     let app = TestApp::spawn().await;
@@ -217,25 +350,8 @@ async fn an_operator_removes_a_lost_second_factor_from_the_console_and_it_is_set
         )
         .await;
     let signed_in = app.session_for(&u).await;
-    let console = |email: &str| {
-        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_duurloop"));
-        for (name, _) in std::env::vars() {
-            if name.starts_with("DUURLOOP_") {
-                cmd.env_remove(name);
-            }
-        }
-        cmd.args(["user", "reset-second-factor", "--email", email])
-            .env(
-                "DUURLOOP_DATABASE_URL",
-                app.state.config.database_url.expose(),
-            )
-            .env("DUURLOOP_LOG", "warn");
-        if !app.state.config.secret_key.is_empty() {
-            cmd.env("DUURLOOP_SECRET_KEY", app.state.config.secret_key.expose());
-        }
-        cmd
-    };
-    let out = console(&u.email).output().await.expect("run duurloop");
+    let reset = |email: &str| console(&app, &["user", "reset-second-factor", "--email", email]);
+    let out = reset(&u.email).output().await.expect("run duurloop");
     assert!(
         out.status.success(),
         "{}",
@@ -262,7 +378,7 @@ async fn an_operator_removes_a_lost_second_factor_from_the_console_and_it_is_set
         .await;
     assert_eq!(location(&r), "/account/totp", "a new one is set up first");
 
-    let out = console("niemand@praktijk.example")
+    let out = reset("niemand@praktijk.example")
         .output()
         .await
         .expect("run duurloop");
