@@ -34,6 +34,8 @@ pub struct Inner {
     pub dummy_hash: String,
     /// Audit entries of reads, written in shared transactions (group commit).
     pub audit_writer: crate::app::audit::GroupWriter,
+    /// How many password strength checks may run at once (`app::auth::password_strength`).
+    pub strength_checks: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::ops::Deref for AppState {
@@ -67,6 +69,9 @@ impl AppState {
             audit_writer: crate::app::audit::GroupWriter::start(db.clone()),
             db,
             dummy_hash,
+            strength_checks: Arc::new(tokio::sync::Semaphore::new(
+                crate::app::auth::strength_checks_at_once(),
+            )),
         })))
     }
 

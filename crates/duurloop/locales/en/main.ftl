@@ -225,6 +225,7 @@ error-invalid = Not all data was filled in correctly.
 error-login-failed = The e-mail address or password is not right, or there were too many attempts.
 error-csrf = This form has expired. Go back, reload the page and try again.
 error-too-large = What you sent is too large.
+error-busy = Too busy right now. Please try again in a few seconds.
 error-internal = Something went wrong on our side. Try again later; if it keeps failing, give the reference below to the administrator.
 error-bad-request = We cannot process this request. Check the data and try again.
 error-last-coordinator = An organisation needs at least one coordinator. Make someone else coordinator first.

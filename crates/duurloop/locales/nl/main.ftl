@@ -225,6 +225,7 @@ error-invalid = Niet alle gegevens zijn goed ingevuld.
 error-login-failed = Het e-mailadres of wachtwoord klopt niet, of er is te vaak geprobeerd in te loggen.
 error-csrf = Dit formulier is verlopen. Ga terug, laad de pagina opnieuw en probeer het nog eens.
 error-too-large = Wat u verstuurt is te groot.
+error-busy = Het is even te druk. Probeer het over een paar seconden nog eens.
 error-internal = Er ging bij ons iets mis. Probeer het later opnieuw; blijft het misgaan, geef dan de referentie hieronder door aan de beheerder.
 error-bad-request = Dit verzoek kunnen we niet verwerken. Controleer de gegevens en probeer het opnieuw.
 error-last-coordinator = Een organisatie heeft minstens één coördinator nodig. Maak eerst iemand anders coördinator.

@@ -531,11 +531,22 @@ impl std::fmt::Debug for StrengthCheck {
 /// anyone (the reset and invitation forms are used signed out); it reads only the account
 /// words behind a link the caller holds, changes nothing, and never logs or keeps the
 /// password.
+///
+/// Each check costs zxcvbn some milliseconds of CPU, and the route is open to anyone, so the
+/// checks run on the blocking pool, at most [`strength_checks_at_once`] at a time; a check
+/// that finds them all taken is answered 429 `busy` at once (the meter keeps its last
+/// judgement, and the submit judges again anyway). A flood of checks therefore takes at most
+/// half the machine's cores and never the threads that answer the other requests.
 pub async fn password_strength(
     state: &AppState,
     signed_in: Option<&Identity>,
     input: &StrengthCheck,
 ) -> AppResult<Strength> {
+    let permit = state
+        .strength_checks
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| AppError::Busy)?;
     let context = if !input.reset.is_empty() {
         reset_context(state, &input.reset).await?
     } else if !input.invite.is_empty() {
@@ -553,8 +564,20 @@ pub async fn password_strength(
     } else {
         Vec::new()
     };
-    let context: Vec<&str> = context.iter().map(String::as_str).collect();
-    Ok(password::strength(&input.password, &context))
+    let password = input.password.clone();
+    let judged = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let context: Vec<&str> = context.iter().map(String::as_str).collect();
+        password::strength(&password, &context)
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(judged)
+}
+
+/// How many password strength checks may run at once: half the cores, at least one.
+pub fn strength_checks_at_once() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().div_ceil(2))
 }
 
 /// Sets a new password from a reset link; every session of the account ends.

@@ -49,6 +49,9 @@ pub enum AppError {
     Csrf,
     #[error("request body too large")]
     PayloadTooLarge,
+    /// Too many requests of this kind at once: try again in a moment.
+    #[error("busy")]
+    Busy,
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
     /// A refusal whose `denied` entry is already in the audit log (`audit::refused`): it is

@@ -44,6 +44,7 @@ impl AppError {
             AppError::LoginFailed => (StatusCode::UNAUTHORIZED, "login-failed"),
             AppError::Csrf => (StatusCode::FORBIDDEN, "csrf"),
             AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too-large"),
+            AppError::Busy => (StatusCode::TOO_MANY_REQUESTS, "busy"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
         let fields = match self {

@@ -947,6 +947,24 @@ async fn the_strength_meter_judges_a_new_password_as_its_submit_does() {
         .await
         .expect("request");
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // While every check slot is taken (a flood of checks), the next one is answered 429 at
+    // once instead of queueing for the CPU; when a slot is free again, it is judged.
+    let slots = app.state.strength_checks.available_permits();
+    let taken = app
+        .state
+        .strength_checks
+        .clone()
+        .acquire_many_owned(u32::try_from(slots).expect("few slots"))
+        .await
+        .expect("the slots");
+    let r = app
+        .post_form(&client, "/password/strength", &[("password", passphrase)])
+        .await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.text().await.expect("body").contains("te druk"));
+    drop(taken);
+    let html = meter(&app, &client, &[("password", passphrase)]).await;
+    assert!(html.contains("data-strength=\"strong\""), "{html}");
 
     // The reset page carries the meter and the show-password buttons; judged with the
     // account's own words, as the submit is.
