@@ -1,12 +1,21 @@
 //! The command line: `serve`, `migrate`, `demo`, `backup`, `user`, `config`. Each command is
 //! one small module.
+//!
+//! The demo data, the national generator and the benchmarks come with the `demo` feature (on
+//! by default); a production build leaves them out with `--no-default-features`, so its
+//! binary cannot load accounts with a known password (SECURITY.md 2.5.4, 14.2.2).
 
 pub mod backup;
+#[cfg(feature = "demo")]
 mod bench;
+#[cfg(feature = "demo")]
 pub mod demo;
+#[cfg(feature = "demo")]
 mod generate;
 mod key;
+#[cfg(feature = "demo")]
 mod loadbench;
+#[cfg(feature = "demo")]
 pub mod national;
 mod serve;
 mod user;
@@ -42,6 +51,7 @@ enum Command {
     Migrate,
     /// Load demo organisations and people (idempotent) and print their logins; with
     /// `--scale national`, also a country-sized data set (minutes; on an empty database).
+    #[cfg(feature = "demo")]
     Demo {
         #[arg(long, value_enum, default_value_t = Scale::Small)]
         scale: Scale,
@@ -68,17 +78,21 @@ enum Command {
     /// Print the effective configuration, secrets redacted.
     Config,
     /// Print the current second-factor code of a demo account (demo data only).
+    #[cfg(feature = "demo")]
     DemoCode { email: String },
     /// Measure the server at national scale: throughput and p99 of the participant page and
     /// API against the trivial route, cost growth, start time, memory, binary size, and an
     /// optional load test (BENCHMARKS.md).
+    #[cfg(feature = "demo")]
     Bench(loadbench::LoadArgs),
     /// Time the impact report over generated data (BENCHMARKS.md).
+    #[cfg(feature = "demo")]
     #[command(hide = true)]
     BenchImpact(bench::BenchArgs),
 }
 
 /// How much demo data to load.
+#[cfg(feature = "demo")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Scale {
     /// A handful of organisations and people to walk through every capability.
@@ -116,6 +130,7 @@ pub fn main() -> ExitCode {
                 println!("database is up to date");
                 Ok(())
             }
+            #[cfg(feature = "demo")]
             Command::Demo {
                 scale,
                 participants,
@@ -141,8 +156,11 @@ pub fn main() -> ExitCode {
             Command::Backup { path } => backup::run(&config, &path).await,
             Command::User { command } => user::run(&config, command).await,
             Command::SecretKey { command } => key::run(&config, command).await,
+            #[cfg(feature = "demo")]
             Command::BenchImpact(args) => bench::run(config, args).await,
+            #[cfg(feature = "demo")]
             Command::Bench(args) => loadbench::run(args).await,
+            #[cfg(feature = "demo")]
             Command::DemoCode { email } => {
                 match demo::demo_code(&email, jiff::Timestamp::now().as_millisecond()) {
                     Some(code) => {

@@ -7,14 +7,23 @@ use tokio::{net::TcpListener, sync::watch};
 use crate::{clock::SystemClock, config::Config, web::Application};
 
 pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
+    #[cfg(not(feature = "demo"))]
+    if demo {
+        anyhow::bail!(
+            "this build has no demo data: it was built without the `demo` feature (a \
+             production build)"
+        );
+    }
     let listener = TcpListener::bind(config.listen).await?;
     let base_url = config.base_url.clone();
     let app = Application::build(config, listener, Arc::new(SystemClock)).await?;
+    #[cfg(feature = "demo")]
     if demo {
         let logins =
             super::demo::seed(&app.state.db, &app.state.secret_key, app.state.now()).await?;
         super::demo::print_logins(&logins, &base_url);
     }
+
     println!("Duurloop luistert op http://{} — open {base_url}", app.addr);
     let (tx, rx) = watch::channel(false);
     tokio::spawn(async move {
