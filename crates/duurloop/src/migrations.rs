@@ -116,6 +116,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit_chain",
         include_str!("../migrations/0023_audit_chain.sql"),
     ),
+    (
+        24,
+        "outbox_failed_index",
+        include_str!("../migrations/0024_outbox_failed_index.sql"),
+    ),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {

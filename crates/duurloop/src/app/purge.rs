@@ -1,9 +1,10 @@
 //! Purging what has expired (ASVS 8.1.2): sessions past their idle or absolute timeout, links
 //! and invitations used or expired for more than a day, throttling records once no limit
-//! looks at them any more, and outbox mails sent more than [`SENT_MAIL_KEEP_MS`] ago. Run by
-//! the background worker at most once an hour ([`when_due`]); tests call [`expired`]. Audit
-//! entries, participant data (see `app::retention`), unsent or failed outbox mails, the `.eml`
-//! files in `outbox_dir` and questionnaire links are not touched here.
+//! looks at them any more, and outbox mails sent or given up on more than
+//! [`SENT_MAIL_KEEP_MS`] ago. Run by the background worker at most once an hour
+//! ([`when_due`]); tests call [`expired`]. Audit entries, participant data (see
+//! `app::retention`), mails still queued, the `.eml` files in `outbox_dir` and questionnaire
+//! links are not touched here.
 
 use crate::{state::AppState, store::purge};
 
@@ -23,7 +24,9 @@ pub const THROTTLE_MARGIN_MS: i64 = 24 * 3_600_000;
 /// stored text (with its links, some still valid for a while) is only a copy nobody needs.
 /// The `.eml` files written without SMTP are left alone: they are the operator's delivery
 /// (another program picks them up, or they are the only copy in a test setup), so the
-/// operator cleans `outbox_dir` up.
+/// operator cleans `outbox_dir` up. Mails the outbox gave up on (`failed_at`, after the last
+/// attempt) go the same time after they failed: the administrator sees them at
+/// `/admin/outbox` meanwhile, and after that their text is as useless and as personal.
 pub const SENT_MAIL_KEEP_MS: i64 = 90 * 24 * 3_600_000;
 
 /// How many rows each purge deleted.
@@ -37,6 +40,7 @@ pub struct Purged {
     pub login_failures: u64,
     pub mail_requests: u64,
     pub sent_mails: u64,
+    pub failed_mails: u64,
 }
 
 /// Deletes everything that has expired as of now, and logs the counts (counts only).
@@ -63,6 +67,7 @@ pub async fn expired(state: &AppState) -> anyhow::Result<Purged> {
         )
         .await?,
         sent_mails: purge::sent_mails(&mut c, now - SENT_MAIL_KEEP_MS).await?,
+        failed_mails: purge::failed_mails(&mut c, now - SENT_MAIL_KEEP_MS).await?,
     };
     tracing::info!(
         sessions = purged.sessions,
@@ -73,6 +78,7 @@ pub async fn expired(state: &AppState) -> anyhow::Result<Purged> {
         login_failures = purged.login_failures,
         mail_requests = purged.mail_requests,
         sent_mails = purged.sent_mails,
+        failed_mails = purged.failed_mails,
         "expired rows purged"
     );
     Ok(purged)

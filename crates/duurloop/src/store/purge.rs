@@ -123,3 +123,14 @@ pub async fn sent_mails(c: &mut Conn, before: i64) -> Result<u64, sqlx::Error> {
     )
     .await
 }
+
+/// Outbox mails given up on before `before` (`failed_at`, indexed since migration 24).
+pub async fn failed_mails(c: &mut Conn, before: i64) -> Result<u64, sqlx::Error> {
+    in_batches(
+        c,
+        "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox \
+         WHERE failed_at < $1 LIMIT $2)",
+        &[before],
+    )
+    .await
+}

@@ -10,6 +10,7 @@ use duurloop::{
     },
     cli::demo,
     clock,
+    config::Secret,
     store::users,
 };
 use duurloop_domain::Role;
@@ -121,6 +122,7 @@ async fn expired_sessions_spent_links_and_old_login_failures_are_purged_and_fres
             login_failures: 1,
             mail_requests: 2,
             sent_mails: 0,
+            failed_mails: 0,
         },
         "yesterday's session, portal session, used link, reset link, invitation, failed \
          login and both link requests"
@@ -583,6 +585,53 @@ async fn sent_mails_leave_the_outbox_after_ninety_days_and_their_files_stay() {
         purge::expired(&app.state).await.expect("again").sent_mails,
         0
     );
+}
+
+/// A mail the outbox gave up on (its SMTP server never answered) stays for the administrator
+/// to look into, and leaves the outbox ninety days after it failed, like a sent one.
+#[tokio::test]
+async fn mails_given_up_on_leave_the_outbox_ninety_days_after_they_failed() {
+    // A port nobody listens on: every attempt is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let app =
+        TestApp::spawn_with(|c| c.smtp_url = Secret::new(format!("smtp://127.0.0.1:{port}"))).await;
+    let staff = app
+        .user("secretariaat@medi-stad.example", false, &[], false)
+        .await;
+    app.post_form(
+        &app.browser(),
+        "/password/forgot",
+        &[("email", &staff.email)],
+    )
+    .await;
+    let failed_at = || async {
+        let (at,): (Option<i64>,) = sqlx::query_as("SELECT failed_at FROM outbox")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .expect("the mail");
+        at
+    };
+    // Every attempt fails; the waits between them grow, all within an hour.
+    for _ in 0..10 {
+        assert_eq!(app.deliver_mail().await, 0);
+        app.clock.advance_ms(3_600_000);
+    }
+    let gave_up = failed_at().await.expect("given up after the last attempt");
+
+    let now = app.state.now();
+    app.clock
+        .advance_ms(gave_up + purge::SENT_MAIL_KEEP_MS - 60_000 - now);
+    let purged = purge::expired(&app.state).await.expect("purge");
+    assert_eq!(purged.failed_mails, 0, "kept for ninety days");
+    assert_eq!(rows(&app, "outbox").await, 1);
+    app.clock.advance_ms(120_000);
+    let purged = purge::expired(&app.state).await.expect("purge");
+    assert_eq!((purged.failed_mails, purged.sent_mails), (1, 0));
+    assert_eq!(rows(&app, "outbox").await, 0);
 }
 
 #[tokio::test]
