@@ -303,6 +303,52 @@ impl Config {
         self.is_https()
     }
 
+    /// What in this configuration sends data unprotected over a network (ASVS 1.9.1, 9.2.1,
+    /// 9.2.2), as warnings the server logs at start: a PostgreSQL server elsewhere whose
+    /// certificate is not checked (`sslmode` other than `verify-full` or `verify-ca`: the
+    /// default `prefer` encrypts only when offered and checks nothing), mail to an SMTP
+    /// server elsewhere without TLS (`smtp://` without `tls=required`), and a `base_url`
+    /// elsewhere over plain HTTP (cookies without `Secure`, no HSTS). Connections to this
+    /// machine are not named: they do not cross a network. Nothing here stops the start; an
+    /// installation may have its reasons (a private network), but it should know.
+    pub fn transport_warnings(&self) -> Vec<&'static str> {
+        let mut warnings = Vec::new();
+        if let Ok(url) = url::Url::parse(self.database_url.expose())
+            && matches!(url.scheme(), "postgres" | "postgresql")
+            && !is_local_postgres(&url)
+            && !url
+                .query_pairs()
+                .any(|(k, v)| k == "sslmode" && matches!(v.as_ref(), "verify-full" | "verify-ca"))
+        {
+            warnings.push(
+                "the PostgreSQL server's certificate is not checked: add \
+                 sslmode=verify-full to database_url (and sslrootcert= for a private CA)",
+            );
+        }
+        if let Ok(url) = url::Url::parse(self.smtp_url.expose())
+            && url.scheme() == "smtp"
+            && !is_local(&url)
+            && !url
+                .query_pairs()
+                .any(|(k, v)| k == "tls" && v == "required")
+        {
+            warnings.push(
+                "mail goes to the SMTP server without TLS: use smtps:// or add \
+                 ?tls=required to smtp_url",
+            );
+        }
+        if let Ok(url) = url::Url::parse(&self.base_url)
+            && url.scheme() == "http"
+            && !is_local(&url)
+        {
+            warnings.push(
+                "base_url is plain http:// on another host: cookies go without Secure and no \
+                 HSTS is sent; put Duurloop behind HTTPS and give base_url as https://",
+            );
+        }
+        warnings
+    }
+
     /// The configuration as TOML with secrets redacted, for `duurloop config`.
     pub fn to_redacted_toml(&self) -> String {
         toml::to_string(self).unwrap_or_else(|e| format!("# cannot show config: {e}"))
@@ -391,9 +437,90 @@ impl fmt::Display for IpRange {
     }
 }
 
+/// Whether a PostgreSQL URL points at this machine: its host, or a `host` parameter, which
+/// libpq lets override it (a path there is a local socket).
+fn is_local_postgres(url: &url::Url) -> bool {
+    match url.query_pairs().find(|(k, _)| k == "host") {
+        Some((_, h)) if h.starts_with('/') => true,
+        Some((_, h)) => url::Url::parse(&format!("postgres://{h}/")).is_ok_and(|u| is_local(&u)),
+        None => is_local(url),
+    }
+}
+
+/// Whether a URL points at this machine (or, with no host, a local socket).
+fn is_local(url: &url::Url) -> bool {
+    match url.host() {
+        None => true,
+        // Outside http(s) the host stays text, an IP address included.
+        Some(url::Host::Domain(d)) => {
+            d.is_empty()
+                || d.eq_ignore_ascii_case("localhost")
+                || d.trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unprotected_connections_to_other_machines_are_named_and_local_ones_are_not() {
+        let cfg = |db: &str, smtp: &str, base: &str| Config {
+            database_url: Secret::new(db),
+            smtp_url: Secret::new(smtp),
+            base_url: base.into(),
+            ..Config::default()
+        };
+        for quiet in [
+            cfg("sqlite://duurloop.db", "", "http://localhost:8080"),
+            cfg(
+                "postgres://postgres@127.0.0.1:5432/test",
+                "smtp://localhost:25",
+                "http://[::1]:8080",
+            ),
+            cfg(
+                "postgres:///duurloop?host=/var/run/postgresql",
+                "smtps://mail.example",
+                "https://duurloop.example",
+            ),
+            cfg(
+                "postgres://u@db.example/d?sslmode=verify-full",
+                "smtp://mail.example:587?tls=required",
+                "https://duurloop.example",
+            ),
+            cfg(
+                "postgresql://u@db.example/d?sslmode=verify-ca&sslrootcert=/etc/ca.pem",
+                "",
+                "https://duurloop.example",
+            ),
+        ] {
+            assert_eq!(
+                quiet.transport_warnings(),
+                Vec::<&str>::new(),
+                "{}",
+                quiet.database_url.expose()
+            );
+        }
+        let loud = cfg(
+            "postgres://u@db.example/d?sslmode=require",
+            "smtp://mail.example:587",
+            "http://duurloop.example",
+        )
+        .transport_warnings();
+        assert_eq!(loud.len(), 3, "{loud:?}");
+        assert!(loud[0].contains("sslmode=verify-full"));
+        assert!(loud[1].contains("without TLS"));
+        assert!(loud[2].contains("base_url"));
+        let by_parameter =
+            cfg("postgres:///d?host=db.example", "", "http://localhost").transport_warnings();
+        assert_eq!(by_parameter.len(), 1, "a host given as a parameter counts");
+    }
 
     #[test]
     fn environment_overrides_defaults_and_flags_override_environment() {

@@ -14,6 +14,9 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
              production build)"
         );
     }
+    for warning in config.transport_warnings() {
+        tracing::warn!("{warning}");
+    }
     let listener = TcpListener::bind(config.listen).await?;
     let base_url = config.base_url.clone();
     let app = Application::build(config, listener, Arc::new(SystemClock)).await?;
