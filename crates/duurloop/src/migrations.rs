@@ -121,6 +121,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "outbox_failed_index",
         include_str!("../migrations/0024_outbox_failed_index.sql"),
     ),
+    (
+        25,
+        "research_objection",
+        include_str!("../migrations/0025_research_objection.sql"),
+    ),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {

@@ -580,6 +580,53 @@ pub async fn set_language(
     Ok(lang)
 }
 
+/// Whether the participant objects to research use of their data, and since when (`None`:
+/// no objection), for the portal's page; the look is logged as a `read`.
+pub async fn research_objection(
+    state: &AppState,
+    p: &Participant,
+    ctx: &RequestCtx,
+) -> AppResult<Option<i64>> {
+    let mut tx = state.db.begin().await?;
+    let at = store::referrals::research_objection(&mut tx, &p.trajectory.referral_id).await?;
+    record_anonymous(
+        &mut tx,
+        state.now(),
+        ctx,
+        Event::new("read", "research_objection").record(&p.trajectory.id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(at)
+}
+
+/// The participant objects to the use of their data for research, or withdraws the
+/// objection (see `referrals::set_research_objection`, which staff use on their behalf).
+/// Objecting again keeps the first moment. Returns when the objection stands.
+pub async fn set_research_objection(
+    state: &AppState,
+    p: &Participant,
+    objects: bool,
+    ctx: &RequestCtx,
+) -> AppResult<Option<i64>> {
+    let now = state.now();
+    let referral = &p.trajectory.referral_id;
+    let mut tx = state.db.begin().await?;
+    let before = store::referrals::research_objection(&mut tx, referral).await?;
+    let at = objects.then(|| before.unwrap_or(now));
+    store::referrals::set_research_objection(&mut tx, referral, at).await?;
+    let action = if objects { "create" } else { "delete" };
+    record_anonymous(
+        &mut tx,
+        now,
+        ctx,
+        Event::new(action, "research_objection").record(&p.trajectory.id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(at)
+}
+
 /// Makes (or replaces) the participant's secret calendar link with their group's sessions;
 /// returns the token for the URL.
 pub async fn new_calendar_feed(

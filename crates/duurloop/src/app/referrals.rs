@@ -1013,6 +1013,39 @@ pub async fn plan_intake(
     Ok(())
 }
 
+/// Records or withdraws the participant's objection to the use of their data for research,
+/// as they told the therapist or coordinator (by phone, at the intake); participants do it
+/// themselves in the portal (`portal::set_research_objection`). A research export leaves a
+/// referral with an objection out (`research::export`; WGBO art. 7:458). Objecting again
+/// keeps the first moment. Logged as `create` (objection) or `delete` (withdrawn) of
+/// `research_objection`. `objects` is `None` when the form said neither (422, after the
+/// access check). Returns when the objection stands, `None` when there is none.
+pub async fn set_research_objection(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    objects: Option<bool>,
+) -> AppResult<Option<i64>> {
+    let action = match objects {
+        Some(false) => "delete",
+        _ => "create",
+    };
+    may_handle(state, actor, id, Event::new(action, "research_objection")).await?;
+    let objects = objects.ok_or(AppError::invalid("objects", "choose-yes-or-no"))?;
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let (r, _) = handled(&mut tx, actor, id).await?;
+    let at = objects.then(|| r.research_objection_at.unwrap_or(now));
+    store::referrals::set_research_objection(&mut tx, id, at).await?;
+    let mut e = Event::new(action, "research_objection").record(id);
+    if let Some(o) = audit_org(&r) {
+        e = e.org(o);
+    }
+    record(&mut tx, now, actor, e).await?;
+    tx.commit().await?;
+    Ok(at)
+}
+
 /// The intake record: the health screen (every question answered) and the baseline.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct IntakeInput {

@@ -12,7 +12,11 @@
 //! What it never holds: names, e-mail addresses, phone numbers, postcodes, free text (notes,
 //! medication, limits, reasons, answers), exact dates, and internal ids. Dropout reasons are
 //! free text in Duurloop, so only the status `dropped_out` is exported. Erased referrals are
-//! left out.
+//! left out, and so are those whose participant objected to research use
+//! (`referrals.research_objection_at`, set in the portal or by the therapist or coordinator:
+//! `portal::set_research_objection`, `referrals::set_research_objection`). That is the Dutch
+//! rule for research without consent (WGBO art. 7:458): pseudonymised data, and no
+//! objection. Asking consent study by study is not built.
 //!
 //! The reads and the audit entries are one transaction: one `export`/`research_export` entry
 //! for the export and one `export`/`referral` entry per included referral, each with the study

@@ -246,6 +246,8 @@ pub struct ExportReferral {
     pub provider_name: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// When the participant objected to research use of their data (none: no objection).
+    pub research_objection_at: Option<i64>,
 }
 
 pub async fn export_referral(
@@ -257,7 +259,7 @@ pub async fn export_referral(
          r.client_postcode, r.indications, r.medication, r.physical_limits, r.motivation, \
          r.funding_route, r.consent_by, r.consent_at, r.consent_text, r.note, \
          u.name AS referrer_name, ro.name AS referrer_org_name, o.title AS offering_title, \
-         po.name AS provider_name, r.created_at, r.updated_at \
+         po.name AS provider_name, r.created_at, r.updated_at, r.research_objection_at \
          FROM referrals r LEFT JOIN users u ON u.id = r.referrer_user_id \
          LEFT JOIN organisations ro ON ro.id = r.referrer_org_id \
          LEFT JOIN offerings o ON o.id = r.offering_id \

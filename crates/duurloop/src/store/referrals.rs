@@ -37,6 +37,9 @@ pub struct ReferralRow {
     pub erased_at: Option<i64>,
     /// The language of the mails to the participant: `nl` or `en`.
     pub client_lang: String,
+    /// When the participant objected to the use of their data for research (`None`: they
+    /// did not); research exports leave the referral out (`app::research`).
+    pub research_objection_at: Option<i64>,
 }
 
 macro_rules! referral_select {
@@ -45,7 +48,8 @@ macro_rules! referral_select {
          t.user_id AS therapist_user_id, r.region_org_id, r.referrer_user_id, u.name AS referrer_name, \
          r.referrer_org_id, r.client_name, r.client_email, r.client_phone, r.client_postcode, r.indications, \
          r.medication, r.physical_limits, r.motivation, r.funding_route, r.consent_by, r.consent_at, \
-         r.consent_text, r.note, r.respond_by, r.created_at, r.updated_at, r.erased_at, r.client_lang \
+         r.consent_text, r.note, r.respond_by, r.created_at, r.updated_at, r.erased_at, r.client_lang, \
+         r.research_objection_at \
          FROM referrals r LEFT JOIN offerings o ON o.id = r.offering_id \
          LEFT JOIN therapists t ON t.id = o.therapist_id LEFT JOIN users u ON u.id = r.referrer_user_id "
     };
@@ -121,6 +125,30 @@ pub async fn by_submission_key(c: &mut Conn, key: &str) -> Result<Option<String>
             .fetch_optional(c)
             .await?;
     Ok(row.map(|r| r.0))
+}
+
+/// Records (`Some(when)`) or withdraws (`None`) the participant's objection to research use.
+pub async fn set_research_objection(
+    c: &mut Conn,
+    id: &str,
+    at: Option<i64>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE referrals SET research_objection_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|_| ())
+}
+
+/// When the referral's participant objected to research use (`None`: no objection).
+pub async fn research_objection(c: &mut Conn, id: &str) -> Result<Option<i64>, sqlx::Error> {
+    let row: Option<(Option<i64>,)> =
+        sqlx::query_as("SELECT research_objection_at FROM referrals WHERE id = $1")
+            .bind(id)
+            .fetch_optional(c)
+            .await?;
+    Ok(row.and_then(|(at,)| at))
 }
 
 pub async fn by_id(c: &mut Conn, id: &str) -> Result<Option<ReferralRow>, sqlx::Error> {

@@ -357,7 +357,7 @@ pub async fn research_rows(
          LEFT JOIN organisations po ON po.id = o.org_id \
          LEFT JOIN intakes i ON i.referral_id = r.id AND i.recorded_at IS NOT NULL \
          LEFT JOIN trajectories t ON t.referral_id = r.id \
-         WHERE {covered} AND {REACHED_INTAKE}"
+         WHERE {covered} AND {REACHED_INTAKE} AND r.research_objection_at IS NULL"
     );
     q.fetch_all(c)
         .await?
@@ -381,7 +381,8 @@ pub async fn research_scores(
          LEFT JOIN intakes i ON i.referral_id = r.id AND i.recorded_at IS NOT NULL \
          JOIN trajectories t ON t.referral_id = r.id \
          JOIN measurement_scores s ON s.trajectory_id = t.id \
-         WHERE {covered} AND {REACHED_INTAKE} ORDER BY s.scored_at, s.measurement_id"
+         WHERE {covered} AND {REACHED_INTAKE} AND r.research_objection_at IS NULL \
+         ORDER BY s.scored_at, s.measurement_id"
     );
     q.fetch_all(c)
         .await?

@@ -494,6 +494,13 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
         "reason=",
     ),
     (
+        "POST",
+        "/referrals/{id}/research-objection",
+        Who::ReferralHandlers,
+        "/referrals/{referral}/research-objection",
+        "objects=yes",
+    ),
+    (
         "GET",
         "/uitnodiging/{token}",
         Who::Anyone,
@@ -646,6 +653,13 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
         Who::ReferralCoordinator,
         "/api/v1/referrals/{referral}/erase",
         r#"{"reason":""}"#,
+    ),
+    (
+        "PUT",
+        "/api/v1/referrals/{id}/research-objection",
+        Who::ReferralHandlers,
+        "/api/v1/referrals/{referral}/research-objection",
+        r#"{"objects":true}"#,
     ),
     (
         "POST",
@@ -1112,6 +1126,34 @@ const TABLE: &[(&str, &str, Who, &str, &str)] = &[
         Who::PortalParticipant,
         "/api/v1/portal/language",
         r#"{"lang":"en"}"#,
+    ),
+    (
+        "GET",
+        "/api/v1/portal/research-objection",
+        Who::PortalParticipant,
+        "/api/v1/portal/research-objection",
+        "",
+    ),
+    (
+        "PUT",
+        "/api/v1/portal/research-objection",
+        Who::PortalParticipant,
+        "/api/v1/portal/research-objection",
+        r#"{"objects":true}"#,
+    ),
+    (
+        "GET",
+        "/portal/onderzoek",
+        Who::PortalParticipant,
+        "/portal/onderzoek",
+        "",
+    ),
+    (
+        "POST",
+        "/portal/onderzoek",
+        Who::PortalParticipant,
+        "/portal/onderzoek",
+        "objects=yes",
     ),
     (
         "POST",

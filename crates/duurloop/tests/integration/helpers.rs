@@ -322,6 +322,19 @@ impl TestApp {
             .expect("request")
     }
 
+    /// A browser signed in to the portal as the participant with this address, through the
+    /// magic link.
+    pub async fn portal_browser(&self, email: &str) -> Client {
+        let browser = self.browser();
+        self.post_form(&browser, "/portal/login", &[("email", email)])
+            .await;
+        let mail = self.last_mail_to(email).await.expect("link sent");
+        let link = link_in(&mail.body_text, &self.base);
+        let r = self.post_form(&browser, &link, &[]).await;
+        assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER, "signed in");
+        browser
+    }
+
     /// The body of a page (GET), whatever its status.
     /// A portal session token for the participant with this address, as an app gets one:
     /// a sign-in link by mail (`POST /api/v1/portal/link`), then `POST /api/v1/portal/session`

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::{
     authz::{Practice, medi_stad, trajectory_for},
-    helpers::{TestApp, link_in, location},
+    helpers::{TestApp, location},
 };
 
 /// Mails about new messages to an address.
@@ -35,18 +35,6 @@ async fn unread(app: &TestApp, trajectory: &str, side: &str) -> i64 {
     .await
     .expect("count");
     n
-}
-
-/// A browser signed in to the portal as jan@example.nl, through the magic link.
-async fn portal_browser(app: &TestApp) -> reqwest::Client {
-    let browser = app.browser();
-    app.post_form(&browser, "/portal/login", &[("email", "jan@example.nl")])
-        .await;
-    let mail = app.last_mail_to("jan@example.nl").await.expect("link sent");
-    let link = link_in(&mail.body_text, &app.base);
-    let r = app.post_form(&browser, &link, &[]).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    browser
 }
 
 #[tokio::test]
@@ -119,7 +107,7 @@ async fn therapist_and_participant_write_to_each_other_on_the_trajectory_page_an
     assert_eq!(unread(&app, &trajectory, "therapist").await, 2);
 
     // The participant sees that there is something new, opens it, and it is read.
-    let portal = portal_browser(&app).await;
+    let portal = app.portal_browser("jan@example.nl").await;
     let home = app.html(&portal, "/portal").await;
     assert!(
         home.contains("nieuwe berichten voor u") && home.contains("href=\"/portal/berichten\""),

@@ -581,3 +581,129 @@ async fn a_participant_whose_data_was_erased_is_left_out() {
     );
     assert_eq!(app.audit_count_of("export", "referral", &erased).await, 0);
 }
+
+/// A participant who objects to research use, in the portal or through their therapist, is
+/// left out of every research export, scores included, until the objection is withdrawn
+/// (WGBO art. 7:458); the referrer may not record it; every look and change is audit-logged.
+#[tokio::test]
+async fn a_participant_who_objects_to_research_use_is_left_out_of_the_export() {
+    let app = TestApp::spawn().await;
+    let s = study(&app).await;
+    let token = app.api_token(&s.coordinator).await;
+    let export = || async {
+        let r = api_export(
+            &app,
+            &token,
+            json!({"org": s.practice.org, "study": "loop-2026", "purpose": PURPOSE}),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        r.text().await.expect("csv")
+    };
+    assert_eq!(rows(&export().await).len(), 2, "both who reached intake");
+
+    // In the portal: the measured participant objects.
+    let anna = "uniekeanna@voorbeeld.nl";
+    let browser = app.portal_browser(anna).await;
+    let home = app.html(&browser, "/portal").await;
+    assert!(home.contains("href=\"/portal/onderzoek\""), "{home}");
+    let page = app.html(&browser, "/portal/onderzoek").await;
+    assert!(page.contains("U heeft geen bezwaar gemaakt"), "{page}");
+    let r = app
+        .post_form(&browser, "/portal/onderzoek", &[("objects", "yes")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = app.html(&browser, "/portal/onderzoek").await;
+    assert!(page.contains("uw gegevens worden niet meer"), "{page}");
+    let csv = export().await;
+    assert_eq!(rows(&csv).len(), 1, "{csv}");
+    assert!(!csv.contains("phq9"), "her scores went with her: {csv}");
+
+    // Her therapist sees it on the referral page; the referrer may not change it.
+    let anna_referral = referral_of(&app, &s.measured).await;
+    let therapist = app.session_for(&s.practice.therapist).await;
+    let page = app
+        .html(&therapist, &format!("/referrals/{anna_referral}"))
+        .await;
+    assert!(
+        page.contains("id=\"research-objection\"")
+            && page.contains("staat in geen enkele onderzoeksexport"),
+        "{page}"
+    );
+    let referrer = app.api_token(&s.practice.referrer).await;
+    let r = app
+        .api(
+            &referrer,
+            Method::PUT,
+            &format!("/api/v1/referrals/{anna_referral}/research-objection"),
+        )
+        .json(&json!({"objects": false}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // Over the API she withdraws it, and is in the export again.
+    let portal = app.portal_api_session(anna).await;
+    let v: Value = app
+        .api(&portal, Method::GET, "/api/v1/portal/research-objection")
+        .send()
+        .await
+        .expect("req")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v["objects"], true);
+    assert!(v["since"].is_i64(), "{v}");
+    let v: Value = app
+        .api(&portal, Method::PUT, "/api/v1/portal/research-objection")
+        .json(&json!({"objects": false}))
+        .send()
+        .await
+        .expect("req")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v, json!({"objects": false, "since": null}));
+    assert_eq!(rows(&export().await).len(), 2);
+
+    // The other participant told his therapist on the phone: recorded on the referral page.
+    let bob_referral = referral_of(&app, &s.unmeasured).await;
+    let r = app
+        .post_form(
+            &therapist,
+            &format!("/referrals/{bob_referral}/research-objection"),
+            &[("objects", "yes")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let csv = export().await;
+    assert_eq!(rows(&csv).len(), 1);
+    assert!(csv.contains("phq9"), "only Anna, with her scores: {csv}");
+    let v: Value = app
+        .api(
+            &token,
+            Method::GET,
+            &format!("/api/v1/referrals/{bob_referral}"),
+        )
+        .send()
+        .await
+        .expect("req")
+        .json()
+        .await
+        .expect("json");
+    assert!(v["referral"]["research_objection_at"].is_i64(), "{v}");
+
+    // Two looks at the portal page and one through the API.
+    for (action, n) in [("create", 2), ("delete", 1), ("read", 3)] {
+        let (count,): (i64,) = sqlx::query_as(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log \
+             WHERE record_type = 'research_objection' AND action = $1 AND outcome = 'ok'",
+        )
+        .bind(action)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .expect("count");
+        assert_eq!(count, n, "{action}");
+    }
+}

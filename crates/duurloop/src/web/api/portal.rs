@@ -41,6 +41,8 @@ pub fn routes(t: RouteTable) -> RouteTable {
         .post("/api/v1/portal/calendar-feed", new_calendar_feed)
         .get("/api/v1/portal/export", export)
         .put("/api/v1/portal/language", set_language)
+        .get("/api/v1/portal/research-objection", research_objection)
+        .put("/api/v1/portal/research-objection", set_research_objection)
         .get("/api/v1/portal/messages", messages)
         .post("/api/v1/portal/messages", send_message)
 }
@@ -260,6 +262,50 @@ pub async fn set_language(
     Ok(Json(LanguageIn {
         lang: lang.to_string(),
     }))
+}
+
+/// Whether the participant objects to the use of their data for research.
+#[derive(Deserialize, Serialize, utoipa::ToSchema)]
+pub struct ResearchObjection {
+    /// True: the data are left out of every research export.
+    pub objects: bool,
+    /// Since when (milliseconds since 1970), if `objects`; ignored when sent.
+    #[serde(default)]
+    pub since: Option<i64>,
+}
+
+impl ResearchObjection {
+    pub fn from_since(since: Option<i64>) -> Self {
+        Self {
+            objects: since.is_some(),
+            since,
+        }
+    }
+}
+
+/// Whether the participant objects to research use of their data (WGBO art. 7:458).
+#[utoipa::path(get, path = "/api/v1/portal/research-objection", tag = "portal", operation_id = "portal_research_objection",
+    responses((status = 200, body = ResearchObjection), (status = 401, body = super::ErrorBody)))]
+pub async fn research_objection(
+    State(state): State<AppState>,
+    ApiParticipant(p, ctx): ApiParticipant,
+) -> Result<Json<ResearchObjection>, AppError> {
+    let since = portal::research_objection(&state, &p, &ctx).await?;
+    Ok(Json(ResearchObjection::from_since(since)))
+}
+
+/// Objects to research use of the participant's data (`objects: true`; research exports
+/// leave it out from then on) or withdraws the objection. Objecting again keeps the first
+/// moment.
+#[utoipa::path(put, path = "/api/v1/portal/research-objection", tag = "portal", operation_id = "set_portal_research_objection", request_body = ResearchObjection,
+    responses((status = 200, body = ResearchObjection), (status = 401, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn set_research_objection(
+    State(state): State<AppState>,
+    ApiParticipant(p, ctx): ApiParticipant,
+    Json(b): Json<ResearchObjection>,
+) -> Result<Json<ResearchObjection>, AppError> {
+    let since = portal::set_research_objection(&state, &p, b.objects, &ctx).await?;
+    Ok(Json(ResearchObjection::from_since(since)))
 }
 
 /// Makes a new secret calendar (iCal) link with the group's sessions; the old one stops.

@@ -31,6 +31,10 @@ pub fn routes(t: RouteTable) -> RouteTable {
         .post("/api/v1/referrals/{id}/decision", decision)
         .post("/api/v1/referrals/{id}/reassign", reassign)
         .post("/api/v1/referrals/{id}/erase", erase)
+        .put(
+            "/api/v1/referrals/{id}/research-objection",
+            set_research_objection,
+        )
 }
 
 /// The referrals you may see.
@@ -239,4 +243,20 @@ pub async fn erase(
     // The API call itself is the confirmation.
     referrals::erase(&state, &actor, &id, &b.reason, true).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Records (`objects: true`) or withdraws the participant's objection to research use of
+/// their data, as they told the therapist or coordinator; research exports leave the
+/// referral out while it stands. The referral's therapist and coordinators only (the
+/// referrer 403, anyone else 404).
+#[utoipa::path(put, path = "/api/v1/referrals/{id}/research-objection", tag = "referrals", operation_id = "set_referral_research_objection", params(("id" = String, Path)), request_body = super::portal::ResearchObjection,
+    responses((status = 200, body = super::portal::ResearchObjection), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn set_research_objection(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    Json(b): Json<super::portal::ResearchObjection>,
+) -> Result<Json<super::portal::ResearchObjection>, AppError> {
+    let since = referrals::set_research_objection(&state, &actor, &id, Some(b.objects)).await?;
+    Ok(Json(super::portal::ResearchObjection::from_since(since)))
 }

@@ -42,6 +42,8 @@ pub fn routes(t: RouteTable) -> RouteTable {
         .get("/portal/lang/{code}", switch_language)
         .get("/portal/berichten", messages_page)
         .post("/portal/berichten", send_message)
+        .get("/portal/onderzoek", research_page)
+        .post("/portal/onderzoek", set_research_objection)
 }
 
 /// The language switch on portal pages (the portal cookie is sent only under `/portal`):
@@ -419,6 +421,55 @@ async fn show_messages(
         draft,
         errors,
     })
+}
+
+#[derive(Template)]
+#[template(path = "portal_research.html")]
+struct ResearchPage {
+    base: Base,
+    /// Since when the participant objects to research use (none: no objection).
+    objection: Option<i64>,
+}
+
+/// Whether the participant's data may be used for research, and the way to object or to
+/// withdraw the objection.
+async fn research_page(
+    State(state): State<AppState>,
+    page: PageCtx,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let Some(p) = participant(&state, &headers).await? else {
+        return Ok(to_login());
+    };
+    let objection = portal::research_objection(&state, &p, &page.ctx).await?;
+    render(ResearchPage {
+        base: Base::new(&page, "research-objection-title"),
+        objection,
+    })
+}
+
+/// The participant objects (`objects=yes`) or withdraws the objection (`objects=no`).
+async fn set_research_objection(
+    State(state): State<AppState>,
+    page: PageCtx,
+    headers: HeaderMap,
+    f: Pairs,
+) -> Result<Response, AppError> {
+    let Some(p) = participant(&state, &headers).await? else {
+        return Ok(to_login());
+    };
+    let objects = parse_objects(&f.get("objects"))?;
+    portal::set_research_objection(&state, &p, objects, &page.ctx).await?;
+    Ok(Redirect::to("/portal/onderzoek").into_response())
+}
+
+/// `yes` or `no`, from the objection forms (portal and referral page).
+pub fn parse_objects(value: &str) -> Result<bool, AppError> {
+    match value {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err(AppError::invalid("objects", "choose-yes-or-no")),
+    }
 }
 
 /// The conversation with the therapist (opening it marks their messages read).

@@ -38,6 +38,7 @@ pub fn routes(t: RouteTable) -> RouteTable {
         .post("/referrals/{id}/decision", decision)
         .post("/referrals/{id}/reassign", reassign)
         .post("/referrals/{id}/erase", erase)
+        .post("/referrals/{id}/research-objection", set_research_objection)
         .get("/uitnodiging/{token}", client_invitation)
         .post("/uitnodiging/{token}", confirm_invitation)
 }
@@ -434,6 +435,22 @@ async fn erase(
     let actor = page.actor()?;
     let confirmed = f.get("confirm") == "yes";
     let r = referrals::erase(&state, &actor, &id, &f.get("reason"), confirmed).await;
+    after_action(&state, &page, &id, r).await
+}
+
+/// The participant's objection to research use, as they told the therapist or coordinator
+/// (`objects=yes`), or its withdrawal (`objects=no`).
+async fn set_research_objection(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path(id): Path<String>,
+    f: Pairs,
+) -> Result<Response, AppError> {
+    let actor = page.actor()?;
+    let objects = super::portal::parse_objects(&f.get("objects")).ok();
+    let r = referrals::set_research_objection(&state, &actor, &id, objects)
+        .await
+        .map(|_| ());
     after_action(&state, &page, &id, r).await
 }
 
