@@ -619,6 +619,21 @@ async fn a_participant_uploads_a_watch_file_on_a_phone_and_sees_the_run() {
         .await
         .expect("scroll");
     screenshot(&c, "portal-run").await;
+    // Under *Mijn gegevens*: research use, and an objection made with one button.
+    click_and_wait(&c, "a[href='/portal/onderzoek']").await;
+    assert!(text(&c, "h1").await.contains("onderzoek"));
+    click_and_wait(&c, "form[action='/portal/onderzoek'] button[type=submit]").await;
+    let state = text(&c, "#research-objection-state").await;
+    assert!(state.contains("bezwaar gemaakt"), "{state}");
+    let fits = c
+        .execute(
+            "return document.documentElement.scrollWidth <= document.documentElement.clientWidth",
+            vec![],
+        )
+        .await
+        .expect("measure");
+    assert_eq!(fits, serde_json::Value::Bool(true), "the page fits a phone");
+    screenshot(&c, "portal-research-objection").await;
     c.close().await.expect("close");
 }
 
