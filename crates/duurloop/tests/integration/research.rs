@@ -645,14 +645,9 @@ async fn a_participant_who_objects_to_research_use_is_left_out_of_the_export() {
 
     // Over the API she withdraws it, and is in the export again.
     let portal = app.portal_api_session(anna).await;
-    let v: Value = app
-        .api(&portal, Method::GET, "/api/v1/portal/research-objection")
-        .send()
-        .await
-        .expect("req")
-        .json()
-        .await
-        .expect("json");
+    let v = app
+        .get_json(&portal, "/api/v1/portal/research-objection")
+        .await;
     assert_eq!(v["objects"], true);
     assert!(v["since"].is_i64(), "{v}");
     let v: Value = app
@@ -680,18 +675,9 @@ async fn a_participant_who_objects_to_research_use_is_left_out_of_the_export() {
     let csv = export().await;
     assert_eq!(rows(&csv).len(), 1);
     assert!(csv.contains("phq9"), "only Anna, with her scores: {csv}");
-    let v: Value = app
-        .api(
-            &token,
-            Method::GET,
-            &format!("/api/v1/referrals/{bob_referral}"),
-        )
-        .send()
-        .await
-        .expect("req")
-        .json()
-        .await
-        .expect("json");
+    let v = app
+        .get_json(&token, &format!("/api/v1/referrals/{bob_referral}"))
+        .await;
     assert!(v["referral"]["research_objection_at"].is_i64(), "{v}");
 
     // Two looks at the portal page and one through the API.

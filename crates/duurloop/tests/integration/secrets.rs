@@ -92,15 +92,7 @@ async fn after_enrolment_the_database_holds_the_second_factor_only_encrypted_and
 #[tokio::test]
 async fn a_server_started_with_another_secret_key_refuses_every_code_without_failing() {
     let app = TestApp::spawn().await;
-    let org = app.org("Praktijk", OrgKind::TherapistPractice).await;
-    let u = app
-        .user(
-            "t@praktijk.example",
-            false,
-            &[(&org, Role::Therapist)],
-            true,
-        )
-        .await;
+    let (_, u) = practice_therapist(&app).await;
     let other = app
         .restart_with(|c| c.secret_key = Secret::new(secrets::new_key_text().expect("key")))
         .await;
@@ -145,15 +137,7 @@ async fn a_server_started_with_another_secret_key_refuses_every_code_without_fai
 #[tokio::test]
 async fn second_factor_secrets_still_in_plain_base32_are_encrypted_at_the_next_start() {
     let app = TestApp::spawn().await;
-    let org = app.org("Praktijk", OrgKind::TherapistPractice).await;
-    let u = app
-        .user(
-            "t@praktijk.example",
-            false,
-            &[(&org, Role::Therapist)],
-            true,
-        )
-        .await;
+    let (org, u) = practice_therapist(&app).await;
     let enrolling = app
         .user(
             "c@praktijk.example",
@@ -205,6 +189,20 @@ async fn second_factor_secrets_still_in_plain_base32_are_encrypted_at_the_next_s
     assert!(page.contains(&pending.to_base32()));
 }
 
+/// A practice and its therapist, with a second factor.
+async fn practice_therapist(app: &TestApp) -> (String, TestUser) {
+    let org = app.org("Praktijk", OrgKind::TherapistPractice).await;
+    let u = app
+        .user(
+            "t@praktijk.example",
+            false,
+            &[(&org, Role::Therapist)],
+            true,
+        )
+        .await;
+    (org, u)
+}
+
 /// `duurloop` with `args` on the app's database and key, and nothing else from this process's
 /// `DUURLOOP_` settings.
 fn console(app: &TestApp, args: &[&str]) -> tokio::process::Command {
@@ -233,15 +231,7 @@ fn console(app: &TestApp, args: &[&str]) -> tokio::process::Command {
 #[tokio::test]
 async fn the_secret_key_is_rotated_from_the_console_and_codes_and_anchors_move_with_it() {
     let app = TestApp::spawn().await;
-    let org = app.org("Praktijk", OrgKind::TherapistPractice).await;
-    let u = app
-        .user(
-            "t@praktijk.example",
-            false,
-            &[(&org, Role::Therapist)],
-            true,
-        )
-        .await;
+    let (_, u) = practice_therapist(&app).await;
     app.sign_in(&u).await;
     let anchored = audit_chain::anchor(&app.state.db, &app.state.secret_key, app.state.now())
         .await
@@ -340,15 +330,7 @@ async fn the_secret_key_is_rotated_from_the_console_and_codes_and_anchors_move_w
 #[tokio::test]
 async fn an_operator_removes_a_lost_second_factor_from_the_console_and_it_is_set_up_again() {
     let app = TestApp::spawn().await;
-    let org = app.org("Praktijk", OrgKind::TherapistPractice).await;
-    let u = app
-        .user(
-            "t@praktijk.example",
-            false,
-            &[(&org, Role::Therapist)],
-            true,
-        )
-        .await;
+    let (_, u) = practice_therapist(&app).await;
     let signed_in = app.session_for(&u).await;
     let reset = |email: &str| console(&app, &["user", "reset-second-factor", "--email", email]);
     let out = reset(&u.email).output().await.expect("run duurloop");
