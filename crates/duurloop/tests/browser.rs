@@ -75,6 +75,18 @@ async fn screenshot(c: &Client, name: &str) {
     }
 }
 
+/// Insists the page fits the window: nothing scrolls sideways (the phone-sized window).
+async fn assert_fits_a_phone(c: &Client, what: &str) {
+    let fits = c
+        .execute(
+            "return document.documentElement.scrollWidth <= document.documentElement.clientWidth",
+            vec![],
+        )
+        .await
+        .expect("measure");
+    assert_eq!(fits, serde_json::Value::Bool(true), "{what}");
+}
+
 /// Clicks the element and waits (bounded) until the browser has left the current page and
 /// finished loading the next one, so that nothing is read from the old page by mistake.
 async fn click_and_wait(c: &Client, css: &str) {
@@ -422,18 +434,7 @@ async fn a_referral_walks_from_search_to_acceptance_through_the_dutch_front_door
         assert!(timeline.contains(step), "timeline has {step}: {timeline}");
     }
     // The referral page fits a phone: nothing scrolls sideways.
-    let fits = c
-        .execute(
-            "return document.documentElement.scrollWidth <= document.documentElement.clientWidth",
-            vec![],
-        )
-        .await
-        .expect("measure");
-    assert_eq!(
-        fits,
-        serde_json::Value::Bool(true),
-        "the referral page scrolls sideways on a phone"
-    );
+    assert_fits_a_phone(&c, "the referral page fits a phone").await;
     c.execute(
         "document.getElementById('timeline').scrollIntoView()",
         vec![],
@@ -603,18 +604,7 @@ async fn a_participant_uploads_a_watch_file_on_a_phone_and_sees_the_run() {
     assert!(runs.contains("25 minuten in totaal"), "{runs}");
     assert!(runs.contains("slagen per minuut"), "{runs}");
     assert!(runs.contains(" min in de rustige zone"), "{runs}");
-    let fits = c
-        .execute(
-            "return document.documentElement.scrollWidth <= document.documentElement.clientWidth",
-            vec![],
-        )
-        .await
-        .expect("measure");
-    assert_eq!(
-        fits,
-        serde_json::Value::Bool(true),
-        "the portal fits a phone"
-    );
+    assert_fits_a_phone(&c, "the portal fits a phone").await;
     c.execute("document.getElementById('runs').scrollIntoView()", vec![])
         .await
         .expect("scroll");
@@ -625,14 +615,7 @@ async fn a_participant_uploads_a_watch_file_on_a_phone_and_sees_the_run() {
     click_and_wait(&c, "form[action='/portal/onderzoek'] button[type=submit]").await;
     let state = text(&c, "#research-objection-state").await;
     assert!(state.contains("bezwaar gemaakt"), "{state}");
-    let fits = c
-        .execute(
-            "return document.documentElement.scrollWidth <= document.documentElement.clientWidth",
-            vec![],
-        )
-        .await
-        .expect("measure");
-    assert_eq!(fits, serde_json::Value::Bool(true), "the page fits a phone");
+    assert_fits_a_phone(&c, "the page fits a phone").await;
     screenshot(&c, "portal-research-objection").await;
     c.close().await.expect("close");
 }
@@ -700,18 +683,7 @@ async fn a_participant_fills_in_phq9_on_a_phone_and_the_therapist_sees_the_score
             .expect("tap");
         }
     }
-    let fits = b
-        .execute(
-            "return document.documentElement.scrollWidth <= document.documentElement.clientWidth",
-            vec![],
-        )
-        .await
-        .expect("measure");
-    assert_eq!(
-        fits,
-        serde_json::Value::Bool(true),
-        "the questionnaire fits a phone"
-    );
+    assert_fits_a_phone(&b, "the questionnaire fits a phone").await;
     click_and_wait(&b, "button[value='submit']").await;
     let help = text(&b, "#help-now").await;
     assert!(
@@ -774,18 +746,7 @@ async fn the_practice_manager_sends_the_draft_invoice_on_a_phone_and_the_insurer
         lines.contains("Moduletarief") && lines.contains("DL-"),
         "{lines}"
     );
-    let fits = b
-        .execute(
-            "return document.documentElement.scrollWidth <= document.documentElement.clientWidth",
-            vec![],
-        )
-        .await
-        .expect("measure");
-    assert_eq!(
-        fits,
-        serde_json::Value::Bool(true),
-        "the invoice fits a phone"
-    );
+    assert_fits_a_phone(&b, "the invoice fits a phone").await;
     click_and_wait(&b, "form[action$='/send'] button").await;
     assert!(text(&b, "#status").await.contains("verstuurd"));
     let year = &duurloop::clock::local_date(app.state.now())[..4];
