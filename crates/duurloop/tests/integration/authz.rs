@@ -1985,8 +1985,10 @@ async fn refusals_before_any_record_is_read_are_audit_logged_as_denied() {
     let r = app.get(&admin_browser, "/audit").await;
     let page = r.text().await.expect("body");
     assert!(
-        page.contains("adres (pagina of API)") && page.contains("<code>/audit/integrity</code>"),
-        "the administrator finds the refusals on the audit page"
+        page.contains("adres (pagina of API)")
+            && page.contains("<code>/audit/integrity</code>")
+            && page.contains("<span class=\"help audit-reason\">read-only-token</span>"),
+        "the administrator finds the refusals on the audit page, with their reasons"
     );
 }
 
